@@ -1,0 +1,205 @@
+"""Per-file analysis: read, pre-filter, parse once, extract facts, run the file rules.
+
+Everything here runs in a worker process when the run is large, so its input (`FileTask`) and
+output (`FileResult`) are plain data.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import libcst as cst
+
+from .facts import ModuleFacts, extract
+from .findings import Finding, Span
+from .rules import BUILTIN, Report, all_rules
+from .suppress import Suppressions, scan
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str  # absolute
+    display: str
+    rules: tuple[str, ...]  # enabled file-rule codes
+    words: tuple[bytes, ...] | None  # pre-filter; None keeps every file
+    text: str | None = None  # in-memory source (fix iterations, stdin)
+
+
+@dataclass
+class FileResult:
+    display: str
+    parsed: bool = False
+    facts: ModuleFacts | None = None
+    findings: list[Finding] = field(default_factory=list)
+    suppressions: Suppressions | None = None
+    lines: list[str] | None = None  # source lines, kept only when a finding needs a code frame
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decoded source file and what is needed to write it back unchanged."""
+
+    text: str
+    encoding: str
+    newline: str
+
+    @classmethod
+    def decode(cls, data: bytes) -> Source:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+        if encoding == "utf-8-sig" and text.startswith("\ufeff"):
+            text = text[1:]
+        match = _NEWLINE.search(text)
+        return cls(text, encoding, match.group(0) if match else "\n")
+
+    def encode(self, text: str) -> bytes:
+        return text.encode(self.encoding)
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, counting \\r\\n, \\r and \\n as line ends as libcst does."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
+def source_lines(text: str) -> list[str]:
+    return _NEWLINE.split(text)
+
+
+@lru_cache(maxsize=4096)
+def _is_package_dir(directory: str) -> bool:
+    return (Path(directory) / "__init__.py").is_file()
+
+
+def module_name(path: Path) -> tuple[str | None, bool]:
+    """The dotted module name from the package tree the file sits in, and whether it is a package."""
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while _is_package_dir(str(directory)):
+        parts.append(directory.name)
+        directory = directory.parent
+    if not parts or not all(p.isidentifier() for p in parts):
+        return (None, is_package)
+    return (".".join(reversed(parts)), is_package)
+
+
+def _builtin(code: str, display: str, span: Span, message: str) -> Finding:
+    meta = BUILTIN[code]
+    return Finding(code, meta.name, meta.severity, display, span, message)
+
+
+def _syntax_error(display: str, exc: cst.ParserSyntaxError) -> Finding:
+    message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+    span = Span.point(max(exc.raw_line, 1), max(exc.raw_column, 0) + 1)
+    return _builtin("JL001", display, span, f"syntax error: {message}")
+
+
+def read(task: FileTask) -> tuple[Source | None, Finding | None]:
+    """The decoded source, or a JL001 finding saying why it cannot be read."""
+    if task.text is not None:
+        return Source(task.text, "utf-8", "\n"), None
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError as exc:
+        return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
+    if task.words is not None:
+        lowered = data.lower()
+        if not any(word in lowered for word in task.words):
+            return None, None
+    try:
+        source = Source.decode(data)
+    except SyntaxError as exc:  # an invalid coding cookie
+        return None, _builtin("JL001", task.display, Span.point(exc.lineno or 1), f"cannot decode: {exc.msg}")
+    except (UnicodeDecodeError, LookupError) as exc:
+        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
+        return None, _builtin("JL001", task.display, Span.point(line), f"cannot decode: {exc}")
+    return source, None
+
+
+def analyze(task: FileTask) -> FileResult:
+    result = FileResult(task.display)
+    source, problem = read(task)
+    if problem is not None:
+        result.findings.append(problem)
+        return result
+    if source is None:
+        return result  # skipped by the pre-filter
+    text = source.text
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        result.findings.append(_builtin("JL001", task.display, Span.point(line), "source contains NUL bytes"))
+        return result
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        result.findings.append(_syntax_error(task.display, exc))
+        return result
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        result.findings.append(_builtin("JL001", task.display, Span.point(1), f"cannot parse: {type(exc).__name__}"))
+        return result
+    result.parsed = True
+    path = Path(task.path)
+    name, is_package = module_name(path)
+    try:
+        facts = extract(module, task.display, name, is_package)
+    except RecursionError:
+        result.findings.append(_builtin("JL001", task.display, Span.point(1), "cannot analyse: nesting too deep"))
+        return result
+    facts.is_test = is_test_path(task.display)
+    result.findings.extend(run_file_rules(task, facts, module, text))
+    result.facts = facts.stripped()
+    result.suppressions = scan(text)
+    return result
+
+
+def run_file_rules(task: FileTask, facts: ModuleFacts, module: cst.Module, text: str) -> list[Finding]:
+    from .context import FileContext
+
+    rules = all_rules()
+    out: list[Finding] = []
+    ctx = FileContext(task.display, text, module, facts)
+    for code in task.rules:
+        rule = rules[code]
+        try:
+            reports = list(rule.check(ctx))
+        except Exception as exc:  # noqa: BLE001 - one rule's crash must not stop the run
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = f"rule {code} crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
+            out.append(_builtin("JL002", task.display, Span.point(1), message))
+            continue
+        out.extend(to_finding(rule.meta, r, task.display) for r in reports)
+    return out
+
+
+def to_finding(meta, report: Report, display: str) -> Finding:  # type: ignore[no-untyped-def]
+    return Finding(
+        meta.code,
+        meta.name,
+        report.severity or meta.severity,
+        report.path or display,
+        report.span,
+        report.message,
+        report.fix,
+    )
+
+
+_TEST_PARTS = ("tests", "test", "testing")
+
+
+def is_test_path(display: str) -> bool:
+    parts = display.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(p in _TEST_PARTS for p in parts[:-1])
+    )

@@ -1,0 +1,161 @@
+"""`[tool.joblint]` in pyproject.toml (or a file given with --config), and rule selection."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration problem, reported as one line and exit code 2."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    select: list[str] | None = None
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+    ignore: list[str] = Field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
+    respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
+
+
+DEFAULT_EXCLUDE = [
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype",
+    ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out", "build",
+    "dist", "node_modules", "site-packages", "venv", ".joblint_cache",
+]
+
+
+@dataclass
+class Config:
+    settings: Settings
+    root: Path  # the project root: where the config lives, or the nearest pyproject/VCS root
+    source: Path | None  # the file the settings came from
+
+    @property
+    def exclude(self) -> list[str]:
+        base = self.settings.exclude if self.settings.exclude is not None else DEFAULT_EXCLUDE
+        return [*base, *self.settings.extend_exclude]
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{loc}'"
+    return f"'{loc}': {error['msg'].lower()}"
+
+
+def load_file(path: Path, *, section_required: bool) -> Settings | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("joblint")
+        if section is None:
+            if section_required:
+                raise ConfigError(f"{path}: no [tool.joblint] section")
+            return None
+        where = "[tool.joblint]"
+    else:
+        section = data.get("tool", {}).get("joblint", data)
+        where = "config"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    try:
+        return Settings.model_validate(section)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{path}: {where}: {_describe(first)}") from None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory with a pyproject.toml or a VCS directory, else `start`."""
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        if (directory / "pyproject.toml").is_file() or (directory / ".git").exists() or (directory / ".hg").exists():
+            return directory
+    return start
+
+
+def discover(paths: list[Path], explicit: Path | None = None) -> Config:
+    """The configuration for a run: --config, else the nearest pyproject.toml with [tool.joblint]."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        settings = load_file(explicit, section_required=True)
+        assert settings is not None
+        return Config(settings, explicit.resolve().parent, explicit)
+    start = (paths[0] if paths else Path.cwd()).resolve()
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            settings = load_file(candidate, section_required=False)
+            if settings is not None:
+                return Config(settings, directory, candidate)
+        if (directory / ".git").exists():
+            break
+    return Config(Settings(), find_root(start), None)
+
+
+# -- selection ---------------------------------------------------------------------------------
+
+def expand(selector: str, metas: dict[str, Any], origin: str) -> set[str]:
+    """Codes a selector names: ALL, a code, a prefix (CEL, CEL1, TMP10), or a rule name."""
+    sel = selector.strip()
+    if sel.upper() == "ALL":
+        return set(metas)
+    upper = sel.upper()
+    codes = {code for code in metas if code.startswith(upper)}
+    if codes:
+        return codes
+    by_name = {code for code, meta in metas.items() if meta.name == sel.lower()}
+    if by_name:
+        return by_name
+    raise ConfigError(f"{origin}: unknown rule selector '{selector}'")
+
+
+def select(
+    settings: Settings,
+    metas: dict[str, Any],
+    origin: str,
+    cli_select: list[str] | None = None,
+    cli_extend: list[str] | None = None,
+    cli_ignore: list[str] | None = None,
+) -> frozenset[str]:
+    """Enabled codes. Without `select`, every rule that is not opt-in; `ignore` always wins."""
+    cli = "command line"
+    if cli_select is not None:
+        chosen = [(s, cli) for s in cli_select]
+    elif settings.select is not None:
+        chosen = [(s, origin) for s in settings.select]
+    else:
+        chosen = None
+    if chosen is None:
+        enabled = {code for code, meta in metas.items() if not meta.opt_in}
+    else:
+        enabled = set()
+        for sel, where in chosen:
+            enabled |= expand(sel, metas, where)
+    extend = [(s, origin) for s in settings.extend_select] + [(s, cli) for s in cli_extend or []]
+    for sel, where in extend:
+        enabled |= expand(sel, metas, where)
+    ignore = [(s, origin) for s in settings.ignore] + [(s, cli) for s in cli_ignore or []]
+    for sel, where in ignore:
+        enabled -= expand(sel, metas, where)
+    return frozenset(enabled)

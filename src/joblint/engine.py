@@ -1,0 +1,174 @@
+"""The run: files -> per-file analysis (in parallel when it pays) -> project analysis -> findings."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pathspec
+
+from . import project as project_analysis
+from .analysis import FileResult, FileTask, Source, analyze, source_lines, to_finding
+from .config import Config, expand
+from .discover import SourceFile
+from .findings import Finding, Span
+from .rules import BUILTIN, all_rules
+
+# Below this many files a process pool costs more than it saves.
+POOL_THRESHOLD = 48
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files: int = 0
+    parsed: int = 0
+    skipped: int = 0  # files the pre-filter showed cannot matter
+    results: dict[str, FileResult] = field(default_factory=dict)
+
+
+def prefilter_words(enabled: frozenset[str]) -> tuple[bytes, ...] | None:
+    """Words a file must contain for an enabled rule to need it; None when a rule needs every file."""
+    words: set[str] = set()
+    rules = all_rules()
+    if not any(code in rules for code in enabled):
+        # Only the built-in findings (syntax errors): report them for files any rule would read.
+        enabled = frozenset(rules)
+    for code, rule in rules.items():
+        if code not in enabled:
+            continue
+        if not rule.meta.words:
+            return None
+        words.update(rule.meta.words)
+    return tuple(sorted(w.encode() for w in words))
+
+
+def _analyze_all(tasks: list[FileTask], jobs: int) -> list[FileResult]:
+    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
+        return [analyze(t) for t in tasks]
+    chunk = max(1, min(64, len(tasks) // (jobs * 4)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=all_rules) as pool:
+        return list(pool.map(analyze, tasks, chunksize=chunk))
+
+
+def run(
+    files: list[SourceFile],
+    config: Config,
+    enabled: frozenset[str],
+    jobs: int | None = None,
+    overrides: dict[str, str] | None = None,
+) -> RunResult:
+    rules = all_rules()
+    overrides = overrides or {}
+    file_codes = tuple(sorted(c for c in enabled if c in rules and rules[c].scope == "file"))
+    words = prefilter_words(enabled)
+    tasks = [
+        FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display))
+        for f in files
+        if f.kind == "python"
+    ]
+    results = _analyze_all(tasks, jobs or os.cpu_count() or 1)
+    findings = [f for r in results for f in r.findings]
+    project = project_analysis.build([r.facts for r in results if r.facts is not None])
+    findings += _project_findings(project, enabled)
+
+    by_display = {r.display: r for r in results}
+    findings = _filter(findings, enabled, config, files, by_display)
+    findings = _attach_lines(findings, files, overrides)
+    return RunResult(
+        findings=findings,
+        files=len(tasks),
+        parsed=sum(r.parsed for r in results),
+        skipped=sum(1 for r in results if not r.parsed and not r.findings),
+        results=by_display,
+    )
+
+
+def _project_findings(project: project_analysis.Project, enabled: frozenset[str]) -> list[Finding]:
+    out: list[Finding] = []
+    for code, rule in sorted(all_rules().items()):
+        if rule.scope != "project" or code not in enabled:
+            continue
+        try:
+            reports = list(rule.check(project))
+        except Exception as exc:  # noqa: BLE001 - one rule's crash must not stop the run
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            meta = BUILTIN["JL002"]
+            out.append(
+                Finding(
+                    "JL002", meta.name, meta.severity, project.files[0].path if project.files else ".",
+                    Span.point(1), f"rule {code} crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})",
+                )
+            )
+            continue
+        out.extend(to_finding(rule.meta, r, r.path or "") for r in reports)
+    return out
+
+
+def _filter(
+    findings: list[Finding],
+    enabled: frozenset[str],
+    config: Config,
+    files: list[SourceFile],
+    results: dict[str, FileResult],
+) -> list[Finding]:
+    metas = {code: r.meta for code, r in all_rules().items()} | BUILTIN
+    per_file = [
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), frozenset(c for sel in selectors for c in expand(sel, metas, str(config.source))))
+        for pattern, selectors in config.settings.per_file_ignores.items()
+    ]
+    rel = {f.display: _relative(f.path, config.root) for f in files}
+    seen: set[tuple] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding.code not in enabled:
+            continue
+        suppressions = results[finding.path].suppressions if finding.path in results else None
+        if suppressions is not None and suppressions.suppresses(finding.code, finding.span.line):
+            continue
+        path = rel.get(finding.path, finding.path)
+        if any(finding.code in codes and spec.match_file(path) for spec, codes in per_file):
+            continue
+        key = (finding.code, finding.path, finding.span, finding.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(finding)
+    kept.sort(key=lambda f: f.sort_key)
+    return kept
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _attach_lines(findings: list[Finding], files: list[SourceFile], overrides: dict[str, str]) -> list[Finding]:
+    """Give each finding the text of its first line, for code frames and baseline fingerprints."""
+    paths = {f.display: f.path for f in files}
+    cache: dict[str, list[str]] = {}
+    out = []
+    for finding in findings:
+        if finding.path not in cache:
+            cache[finding.path] = _read_lines(finding.path, paths, overrides)
+        lines = cache[finding.path]
+        line = lines[finding.span.line - 1] if 0 < finding.span.line <= len(lines) else ""
+        out.append(replace(finding, source_line=line))
+    return out
+
+
+def _read_lines(display: str, paths: dict[str, Path], overrides: dict[str, str]) -> list[str]:
+    if display in overrides:
+        return source_lines(overrides[display])
+    path = paths.get(display)
+    if path is None:
+        return []
+    try:
+        return source_lines(Source.decode(path.read_bytes()).text)
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+        return []

@@ -1,0 +1,64 @@
+"""Per-file facts: one parse, one traversal, plain data out.
+
+`extract` runs every collector over a parsed module in a single traversal. The resulting
+`ModuleFacts` keeps libcst nodes only while file rules run in the same process; `stripped()`
+drops them before the facts cross a process boundary or reach the project analysis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .celery import CeleryCollector, CeleryFacts
+from .core import CoreCollector, CoreFacts
+from .names import ImportMap
+from .walker import Walker, WalkContext
+
+
+@dataclass
+class ModuleFacts:
+    path: str
+    module: str | None  # dotted module name when the file sits in a package tree
+    is_package: bool
+    is_test: bool = False  # tests/, test_*.py, *_test.py, conftest.py
+    imports: dict[str, str] = field(default_factory=dict)
+    core: CoreFacts = field(default_factory=CoreFacts)
+    celery: CeleryFacts = field(default_factory=CeleryFacts)
+
+    def stripped(self) -> ModuleFacts:
+        """A copy without libcst nodes: plain data for the project stage and the cache."""
+        copy = dataclasses.replace(self)
+        for group_name in ("core", "celery"):
+            group = dataclasses.replace(getattr(self, group_name))
+            for f in dataclasses.fields(group):
+                items = getattr(group, f.name)
+                if isinstance(items, list):
+                    setattr(group, f.name, [_without_node(x) for x in items])
+            setattr(copy, group_name, group)
+        return copy
+
+
+def _without_node(item: object) -> object:
+    if dataclasses.is_dataclass(item) and getattr(item, "node", None) is not None:
+        return dataclasses.replace(item, node=None)  # type: ignore[type-var]
+    return item
+
+
+def extract(module: cst.Module, path: str, module_name: str | None, is_package: bool) -> ModuleFacts:
+    imports = ImportMap(module_name, is_package)
+    ctx = WalkContext(module, imports, path)
+    core = CoreCollector(ctx)
+    celery = CeleryCollector(ctx)
+    module.visit(Walker(ctx, [core, celery]))
+    ctx.resolve_spans()
+    return ModuleFacts(
+        path=path,
+        module=module_name,
+        is_package=is_package,
+        imports=dict(imports.aliases),
+        core=core.facts,
+        celery=celery.facts,
+    )

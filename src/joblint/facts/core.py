@@ -1,0 +1,94 @@
+"""Language-level facts every framework reads: module-level assignments and classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..findings import Span
+from .names import dotted
+from .values import Value
+from .walker import WalkContext
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`NAME = value` at module level or in a class body."""
+
+    name: str
+    value: Value
+    span: Span  # the target name
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    name: str
+    qualname: str
+    span: Span  # the class name
+    bases: tuple[str, ...]  # qualified when imported, else as written
+    attributes: tuple[Assignment, ...]
+    methods: tuple[str, ...]
+    node: cst.ClassDef | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class CoreFacts:
+    assignments: list[Assignment] = field(default_factory=list)
+    classes: list[ClassFacts] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)  # absolute modules of `from x import *`
+
+
+class CoreCollector:
+    def __init__(self, ctx: WalkContext) -> None:
+        self.ctx = ctx
+        self.facts = CoreFacts()
+        self._class_attrs: list[list[Assignment]] = []
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            from .names import absolute_module
+
+            target = dotted(node.module) if node.module is not None else None
+            imports = self.ctx.imports
+            module = absolute_module(imports.module, len(node.relative), target, imports.is_package)
+            if module:
+                self.facts.star_imports.append(module)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_attrs.append([])
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        attrs = self._class_attrs.pop()
+        bases = tuple(
+            self.ctx.imports.qualify(arg.value) or dotted(arg.value) or ""
+            for arg in node.bases
+            if arg.keyword is None
+        )
+        methods = tuple(
+            stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
+        )
+        qual = ".".join([*(s.name for s in self.ctx.scopes), node.name.value])
+        self.facts.classes.append(
+            ClassFacts(node.name.value, qual, self.ctx.span(node.name), bases, tuple(attrs), methods, node)
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record(node.target, node.value)
+
+    def _record(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(target, cst.Name):
+            return
+        scopes = self.ctx.scopes
+        if not scopes:
+            dest = self.facts.assignments
+        elif scopes[-1].kind == "class" and self._class_attrs:
+            dest = self._class_attrs[-1]
+        else:
+            return
+        dest.append(Assignment(target.value, self.ctx.value(value), self.ctx.span(target)))

@@ -1,0 +1,268 @@
+"""One traversal per file, shared by every collector.
+
+Collectors are small classes with libcst-style `visit_<Node>` / `leave_<Node>` methods. The walker
+dispatches each node to the collectors that handle its type, tracks the enclosing classes and
+functions, and keeps the import map. Positions are resolved once, after the traversal, and only
+when some collector asked for a span: most parsed files record nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..findings import Span
+from .names import ImportMap, dotted
+from .values import UNKNOWN, Value
+
+
+class Scope:
+    """An enclosing class or function."""
+
+    __slots__ = ("kind", "name", "node")
+
+    def __init__(self, kind: str, name: str, node: cst.CSTNode) -> None:
+        self.kind = kind  # "class" | "function"
+        self.name = name
+        self.node = node
+
+
+class WalkContext:
+    """What collectors share during one traversal."""
+
+    def __init__(self, module: cst.Module, imports: ImportMap, path: str) -> None:
+        self.module = module
+        self.imports = imports
+        self.path = path
+        self.scopes: list[Scope] = []
+        self._pending: list[tuple[Span, cst.CSTNode]] = []
+
+    # -- positions -----------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        """A span for `node`; filled in by `resolve_spans` after the traversal."""
+        span = Span(0, 0, 0, 0)
+        self._pending.append((span, node))
+        return span
+
+    def resolve_spans(self) -> None:
+        if not self._pending:
+            return
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        for span, node in self._pending:
+            rng = positions[node]
+            # Spans are frozen for everyone else; this is their one-time initialisation.
+            object.__setattr__(span, "line", rng.start.line)
+            object.__setattr__(span, "col", rng.start.column + 1)
+            object.__setattr__(span, "end_line", rng.end.line)
+            object.__setattr__(span, "end_col", rng.end.column + 1)
+        self._pending.clear()
+
+    # -- scopes --------------------------------------------------------------------------------
+    @property
+    def at_module_level(self) -> bool:
+        return not self.scopes
+
+    @property
+    def function(self) -> Scope | None:
+        for scope in reversed(self.scopes):
+            if scope.kind == "function":
+                return scope
+        return None
+
+    @property
+    def klass(self) -> Scope | None:
+        return self.scopes[-1] if self.scopes and self.scopes[-1].kind == "class" else None
+
+    def qualname(self) -> str:
+        return ".".join(s.name for s in self.scopes)
+
+    # -- values --------------------------------------------------------------------------------
+    def value(self, expr: cst.BaseExpression) -> Value:
+        """The plain-data image of an expression (see `values.Value`)."""
+        return Value(
+            literal(expr, self.imports),
+            self.span(expr),
+            items=self._items(expr),
+            raw=expr.value if isinstance(expr, cst.SimpleString) else "",
+            call=(self.imports.qualify(expr.func) or dotted(expr.func) or "")
+            if isinstance(expr, cst.Call)
+            else "",
+        )
+
+    def _items(self, expr: cst.BaseExpression) -> tuple[Value, ...]:
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return tuple(
+                self.value(el.value) for el in expr.elements if isinstance(el, cst.Element)
+            )
+        return ()
+
+
+_TIMEDELTA_SECONDS = {
+    "weeks": 604800.0,
+    "days": 86400.0,
+    "hours": 3600.0,
+    "minutes": 60.0,
+    "seconds": 1.0,
+    "milliseconds": 0.001,
+    "microseconds": 0.000001,
+}
+
+
+def literal(expr: cst.BaseExpression, imports: ImportMap | None = None) -> Any:
+    """The Python value of a literal expression, or UNKNOWN."""
+    if isinstance(expr, cst.SimpleString):
+        try:
+            return expr.evaluated_value
+        except Exception:  # noqa: BLE001 - odd prefixes (b'', u'') evaluate fine; be safe anyway
+            return UNKNOWN
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = literal(expr.left, imports), literal(expr.right, imports)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        return UNKNOWN
+    if isinstance(expr, cst.Integer):
+        return expr.evaluated_value
+    if isinstance(expr, cst.Float):
+        return expr.evaluated_value
+    if isinstance(expr, cst.Name):
+        return {"True": True, "False": False, "None": None}.get(expr.value, UNKNOWN)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = literal(expr.expression, imports)
+        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else UNKNOWN
+    if isinstance(expr, cst.BinaryOperation):
+        return _arith(expr, imports)
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        out = []
+        for el in expr.elements:
+            if not isinstance(el, cst.Element):
+                return UNKNOWN
+            out.append(literal(el.value, imports))
+        if any(v is UNKNOWN for v in out):
+            # A container is known when its elements are; keep the known strings for rules that
+            # look for one member (pickle in accept_content) via Value.items.
+            return UNKNOWN
+        if isinstance(expr, cst.List):
+            return out
+        if isinstance(expr, cst.Set):
+            return set(out) if all(_hashable(v) for v in out) else UNKNOWN
+        return tuple(out)
+    if isinstance(expr, cst.Dict):
+        result = {}
+        for el in expr.elements:
+            if not isinstance(el, cst.DictElement):
+                return UNKNOWN
+            key = literal(el.key, imports)
+            if key is UNKNOWN or not _hashable(key):
+                return UNKNOWN
+            result[key] = literal(el.value, imports)
+        return result
+    if isinstance(expr, cst.Call) and imports is not None:
+        return _known_call(expr, imports)
+    return UNKNOWN
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _arith(expr: cst.BinaryOperation, imports: ImportMap | None) -> Any:
+    left, right = literal(expr.left, imports), literal(expr.right, imports)
+    numbers = (int, float)
+    if not (isinstance(left, numbers) and isinstance(right, numbers)):
+        return UNKNOWN
+    if isinstance(left, bool) or isinstance(right, bool):
+        return UNKNOWN
+    op = expr.operator
+    try:
+        if isinstance(op, cst.Add):
+            return left + right
+        if isinstance(op, cst.Subtract):
+            return left - right
+        if isinstance(op, cst.Multiply):
+            return left * right
+        if isinstance(op, cst.Divide):
+            return left / right
+        if isinstance(op, cst.FloorDivide):
+            return left // right
+        if isinstance(op, cst.Power) and abs(right) <= 64:
+            return left**right
+    except (ArithmeticError, ValueError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _known_call(call: cst.Call, imports: ImportMap) -> Any:
+    """`timedelta(...)` is a literal duration for the time-limit rules: its value is seconds."""
+    name = imports.qualify(call.func)
+    if name not in ("datetime.timedelta",):
+        return UNKNOWN
+    total = 0.0
+    positional = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            return UNKNOWN
+        unit = arg.keyword.value if arg.keyword is not None else (
+            positional[i] if i < len(positional) else None
+        )
+        value = literal(arg.value, imports)
+        if unit not in _TIMEDELTA_SECONDS or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return UNKNOWN
+        total += value * _TIMEDELTA_SECONDS[unit]
+    return total
+
+
+Handler = Callable[[cst.CSTNode], Any]
+
+
+class Walker(cst.CSTVisitor):
+    """Dispatches one traversal to many collectors."""
+
+    def __init__(self, ctx: WalkContext, collectors: list[Any]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.collectors = collectors
+        self._visit: dict[type, list[Handler]] = defaultdict(list)
+        self._leave: dict[type, list[Handler]] = defaultdict(list)
+        self._known: set[type] = set()
+
+    def _handlers(self, node_type: type) -> None:
+        name = node_type.__name__
+        for c in self.collectors:
+            v = getattr(c, f"visit_{name}", None)
+            if v is not None:
+                self._visit[node_type].append(v)
+            leave = getattr(c, f"leave_{name}", None)
+            if leave is not None:
+                self._leave[node_type].append(leave)
+        self._known.add(node_type)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        t = type(node)
+        if t not in self._known:
+            self._handlers(t)
+        if t is cst.Import or t is cst.ImportFrom:
+            self.ctx.imports.add(node)  # type: ignore[arg-type]
+        descend = True
+        for handler in self._visit[t]:
+            if handler(node) is False:
+                descend = False
+        if t is cst.ClassDef:
+            self.ctx.scopes.append(Scope("class", node.name.value, node))  # type: ignore[attr-defined]
+        elif t is cst.FunctionDef:
+            self.ctx.scopes.append(Scope("function", node.name.value, node))  # type: ignore[attr-defined]
+        return descend
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        t = type(original_node)
+        if t is cst.ClassDef or t is cst.FunctionDef:
+            self.ctx.scopes.pop()
+        for handler in self._leave[t]:
+            handler(original_node)

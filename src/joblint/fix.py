@@ -1,0 +1,163 @@
+"""Apply fixes: edit the text, re-parse, repeat until nothing is left to fix, write atomically.
+
+A file is written only when every round's result parses; its encoding, BOM, line endings and mode
+are kept. A file whose fixes would break it is left untouched and reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import libcst as cst
+
+from .analysis import Source, line_starts
+from .findings import Applicability, Edit, Finding, Fix, Span
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class FixResult:
+    originals: dict[str, Source] = field(default_factory=dict)  # display path -> as read
+    texts: dict[str, str] = field(default_factory=dict)  # display path -> fixed text
+    applied: int = 0
+    failures: list[str] = field(default_factory=list)  # one line each
+    findings: list[Finding] = field(default_factory=list)  # what remains after fixing
+
+    def changed(self) -> dict[str, tuple[Source, str]]:
+        return {p: (self.originals[p], t) for p, t in self.texts.items() if t != self.originals[p].text}
+
+
+def wanted(fix: Fix | None, unsafe: bool) -> bool:
+    return fix is not None and (fix.applicability is Applicability.SAFE or unsafe)
+
+
+def _offset(starts: list[int], line: int, col: int) -> int:
+    return starts[line - 1] + col - 1
+
+
+def apply_fixes(text: str, fixes: list[Fix], newline: str = "\n") -> tuple[str, int]:
+    """Apply non-overlapping fixes (whole fixes only); returns the text and how many applied."""
+    starts = line_starts(text)
+    taken: list[tuple[int, int]] = []
+    edits: list[tuple[int, int, str]] = []
+    applied = 0
+    for fix in fixes:
+        ranges = [(_offset(starts, e.span.line, e.span.col), _offset(starts, e.span.end_line, e.span.end_col), e.content) for e in fix.edits]
+        if any(a < y and x < b or (a == b == x == y) for a, b, _ in ranges for x, y in taken):
+            continue  # overlaps an edit already chosen: the next round will get it
+        taken += [(a, b) for a, b, _ in ranges]
+        edits += ranges
+        applied += 1
+    for start, end, content in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + content.replace("\n", newline) + text[end:]
+    return text, applied
+
+
+def parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+    except Exception:  # noqa: BLE001 - any failure means "do not write this"
+        return False
+    return True
+
+
+def fix_until_stable(
+    paths: dict[str, Path],
+    check: Callable[[dict[str, str]], list[Finding]],
+    unsafe: bool,
+) -> FixResult:
+    """Run `check` on the current texts, apply the fixes it offers, and repeat until none are left."""
+    result = FixResult()
+    broken: set[str] = set()
+    findings = check({})
+    for _ in range(MAX_ROUNDS):
+        by_path: dict[str, list[Fix]] = {}
+        for finding in findings:
+            if wanted(finding.fix, unsafe) and finding.path not in broken and finding.path in paths:
+                by_path.setdefault(finding.path, []).append(finding.fix)  # type: ignore[arg-type]
+        if not by_path:
+            break
+        progressed = False
+        for display, fixes in by_path.items():
+            if display not in result.originals:
+                try:
+                    result.originals[display] = Source.decode(paths[display].read_bytes())
+                except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
+                    result.failures.append(f"{display}: not fixed: cannot read: {exc}")
+                    broken.add(display)
+                    continue
+            original = result.originals[display]
+            current = result.texts.get(display, original.text)
+            new_text, count = apply_fixes(current, fixes, original.newline)
+            if not parses(new_text):
+                result.failures.append(f"{display}: not fixed: the fixed source would not parse")
+                broken.add(display)
+                result.texts.pop(display, None)
+                continue
+            if count and new_text != current:
+                result.texts[display] = new_text
+                result.applied += count
+                progressed = True
+        findings = check(dict(result.texts))
+        if not progressed:
+            break
+    result.findings = findings
+    return result
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and a rename; keep the file's mode."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".joblint", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_all(result: FixResult, paths: dict[str, Path]) -> list[str]:
+    """Write every changed file; returns one line per file that could not be written."""
+    failures = []
+    for display, (original, text) in sorted(result.changed().items()):
+        data = original.encode(text)
+        if original.encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            data = b"\xef\xbb\xbf" + data
+        try:
+            write_atomic(paths[display], data)
+        except OSError as exc:
+            failures.append(f"{display}: not fixed: cannot write: {exc.strerror or exc}")
+    return failures
+
+
+def unified_diff(result: FixResult) -> str:
+    chunks = []
+    for display, (original, text) in sorted(result.changed().items()):
+        chunks.append(
+            "".join(
+                difflib.unified_diff(
+                    original.text.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    fromfile=f"a/{display}",
+                    tofile=f"b/{display}",
+                )
+            )
+        )
+    return "".join(chunks)
+
+
+__all__ = ["Edit", "Span", "apply_fixes", "fix_until_stable", "unified_diff", "write_all", "wanted"]

@@ -1,0 +1,112 @@
+"""The rule registry.
+
+A rule is a check function with its metadata next to it. File rules read one file's facts (and
+the libcst nodes they point to); project rules read the merged project model. Checks yield
+`Report`s; the engine turns them into findings with the rule's code, name and severity.
+
+Rule modules in this package register themselves when imported; `all_rules()` imports them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Literal
+
+from ..findings import Applicability, Edit, Fix, Severity, Span
+
+Scope = Literal["file", "project"]
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    code: str
+    name: str
+    severity: Severity
+    summary: str  # one line: what the rule flags
+    fix: Applicability | None = None  # the safety of its fix, when it has one
+    opt_in: bool = False
+    # Words (case-insensitive) a file must contain for this rule to need it; the pre-filter keeps
+    # a file when it contains any word of any enabled rule.
+    words: tuple[str, ...] = ()
+
+    @property
+    def framework(self) -> str:
+        return {"CEL": "celery", "ARQ": "arq", "TMP": "temporal", "JL0": "joblint"}.get(self.code[:3], "other")
+
+    @property
+    def category(self) -> str:
+        return self.code[:-2]  # CEL1, TMP2: the hundreds digit is the category
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a check yields: where, what, and optionally a fix."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+    path: str | None = None  # project rules name the file; file rules leave it to the engine
+    severity: Severity | None = None  # when a finding is more severe than the rule's default
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    scope: Scope
+    check: Callable[[Any], Iterable[Report]]
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    scope: Scope,
+    fix: Applicability | None = None,
+    opt_in: bool = False,
+    words: Iterable[str] = (),
+) -> Callable[[Callable[[Any], Iterable[Report]]], Callable[[Any], Iterable[Report]]]:
+    meta = RuleMeta(code, name, severity, summary, fix, opt_in, tuple(w.lower() for w in words))
+
+    def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:
+        if code in REGISTRY:
+            raise RuntimeError(f"rule {code} registered twice")
+        REGISTRY[code] = Rule(meta, scope, check)
+        return check
+
+    return register
+
+
+def fix(edits: Iterable[Edit], message: str, applicability: Applicability) -> Fix:
+    return Fix(tuple(edits), applicability, message)
+
+
+# Findings the engine itself produces; they are selectable and suppressible like rules.
+BUILTIN = {
+    "JL001": RuleMeta("JL001", "syntax-error", Severity.ERROR, "The file cannot be read or parsed as Python."),
+    "JL002": RuleMeta("JL002", "internal-error", Severity.ERROR, "A rule crashed on this file; please report it."),
+}
+
+_loaded = False
+
+
+def all_rules() -> dict[str, Rule]:
+    global _loaded
+    if not _loaded:
+        for info in pkgutil.iter_modules(__path__):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{info.name}")
+        _loaded = True
+    return REGISTRY
+
+
+def all_meta() -> dict[str, RuleMeta]:
+    metas = {code: r.meta for code, r in all_rules().items()}
+    metas.update(BUILTIN)
+    return dict(sorted(metas.items()))

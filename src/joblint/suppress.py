@@ -1,0 +1,79 @@
+"""Suppression comments: `# noqa`, `# noqa: CEL101`, `# joblint: ignore[CEL101]`.
+
+A comment suppresses findings on its own line, and, on the first line of a statement that spans
+several lines, findings anywhere in that statement.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+_CODE = r"[A-Z]+[0-9]+"
+_NOQA = re.compile(
+    rf"#\s*(?:noqa(?::\s*(?P<noqa>{_CODE}(?:[\s,]+{_CODE})*))?|joblint:\s*ignore(?:\[(?P<ignore>[^\]]*)\])?)",
+    re.IGNORECASE,
+)
+_CODES = re.compile(_CODE)
+
+
+@dataclass(frozen=True)
+class Suppressions:
+    lines: dict[int, frozenset[str] | None]  # line -> codes, None meaning every code
+    statements: tuple[tuple[int, int], ...] = ()  # (first, last) lines of multi-line statements
+
+    def suppresses(self, code: str, line: int) -> bool:
+        if self._on(code, line):
+            return True
+        for first, last in self.statements:
+            if first < line <= last:
+                return self._on(code, first)
+        return False
+
+    def _on(self, code: str, line: int) -> bool:
+        if line not in self.lines:
+            return False
+        codes = self.lines[line]
+        return codes is None or code in codes
+
+
+def scan(text: str) -> Suppressions | None:
+    """The suppressions in a source file, or None when it has none."""
+    if "noqa" not in text and "joblint" not in text:
+        return None
+    lines: dict[int, frozenset[str] | None] = {}
+    statements: list[tuple[int, int]] = []
+    try:
+        start = None
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if start is None and tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                start = tok.start[0]
+            if tok.type == tokenize.COMMENT:
+                _comment(tok.string, tok.start[0], lines)
+            elif tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                if start is not None and tok.start[0] > start:
+                    statements.append((start, tok.start[0]))
+                start = None
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        # Fall back to a line scan; statements spanning lines are then matched on their own lines.
+        for number, line in enumerate(text.splitlines(), 1):
+            if "#" in line:
+                _comment(line[line.index("#"):], number, lines)
+    if not lines:
+        return None
+    return Suppressions(lines, tuple(statements))
+
+
+def _comment(comment: str, line: int, lines: dict[int, frozenset[str] | None]) -> None:
+    for match in _NOQA.finditer(comment):
+        listed = match.group("noqa") or match.group("ignore")
+        if listed is None:
+            lines[line] = None
+            return
+        codes = frozenset(c.upper() for c in _CODES.findall(listed.upper()))
+        previous = lines.get(line, frozenset())
+        if previous is None:
+            return
+        lines[line] = previous | codes
