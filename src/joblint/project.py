@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 from . import settings as celery_settings
 from .facts import ModuleFacts
-from .facts.celery import SettingWrite, TaskDef
+from .facts.celery import SettingWrite
+from .facts.tasks import TaskDef
 from .facts.values import UNKNOWN, Value
 from .findings import Span
 
@@ -158,7 +159,7 @@ def build(files: list[ModuleFacts]) -> Project:
                         SettingWrite(assignment.name, assignment.value, assignment.span, model.name, "module"),
                     )
             models.append(model)
-    tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.celery.tasks]
+    tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
     return Project(files, models, tasks)
 
 

@@ -15,6 +15,7 @@ import libcst as cst
 from .celery import CeleryCollector, CeleryFacts
 from .core import CoreCollector, CoreFacts
 from .names import ImportMap
+from .tasks import TaskCollector, TaskFacts
 from .walker import Walker, WalkContext
 
 
@@ -27,11 +28,12 @@ class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)
     core: CoreFacts = field(default_factory=CoreFacts)
     celery: CeleryFacts = field(default_factory=CeleryFacts)
+    tasks: TaskFacts = field(default_factory=TaskFacts)
 
     def stripped(self) -> ModuleFacts:
         """A copy without libcst nodes: plain data for the project stage and the cache."""
         copy = dataclasses.replace(self)
-        for group_name in ("core", "celery"):
+        for group_name in GROUPS:
             group = dataclasses.replace(getattr(self, group_name))
             for f in dataclasses.fields(group):
                 items = getattr(group, f.name)
@@ -39,6 +41,10 @@ class ModuleFacts:
                     setattr(group, f.name, [_without_node(x) for x in items])
             setattr(copy, group_name, group)
         return copy
+
+
+# The fact groups of ModuleFacts, each filled by one collector.
+GROUPS = ("core", "celery", "tasks")
 
 
 def _without_node(item: object) -> object:
@@ -52,7 +58,8 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
     ctx = WalkContext(module, imports, path)
     core = CoreCollector(ctx)
     celery = CeleryCollector(ctx)
-    module.visit(Walker(ctx, [core, celery]))
+    tasks = TaskCollector(ctx, celery)
+    module.visit(Walker(ctx, [core, celery, tasks]))
     ctx.resolve_spans()
     return ModuleFacts(
         path=path,
@@ -61,4 +68,5 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
         imports=dict(imports.aliases),
         core=core.facts,
         celery=celery.facts,
+        tasks=tasks.facts,
     )

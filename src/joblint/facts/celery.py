@@ -1,4 +1,4 @@
-"""Celery facts of one module: apps, settings writes, tasks and dispatch calls."""
+"""Celery configuration facts of one module: apps and settings writes."""
 
 from __future__ import annotations
 
@@ -57,49 +57,13 @@ class SettingWrite:
     via: str  # "Celery()", "conf.update", "conf.attr", "conf.item", "conf.setdefault"
 
 
-@dataclass(frozen=True)
-class TaskDef:
-    function: str
-    qualname: str
-    span: Span  # the function name
-    decorator_span: Span
-    app: str | None  # app ref, None for shared tasks
-    options: dict[str, Value]
-    params: tuple[str, ...]
-    is_async: bool = False
-    node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def bound(self) -> bool:
-        bind = self.options.get("bind")
-        return bind is not None and bind.data is True
-
-    def option(self, name: str) -> Value | None:
-        return self.options.get(name)
-
-
-@dataclass(frozen=True)
-class DispatchCall:
-    """`<task>.apply_async(...)` and friends, with their keyword options."""
-
-    target: str  # dotted text of the task expression (`add`, `tasks.add`)
-    method: str
-    options: dict[str, Value]
-    span: Span  # the whole call
-
-
 @dataclass
 class CeleryFacts:
     apps: list[AppDef] = field(default_factory=list)
     settings: list[SettingWrite] = field(default_factory=list)
-    tasks: list[TaskDef] = field(default_factory=list)
-    dispatches: list[DispatchCall] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.apps or self.settings or self.tasks or self.dispatches)
-
-
-DISPATCH_METHODS = {"apply_async"}
+        return bool(self.apps or self.settings)
 
 
 class CeleryCollector:
@@ -179,9 +143,6 @@ class CeleryCollector:
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
-        if method in DISPATCH_METHODS:
-            self._dispatch(node, func, method)
-            return
         owner = self._conf_owner(func.value)
         if owner is None:
             return
@@ -244,58 +205,3 @@ class CeleryCollector:
 
     def leave_Assign(self, node: cst.Assign) -> None:
         self._assign_value = None
-
-    # -- tasks ---------------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for decorator in node.decorators:
-            found = self._task_decorator(decorator.decorator)
-            if found is None:
-                continue
-            app, options = found
-            params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))
-            self.facts.tasks.append(
-                TaskDef(
-                    function=node.name.value,
-                    qualname=".".join([*(s.name for s in self.ctx.scopes), node.name.value]),
-                    span=self.ctx.span(node.name),
-                    decorator_span=self.ctx.span(decorator.decorator),
-                    app=app,
-                    options=options,
-                    params=params,
-                    is_async=node.asynchronous is not None,
-                    node=node,
-                )
-            )
-            return
-
-    def _task_decorator(self, expr: cst.BaseExpression) -> tuple[str | None, dict[str, Value]] | None:
-        call = expr if isinstance(expr, cst.Call) else None
-        func = call.func if call is not None else expr
-        qualified = self.ctx.imports.qualify(func)
-        if qualified in SHARED_TASK:
-            app = None
-        elif isinstance(func, cst.Attribute) and func.attr.value == "task":
-            app = self.app_ref(func.value)
-            if app is None:
-                return None
-        else:
-            return None
-        options: dict[str, Value] = {}
-        if call is not None:
-            for arg in call.args:
-                if arg.keyword is not None and not arg.star:
-                    options[arg.keyword.value] = self.ctx.value(arg.value)
-        return app, options
-
-    # -- dispatch calls ------------------------------------------------------------------------
-    def _dispatch(self, call: cst.Call, func: cst.Attribute, method: str) -> None:
-        target = dotted(func.value)
-        if target is None:
-            return
-        options = {
-            arg.keyword.value: self.ctx.value(arg.value)
-            for arg in call.args
-            if arg.keyword is not None and not arg.star
-        }
-        self.facts.dispatches.append(DispatchCall(target, method, options, self.ctx.span(call)))
-

@@ -114,7 +114,7 @@ def pickle_serializer(project: Project) -> Iterator[Report]:
             if attr.name == "serializer" and _is_pickle(attr.value):
                 yield _with_path(_replace_serializer(attr.value), path)
     for facts in project.files:
-        for call in facts.celery.dispatches:
+        for call in facts.tasks.dispatches:
             value = call.options.get("serializer")
             if value is not None and _is_pickle(value):
                 yield _with_path(_replace_serializer(value), facts.path)
@@ -195,7 +195,7 @@ def _task_limits(project: Project, task: ProjectTask) -> Iterator[Report]:
 
 def _dispatch_limits(project: Project) -> Iterator[Report]:
     for facts in project.files:
-        for call in facts.celery.dispatches:
+        for call in facts.tasks.dispatches:
             soft, hard = call.options.get("soft_time_limit"), call.options.get("time_limit")
             if soft is None and hard is None:
                 continue
