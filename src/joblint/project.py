@@ -89,6 +89,7 @@ class Project:
     files: list[ModuleFacts]
     models: list[SettingsModel]
     tasks: list[ProjectTask]
+    app_names: dict[str, str] = field(default_factory=dict)  # any app ref -> the app model's name
 
     @property
     def apps(self) -> list[SettingsModel]:
@@ -99,7 +100,7 @@ class Project:
         ref = task.task.app
         if ref is None or ref == "celery.current_app":
             return self.apps
-        return [m for m in self.apps if m.name == ref]
+        return [m for m in self.apps if m.name == self.app_names.get(ref, ref)]
 
     def tasks_named(self, target: str) -> list[ProjectTask]:
         """Tasks a dispatch target (`add`, `tasks.add`) may refer to, by function name."""
@@ -134,11 +135,16 @@ def _config_source_namespace(facts: ModuleFacts) -> str | None | bool:
 def build(files: list[ModuleFacts]) -> Project:
     models: list[SettingsModel] = []
     by_ref: dict[str, SettingsModel] = {}
+    by_qualified: dict[str, list[SettingsModel]] = {}
     for facts in files:
         for app in facts.celery.apps:
             model = SettingsModel(app.ref, facts.path, app.span, True, app.namespace)
             models.append(model)
-            by_ref.setdefault(app.ref, model)
+            by_ref[app.ref] = model
+            if app.qualified:
+                by_qualified.setdefault(app.qualified, []).append(model)
+    # An imported app resolves when exactly one app in the project has that qualified name.
+    by_ref.update({q: ms[0] for q, ms in by_qualified.items() if len(ms) == 1 and q not in by_ref})
     for facts in files:
         for write in facts.celery.settings:
             target = by_ref.get(write.owner)
@@ -160,7 +166,7 @@ def build(files: list[ModuleFacts]) -> Project:
                     )
             models.append(model)
     tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
-    return Project(files, models, tasks)
+    return Project(files, models, tasks, {ref: m.name for ref, m in by_ref.items()})
 
 
 def iter_values(model: SettingsModel, setting: str) -> Iterator[SettingValue]:

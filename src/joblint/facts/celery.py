@@ -39,7 +39,8 @@ APP_KEYWORD_SETTINGS = {"broker": "broker_url", "backend": "result_backend"}
 class AppDef:
     """A `Celery(...)` construction."""
 
-    ref: str  # qualified name of the variable that holds the app (see `app_ref`)
+    ref: str  # this app's identity within the project: "<path>::<var>"
+    qualified: str | None  # "<module>.<var>", how other modules import it, when the module has a name
     var: str
     span: Span  # the Celery(...) call
     namespace: str | None = None
@@ -53,7 +54,7 @@ class SettingWrite:
     key: str
     value: Value
     span: Span  # the key (keyword, attribute, string or name) that was written
-    owner: str  # an app ref, or "module:<dotted module>" / "class:<qualname>" for config sources
+    owner: str  # an app ref (see `CeleryCollector.app_ref`), or "module:<dotted module>" / "class:<qualname>" for config sources
     via: str  # "Celery()", "conf.update", "conf.attr", "conf.item", "conf.setdefault"
 
 
@@ -75,11 +76,11 @@ class CeleryCollector:
 
     # -- names ---------------------------------------------------------------------------------
     def local_ref(self, var: str) -> str:
-        module = self.ctx.imports.module
-        return f"{module}.{var}" if module else f"{self.ctx.path}:{var}"
+        return f"{self.ctx.path}::{var}"
 
     def app_ref(self, expr: cst.BaseExpression) -> str | None:
-        """The app an expression names: a Celery app built here, an imported app, current_app."""
+        """The app an expression names: a Celery app built here ("<path>::<var>"), an imported
+        name that may be an app (its qualified name), or "celery.current_app"."""
         text = dotted(expr)
         if text is None:
             return None
@@ -129,7 +130,9 @@ class CeleryCollector:
                 self.facts.settings.append(
                     SettingWrite(setting, value, self.ctx.span(arg.keyword), ref, "Celery()")
                 )
-        self.facts.apps.append(AppDef(ref, var, self.ctx.span(call), namespace, main))
+        module = self.ctx.imports.module
+        qualified = f"{module}.{var}" if module else None
+        self.facts.apps.append(AppDef(ref, qualified, var, self.ctx.span(call), namespace, main))
 
     # -- app.conf writes -----------------------------------------------------------------------
     def _conf_owner(self, expr: cst.BaseExpression) -> str | None:

@@ -1,0 +1,11 @@
+from django.db import transaction
+from django.http import JsonResponse
+
+from .tasks import charge, send_receipt
+
+
+def checkout(request, order_id):
+    with transaction.atomic():
+        send_receipt.delay(order_id)
+    result = charge.delay(order_id)
+    return JsonResponse({"charged": result.get(timeout=30)})
