@@ -1,0 +1,177 @@
+"""What a task runs with: its options merged from every place Celery reads them, and task lookup.
+
+Celery builds a task class from its decorator's keyword arguments on top of the `base=` class (or,
+for a `Task` subclass, its own class attributes on top of its bases), and copies the app's
+`task_*` settings onto whatever the class leaves unset (`Task.from_config`). `effective_option`
+follows that order over the project's facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .facts.core import ClassFacts
+from .facts.values import Value
+from .project import Project, ProjectTask, SettingsModel
+
+# Base classes deeper than this are not followed (a cycle, or an unusual hierarchy).
+MAX_BASE_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class ProjectClass:
+    cls: ClassFacts
+    path: str
+    module: str | None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.cls.qualname}" if self.module else self.cls.qualname
+
+
+_index_cache: dict[int, tuple[Project, dict[str, ProjectClass]]] = {}
+
+
+def class_index(project: Project) -> dict[str, ProjectClass]:
+    """Every class of the project by its qualified name (`module.Class`), computed once per project."""
+    cached = _index_cache.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1]
+    index: dict[str, ProjectClass] = {}
+    for facts in project.files:
+        for cls in facts.core.classes:
+            found = ProjectClass(cls, facts.path, facts.module)
+            index.setdefault(found.qualified, found)
+            index.setdefault(f"{facts.path}:{cls.qualname}", found)
+    _index_cache.clear()
+    _index_cache[id(project)] = (project, index)
+    return index
+
+
+def find_class(project: Project, name: str, module: str | None, path: str) -> ProjectClass | None:
+    """The project class `name` refers to from a file: qualified, or defined in that file."""
+    index = class_index(project)
+    return index.get(name) or (index.get(f"{module}.{name}") if module else None) or index.get(f"{path}:{name}")
+
+
+def base_classes(project: Project, task: ProjectTask) -> Iterator[ProjectClass]:
+    """The project classes a task inherits options from, nearest first."""
+    if task.task.kind == "class":
+        own = find_class(project, task.task.function, task.module, task.path)
+        start = list(own.cls.bases) if own is not None else []
+        origin = (own.module, own.path) if own is not None else (task.module, task.path)
+    else:
+        start = [task.task.base] if task.task.base else []
+        origin = (task.module, task.path)
+    seen: set[str] = set()
+    queue = [(name, origin, 0) for name in start]
+    while queue:
+        name, (module, path), depth = queue.pop(0)
+        found = find_class(project, name, module, path)
+        if found is None or found.qualified in seen or depth > MAX_BASE_DEPTH:
+            continue
+        seen.add(found.qualified)
+        yield found
+        queue.extend((b, (found.module, found.path), depth + 1) for b in found.cls.bases)
+
+
+def effective_option(
+    project: Project, task: ProjectTask, option: str, setting: str | None
+) -> tuple[Value | None, str]:
+    """The value a task runs with for `option`, and where it was set.
+
+    Looks at the task's own options (decorator keywords, or a Task subclass's attributes), then the
+    classes it inherits from (`base=`, Task subclass bases), then the app settings (`setting`, e.g.
+    `task_acks_late`); (None, "") when nothing in the project sets it.
+    """
+    own = task.task.option(option)
+    if own is not None:
+        where = "class attribute" if task.task.kind == "class" else "option"
+        return own, f"{option}= {where} of task {task.task.function}"
+    for cls in base_classes(project, task):
+        for attribute in cls.cls.attributes:
+            if attribute.name == option:
+                return attribute.value, f"{option} on base class {cls.cls.name} ({cls.path}:{attribute.span.line})"
+    if setting is not None:
+        for model in project.models_for(task):
+            write = model.get(setting)
+            if write is not None:
+                return write.value, f"{write.key} at {write.path}:{write.span.line}"
+    return None, ""
+
+
+# -- task lookup ---------------------------------------------------------------------------------
+
+
+def resolve_task(project: Project, target: str, qualified: str | None, path: str) -> ProjectTask | None:
+    """The project task a call names: `add` (defined in `path`), `tasks.add`, or an imported name.
+
+    Only an unambiguous match counts: rules that reason about a task's options or signature must
+    not guess between two functions with the same name.
+    """
+    if qualified is not None:
+        exact = [t for t in project.tasks if t.module and f"{t.module}.{t.task.function}" == qualified]
+        if len(exact) == 1:
+            return exact[0]
+        if exact:
+            return None
+    if "." not in target:
+        local = [t for t in project.tasks if t.path == path and t.task.function == target]
+        if len(local) == 1:
+            return local[0]
+        if local or qualified is None:
+            return None
+    leaf = (qualified or target).rsplit(".", 1)[-1]
+    named = [t for t in project.tasks if t.task.function == leaf]
+    if len(named) == 1 and (qualified is not None or "." in target):
+        return named[0]
+    return None
+
+
+# -- backend and broker --------------------------------------------------------------------------
+
+REDIS_SCHEMES = ("redis", "rediss", "sentinel", "redis+socket")
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp", "librabbitmq")
+
+
+def url_scheme(value: Value | None) -> str | None:
+    """The scheme of a literal URL setting (`redis://...` -> `redis`); None when not a literal URL."""
+    if value is None or not isinstance(value.data, str):
+        return None
+    scheme, sep, _ = value.data.partition("://")
+    if sep:
+        return scheme.lower()
+    return value.data.lower() or None  # `django-db`, `rpc`
+
+
+def backend_kind(model: SettingsModel) -> str:
+    """`none`, `redis`, `rpc`, `other`, or `unknown` (not a literal) for an app's result backend."""
+    write = model.get("result_backend")
+    if write is None:
+        return "none"
+    if write.value.data is None:
+        return "none"
+    scheme = url_scheme(write.value)
+    if scheme is None:
+        return "unknown"
+    if scheme in REDIS_SCHEMES:
+        return "redis"
+    if scheme in ("rpc",):
+        return "rpc"
+    if scheme == "disabled":
+        return "none"
+    return "other"
+
+
+def broker_kind(model: SettingsModel) -> str:
+    """`redis`, `amqp`, `other` or `unknown` for an app's broker; `unknown` when it is never set."""
+    write = model.get("broker_url")
+    scheme = url_scheme(write.value) if write is not None else None
+    if scheme is None:
+        return "unknown"
+    if scheme in REDIS_SCHEMES:
+        return "redis"
+    if scheme in AMQP_SCHEMES:
+        return "amqp"
+    return "other"
