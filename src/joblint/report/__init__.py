@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..findings import Finding
 
-FORMATS = ("full", "concise", "json")
+FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab", "junit", "pylint")
 
 
 @dataclass(frozen=True)

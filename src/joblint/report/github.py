@@ -1,0 +1,34 @@
+"""GitHub Actions workflow commands: one `::error file=…,line=…::message` annotation per finding.
+
+https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
+"""
+
+from __future__ import annotations
+
+from ..findings import Finding, Severity
+from . import ReportContext
+from .paths import repository_path
+
+COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(finding: Finding, path: str) -> str:
+    span = finding.span
+    properties = (
+        f"file={escape_property(path)},line={span.line},col={span.col},"
+        f"endLine={span.end_line},endColumn={span.end_col},"
+        f"title={escape_property(f'{finding.code} {finding.name}')}"
+    )
+    return f"::{COMMAND[finding.severity]} {properties}::{escape_data(finding.message)}\n"
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    return "".join(annotation(f, repository_path(f.path, context)) for f in findings)

@@ -1,0 +1,31 @@
+"""GitLab Code Quality: a JSON array of Code Climate issues, shown in merge request widgets.
+
+https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..baseline import fingerprints
+from ..findings import Finding, Severity
+from . import ReportContext
+from .paths import repository_path
+
+SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "minor"}
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    paths = {f.path: repository_path(f.path, context) for f in findings}
+    ids = fingerprints(findings, lambda f: paths[f.path])
+    issues = [
+        {
+            "description": f"{f.code} {f.message}",
+            "check_name": f.code,
+            "fingerprint": fingerprint,
+            "severity": SEVERITY[f.severity],
+            "location": {"path": paths[f.path], "lines": {"begin": f.span.line, "end": f.span.end_line}},
+        }
+        for f, fingerprint in zip(findings, ids)
+    ]
+    return json.dumps(issues, indent=2) + "\n"
