@@ -153,6 +153,9 @@ def analyze(task: FileTask) -> FileResult:
     except RecursionError:
         result.findings.append(_builtin("JL001", task.display, Span.point(1), "cannot analyse: nesting too deep"))
         return result
+    except Exception as exc:  # noqa: BLE001 - a bug in one collector must not stop the run
+        result.findings.append(_builtin("JL002", task.display, Span.point(1), f"fact extraction crashed: {_where(exc)}"))
+        return result
     facts.is_test = is_test_path(task.display)
     result.findings.extend(run_file_rules(task, facts, module, text))
     result.facts = facts.stripped()
@@ -171,12 +174,17 @@ def run_file_rules(task: FileTask, facts: ModuleFacts, module: cst.Module, text:
         try:
             reports = list(rule.check(ctx))
         except Exception as exc:  # noqa: BLE001 - one rule's crash must not stop the run
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            message = f"rule {code} crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
-            out.append(_builtin("JL002", task.display, Span.point(1), message))
+            out.append(_builtin("JL002", task.display, Span.point(1), f"rule {code} crashed: {_where(exc)}"))
             continue
         out.extend(to_finding(rule.meta, r, task.display) for r in reports)
     return out
+
+
+def _where(exc: BaseException) -> str:
+    """The exception and the line of joblint that raised it, on one line."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    detail = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {detail} ({Path(frame.filename).name}:{frame.lineno})"
 
 
 def to_finding(meta, report: Report, display: str) -> Finding:  # type: ignore[no-untyped-def]

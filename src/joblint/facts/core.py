@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..findings import Span
+from ..settings import canonical
 from .names import dotted
 from .values import Value
 from .walker import WalkContext
+
+
+# Roots of qualified base-class names that make a class interesting to some rule.
+FRAMEWORKS = {"celery", "temporalio", "arq", "kombu"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,8 @@ class CoreCollector:
     def __init__(self, ctx: WalkContext) -> None:
         self.ctx = ctx
         self.facts = CoreFacts()
-        self._class_attrs: list[list[Assignment]] = []
+        # Class-body assignments wait here until the class is known to matter.
+        self._class_attrs: list[list[tuple[str, cst.Name, cst.BaseExpression]]] = []
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
@@ -65,13 +71,23 @@ class CoreCollector:
             for arg in node.bases
             if arg.keyword is None
         )
+        if not self._may_matter(bases, attrs):
+            return
+        attributes = tuple(Assignment(name, self.ctx.value(value), self.ctx.span(target)) for name, target, value in attrs)
         methods = tuple(
             stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         )
         qual = ".".join([*(s.name for s in self.ctx.scopes), node.name.value])
         self.facts.classes.append(
-            ClassFacts(node.name.value, qual, self.ctx.span(node.name), bases, tuple(attrs), methods, node)
+            ClassFacts(node.name.value, qual, self.ctx.span(node.name), bases, attributes, methods, node)
         )
+
+    def _may_matter(self, bases: tuple[str, ...], attrs: list[tuple[str, cst.Name, cst.BaseExpression]]) -> bool:
+        """Keep classes a rule may read: framework subclasses and config classes. Recording
+        every class would cost positions for whole test classes."""
+        if any(b.split(".")[0] in FRAMEWORKS or b.endswith("Task") for b in bases):
+            return True
+        return any(name.startswith("CELERY") or canonical(name).setting is not None for name, _, _ in attrs)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -86,9 +102,6 @@ class CoreCollector:
             return
         scopes = self.ctx.scopes
         if not scopes:
-            dest = self.facts.assignments
+            self.facts.assignments.append(Assignment(target.value, self.ctx.value(value), self.ctx.span(target)))
         elif scopes[-1].kind == "class" and self._class_attrs:
-            dest = self._class_attrs[-1]
-        else:
-            return
-        dest.append(Assignment(target.value, self.ctx.value(value), self.ctx.span(target)))
+            self._class_attrs[-1].append((target.value, target, value))

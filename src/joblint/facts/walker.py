@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 from ..findings import Span
 from .names import ImportMap, dotted
@@ -38,21 +38,29 @@ class WalkContext:
         self.imports = imports
         self.path = path
         self.scopes: list[Scope] = []
-        self._pending: list[tuple[Span, cst.CSTNode]] = []
+        self.statement = 0  # index of the top-level statement being walked
+        self._pending: list[tuple[Span, cst.CSTNode, int]] = []
 
     # -- positions -----------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
         """A span for `node`; filled in by `resolve_spans` after the traversal."""
         span = Span(0, 0, 0, 0)
-        self._pending.append((span, node))
+        self._pending.append((span, node, self.statement))
         return span
 
     def resolve_spans(self) -> None:
+        """Fill the requested spans, generating positions only for the statements that hold them.
+
+        libcst's PositionProvider generates positions for every node of the file, which costs
+        about twice the parse; most facts sit in a few top-level statements.
+        """
         if not self._pending:
             return
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
-        for span, node in self._pending:
+        positions = statement_positions(self.module, {index for _, _, index in self._pending})
+        if any(node not in positions for _, node, _ in self._pending):
+            # A span asked for after the traversal, or outside the statement being walked.
+            positions = statement_positions(self.module, set(range(len(self.module.body) + 1)))
+        for span, node, _ in self._pending:
             rng = positions[node]
             # Spans are frozen for everyone else; this is their one-time initialisation.
             object.__setattr__(span, "line", rng.start.line)
@@ -99,6 +107,35 @@ class WalkContext:
                 self.value(el.value) for el in expr.elements if isinstance(el, cst.Element)
             )
         return ()
+
+
+class _PositionTable:
+    """Stands in for a metadata provider: PositionProvidingCodegenState writes into `_computed`."""
+
+    def __init__(self) -> None:
+        self._computed: dict[cst.CSTNode, object] = {}
+
+
+def statement_positions(module: cst.Module, statements: set[int]) -> dict[cst.CSTNode, object]:
+    """Positions (libcst CodeRanges) of every node inside the given top-level statements."""
+    table = _PositionTable()
+    line = 1 + len(module.header)
+    last = max(statements)
+    for index, statement in enumerate(module.body[: last + 1]):
+        if index in statements:
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=table  # type: ignore[arg-type]
+            )
+            state.line = line
+            statement._codegen(state)
+            line = state.line
+        else:
+            line += len(NEWLINE_RE.findall(module.code_for_node(statement)))
+    if any(i >= len(module.body) for i in statements):  # nodes in the footer or the module itself
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    return table._computed
 
 
 _TIMEDELTA_SECONDS = {
@@ -229,6 +266,7 @@ class Walker(cst.CSTVisitor):
         super().__init__()
         self.ctx = ctx
         self.collectors = collectors
+        self._statements = {id(stmt): i for i, stmt in enumerate(ctx.module.body)}
         self._visit: dict[type, list[Handler]] = defaultdict(list)
         self._leave: dict[type, list[Handler]] = defaultdict(list)
         self._known: set[type] = set()
@@ -248,6 +286,9 @@ class Walker(cst.CSTVisitor):
         t = type(node)
         if t not in self._known:
             self._handlers(t)
+        index = self._statements.get(id(node))
+        if index is not None:
+            self.ctx.statement = index
         if t is cst.Import or t is cst.ImportFrom:
             self.ctx.imports.add(node)  # type: ignore[arg-type]
         descend = True
