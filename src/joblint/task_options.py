@@ -122,11 +122,21 @@ def resolve_task(project: Project, target: str, qualified: str | None, path: str
             return local[0]
         if local or qualified is None:
             return None
-    leaf = (qualified or target).rsplit(".", 1)[-1]
-    named = [t for t in project.tasks if t.task.function == leaf]
-    if len(named) == 1 and (qualified is not None or "." in target):
-        return named[0]
-    return None
+    if qualified is None:
+        return None
+    # An imported name whose module path differs from how the project's packages were found
+    # (a source root without __init__.py): match the module by suffix, never a different module.
+    module, _, leaf = qualified.rpartition(".")
+    if any(f.module == module for f in project.files):
+        return None
+    named = [t for t in project.tasks if t.task.function == leaf and _same_module(t.module, module)]
+    return named[0] if len(named) == 1 else None
+
+
+def _same_module(found: str | None, imported: str) -> bool:
+    if found is None or not imported:
+        return found is None
+    return found.endswith("." + imported) or imported.endswith("." + found) or found == imported
 
 
 # -- backend and broker --------------------------------------------------------------------------

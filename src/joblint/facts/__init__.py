@@ -14,7 +14,9 @@ import libcst as cst
 
 from .celery import CeleryCollector, CeleryFacts
 from .core import CoreCollector, CoreFacts
+from .handlers import HandlerCollector, HandlerFacts
 from .names import ImportMap
+from .results import ResultCollector, ResultFacts
 from .tasks import TaskCollector, TaskFacts
 from .walker import Walker, WalkContext
 
@@ -29,6 +31,8 @@ class ModuleFacts:
     core: CoreFacts = field(default_factory=CoreFacts)
     celery: CeleryFacts = field(default_factory=CeleryFacts)
     tasks: TaskFacts = field(default_factory=TaskFacts)
+    results: ResultFacts = field(default_factory=ResultFacts)
+    handlers: HandlerFacts = field(default_factory=HandlerFacts)
 
     def stripped(self) -> ModuleFacts:
         """A copy without libcst nodes: plain data for the project stage and the cache."""
@@ -44,7 +48,7 @@ class ModuleFacts:
 
 
 # The fact groups of ModuleFacts, each filled by one collector.
-GROUPS = ("core", "celery", "tasks")
+GROUPS = ("core", "celery", "tasks", "results", "handlers")
 
 
 def _without_node(item: object) -> object:
@@ -59,7 +63,9 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
     core = CoreCollector(ctx)
     celery = CeleryCollector(ctx)
     tasks = TaskCollector(ctx, celery)
-    module.visit(Walker(ctx, [core, celery, tasks]))
+    results = ResultCollector(ctx)
+    handlers = HandlerCollector(ctx)
+    module.visit(Walker(ctx, [core, celery, tasks, results, handlers]))
     ctx.resolve_spans()
     return ModuleFacts(
         path=path,
@@ -69,4 +75,6 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
         core=core.facts,
         celery=celery.facts,
         tasks=tasks.facts,
+        results=results.facts,
+        handlers=handlers.facts,
     )

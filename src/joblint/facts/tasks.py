@@ -9,6 +9,7 @@ Tasks come in four shapes, all recorded as `TaskDef`:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,6 +17,7 @@ import libcst as cst
 from ..findings import Span
 from .celery import SHARED_TASK, CeleryCollector
 from .names import dotted
+from .task_body import TaskBody, summarise
 from .values import Value
 from .walker import WalkContext
 
@@ -41,6 +43,7 @@ class TaskDef:
     open_options: bool = False  # `**options` in the decorator: the options are not all known
     varargs: bool = False  # the body takes *args
     required: int = 0  # positional parameters without a default, `self` included
+    body: TaskBody = field(default_factory=TaskBody)
 
     @property
     def bound(self) -> bool:
@@ -313,6 +316,13 @@ class TaskCollector:
             if function is None or name in decorated:
                 continue
             self._add_function_task(function, found, self.ctx.span(call), "call")
+        names = {t.function for t in self.facts.tasks}
+        self.facts.tasks = [
+            dataclasses.replace(t, body=summarise(self.ctx, t.node, t.first_param if t.bound else None, names))
+            if t.node is not None
+            else t
+            for t in self.facts.tasks
+        ]
 
     # -- Task subclasses -----------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

@@ -1,0 +1,158 @@
+"""Request handlers: the functions a web framework calls for a request.
+
+- Django function views: module-level functions of `views.py` (or a module under `views/`) whose
+  first parameter is `request`, and DRF `@api_view` functions;
+- class-based views: the HTTP and DRF action methods of classes deriving from Django, DRF or
+  Ninja views (or, in a views module, from a class whose name ends in View/ViewSet);
+- Flask/Quart/Sanic and FastAPI/Starlette/Litestar routes: functions decorated with
+  `@<app or router>.route(...)`, `.get(...)`, `.post(...)`, ... in a module importing that framework.
+
+Calls made inside handlers that may run a task inline (`task(...)`, `task.run(...)`,
+`task.apply(...)`) are recorded here too; the project stage decides which name a task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..findings import Span
+from .names import dotted
+from .walker import WalkContext
+
+ROUTE_FRAMEWORKS = ("flask", "fastapi", "starlette", "quart", "sanic", "litestar", "aiohttp", "bottle")
+VIEW_FRAMEWORKS = ("django", "rest_framework", "ninja")
+ROUTE_METHODS = {"route", "api_route", "get", "post", "put", "patch", "delete", "head", "options", "websocket"}
+HANDLER_METHODS = {
+    "get", "post", "put", "patch", "delete", "head", "options",
+    "list", "create", "retrieve", "update", "partial_update", "destroy",
+    "form_valid", "perform_create", "perform_update", "perform_destroy",
+}
+VIEW_BASE_SUFFIXES = ("View", "ViewSet", "APIView", "ViewSetMixin")
+DRF_DECORATORS = {"rest_framework.decorators.api_view", "rest_framework.decorators.action"}
+INLINE_METHODS = {"run", "apply"}
+
+
+@dataclass(frozen=True)
+class Handler:
+    qualname: str
+    framework: str  # "django" | "drf" | "flask" | "fastapi" | ...
+    span: Span  # the function name
+
+
+@dataclass(frozen=True)
+class HandlerCall:
+    """A call in a handler that runs a task inline if its callee is a task."""
+
+    target: str  # dotted text of the callee (without `.run`/`.apply`)
+    qualified: str | None
+    method: str  # "call" | "run" | "apply"
+    span: Span
+    handler: str  # qualname of the handler
+
+
+@dataclass
+class HandlerFacts:
+    handlers: list[Handler] = field(default_factory=list)
+    calls: list[HandlerCall] = field(default_factory=list)
+
+
+def is_views_module(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return parts[-1] in ("views.py", "api.py", "viewsets.py") or "views" in parts[:-1]
+
+
+class HandlerCollector:
+    def __init__(self, ctx: WalkContext) -> None:
+        self.ctx = ctx
+        self.facts = HandlerFacts()
+        self._stack: list[Handler | None] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        outer = self._stack[-1] if self._stack else None
+        # A function nested in a handler runs (if at all) during the request too.
+        self._stack.append(outer or self._handler(node))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def _handler(self, node: cst.FunctionDef) -> Handler | None:
+        framework = self._framework(node)
+        if framework is None:
+            return None
+        handler = Handler(
+            ".".join([*(s.name for s in self.ctx.scopes), node.name.value]), framework, self.ctx.span(node.name)
+        )
+        self.facts.handlers.append(handler)
+        return handler
+
+    def _framework(self, node: cst.FunctionDef) -> str | None:
+        imports = self.ctx.imports
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            func = expr.func if isinstance(expr, cst.Call) else expr
+            qualified = imports.qualify(func) or ""
+            if qualified in DRF_DECORATORS:
+                return "drf"
+            if (
+                isinstance(expr, cst.Call)
+                and isinstance(func, cst.Attribute)
+                and func.attr.value in ROUTE_METHODS
+                and imports.imports_from(*ROUTE_FRAMEWORKS)
+                and self._route_path(expr)
+            ):
+                return next(f for f in ROUTE_FRAMEWORKS if imports.imports_from(f))
+        if self.ctx.at_module_level:
+            params = [*node.params.posonly_params, *node.params.params]
+            if params and params[0].name.value == "request" and is_views_module(self.ctx.path):
+                return "django"
+            return None
+        klass = self.ctx.klass
+        if klass is not None and node.name.value in HANDLER_METHODS and self._is_view_class(klass.node):
+            return "django"
+        return None
+
+    @staticmethod
+    def _route_path(call: cst.Call) -> bool:
+        """A route decorator names a path: a string first argument or `path=`/`rule=`."""
+        for i, arg in enumerate(call.args):
+            if arg.keyword is not None and arg.keyword.value in ("path", "rule"):
+                return True
+            if i == 0 and arg.keyword is None and isinstance(arg.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+                return True
+        return False
+
+    def _is_view_class(self, node: cst.CSTNode) -> bool:
+        assert isinstance(node, cst.ClassDef)
+        imports = self.ctx.imports
+        for arg in node.bases:
+            text = dotted(arg.value)
+            if text is None or arg.keyword is not None:
+                continue
+            qualified = imports.qualify(arg.value) or ""
+            if qualified.split(".")[0] in VIEW_FRAMEWORKS and text.endswith(VIEW_BASE_SUFFIXES):
+                return True
+            if text.endswith(VIEW_BASE_SUFFIXES) and (
+                is_views_module(self.ctx.path) or imports.imports_from(*VIEW_FRAMEWORKS)
+            ):
+                return True
+        return False
+
+    # -- calls inside handlers -----------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        handler = self._stack[-1] if self._stack else None
+        if handler is None:
+            return
+        func = node.func
+        method = "call"
+        if isinstance(func, cst.Attribute) and func.attr.value in INLINE_METHODS:
+            method = func.attr.value
+            func = func.value
+        target = dotted(func)
+        if target is None:
+            return
+        qualified = self.ctx.imports.qualify(func)
+        if qualified is None and "." in target:
+            return  # `obj.method(...)` on a local object: not a task named by the project
+        self.facts.calls.append(HandlerCall(target, qualified, method, self.ctx.span(node), handler.qualname))

@@ -1,0 +1,233 @@
+"""What a task body does, as plain data: the calls it makes, its `retry` calls, what it returns.
+
+The project stage cannot see libcst nodes, yet rules such as non-idempotent-retry need both the
+body (file) and the task's effective options (project). So each task body is summarised once,
+at the end of the module's traversal, into `TaskBody`; the judgement (which call is a side
+effect, which a guard) stays with the rules (`rules/_effects.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from ..findings import Span
+from .names import dotted
+from .values import Value
+from .walker import WalkContext, literal
+
+HTTP_MODULES = ("requests", "httpx", "urllib3", "aiohttp")
+DATAFRAME_MODULES = ("pandas", "polars")
+LARGE_METHODS = {"read": "file contents", "readlines": "file contents", "getvalue": "a buffer's contents"}
+FRAME_METHODS = {"to_dict", "to_json", "to_csv", "to_records"}
+QUERYSET_METHODS = {"values", "values_list"}
+BYTES_CALLS = {"base64.b64encode": "base64 bytes", "base64.b64decode": "bytes", "base64.encodebytes": "base64 bytes"}
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call in a task body, as text: `requests.post`, `Payment.objects.create`, `r.set`."""
+
+    name: str  # the callee as a chain: `Payment.objects.filter().create`
+    qualified: str | None  # when the chain's root is imported
+    keywords: dict[str, Any]  # keyword -> literal value (UNKNOWN when not a literal)
+    strings: tuple[str, ...]  # string literals among the arguments, and keys of dict arguments
+    span: Span
+    new_object: bool = False  # a method of an object constructed in this task (`obj = Payment(...)`; `obj.save()`)
+
+
+@dataclass(frozen=True)
+class RetryCall:
+    receiver: str  # `self`, or the task's name
+    span: Span  # the call
+    bare: bool  # an expression statement: neither raised nor returned
+    countdown: Value | None = None
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LargeReturn:
+    what: str  # "file contents", "a HTTP response body", ...
+    span: Span  # the returned expression
+
+
+@dataclass(frozen=True)
+class TaskBody:
+    calls: tuple[CallSite, ...] = ()
+    retries: tuple[RetryCall, ...] = ()
+    returns: tuple[LargeReturn, ...] = ()
+
+
+def chain_text(expr: cst.BaseExpression) -> str:
+    """`a.b().c[0].d` as text, calls marked with `()`; `?` for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return f"{chain_text(expr.value)}.{expr.attr.value}"
+    if isinstance(expr, cst.Call):
+        return f"{chain_text(expr.func)}()"
+    if isinstance(expr, cst.Subscript):
+        return f"{chain_text(expr.value)}[]"
+    return "?"
+
+
+def _strings(call: cst.Call) -> tuple[str, ...]:
+    found: list[str] = []
+    for arg in call.args:
+        value = arg.value
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+            text = literal(value)
+            if isinstance(text, str):
+                found.append(text)
+        elif isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = literal(element.key)
+                    if isinstance(key, str):
+                        found.append(key)
+    return tuple(found)
+
+
+class BodySummariser(cst.CSTVisitor):
+    """Walks one task body (nested functions included: they run as part of the task)."""
+
+    def __init__(self, ctx: WalkContext, bound_name: str | None, task_names: set[str]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.retry_receivers = ({bound_name} if bound_name else set()) | task_names | {"self"}
+        self.calls: list[CallSite] = []
+        self.retries: list[RetryCall] = []
+        self.returns: list[LargeReturn] = []
+        self._bare: set[int] = set()
+        self._new_objects: set[str] = set()
+        self._assigned: dict[str, str] = {}  # name -> what a large value assigned to it is
+        self._sources: dict[str, str] = {}  # name -> "http" | "frame" | "queryset"
+        self._depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth += 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._bare.add(id(node.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if not isinstance(target.target, cst.Name):
+                continue
+            name = target.target.value
+            value = node.value
+            self._new_objects.discard(name)
+            self._assigned.pop(name, None)
+            self._sources.pop(name, None)
+            if isinstance(value, cst.Call):
+                callee = dotted(value.func) or ""
+                if callee[:1].isupper() and "." not in callee:
+                    self._new_objects.add(name)  # `obj = Payment(...)`
+                source = self._source(value)
+                if source is not None:
+                    self._sources[name] = source
+            what = self.large(value)
+            if what is not None:
+                self._assigned[name] = what
+
+    def _source(self, call: cst.Call) -> str | None:
+        qualified = self.ctx.imports.qualify(call.func) or ""
+        root = qualified.split(".")[0]
+        text = chain_text(call.func)
+        if root in HTTP_MODULES:
+            return "http"
+        method = text.rsplit(".", 1)[-1]
+        receiver = text.rsplit(".", 1)[0].lower() if "." in text else ""
+        if method in ("get", "post", "request") and any(w in receiver for w in ("session", "client", "http")):
+            return "http"
+        if root in DATAFRAME_MODULES:
+            return "frame"
+        if ".objects." in f"{text}." and method not in ("get", "first", "last", "count", "exists", "create"):
+            return "queryset"
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        keywords = {a.keyword.value: literal(a.value, self.ctx.imports) for a in node.args if a.keyword is not None}
+        if isinstance(func, cst.Attribute) and func.attr.value == "retry":
+            receiver = dotted(func.value)
+            if receiver in self.retry_receivers:
+                countdown = next(
+                    (self.ctx.value(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "countdown"),
+                    None,
+                )
+                self.retries.append(
+                    RetryCall(receiver or "", self.ctx.span(node), id(node) in self._bare, countdown, tuple(keywords))
+                )
+        text = chain_text(func)
+        new_object = (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self._new_objects
+        )
+        self.calls.append(
+            CallSite(text, self.ctx.imports.qualify(func), keywords, _strings(node), self.ctx.span(node), new_object)
+        )
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._depth or node.value is None:
+            return
+        what = self.large(node.value)
+        if what is not None:
+            self.returns.append(LargeReturn(what, self.ctx.span(node.value)))
+
+    def large(self, expr: cst.BaseExpression) -> str | None:
+        """What makes a returned value large, or None."""
+        if isinstance(expr, cst.Name):
+            return self._assigned.get(expr.value)
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "content":
+            if isinstance(expr.value, cst.Name) and self._sources.get(expr.value.value) == "http":
+                return "an HTTP response body"
+            return None
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        qualified = self.ctx.imports.qualify(func) or ""
+        if qualified in BYTES_CALLS:
+            return BYTES_CALLS[qualified]
+        if isinstance(func, cst.Name) and func.value in ("list", "bytes", "bytearray") and expr.args:
+            inner = expr.args[0].value
+            if func.value == "list" and self._is_queryset(inner):
+                return "a whole queryset"
+            if func.value != "list" and isinstance(inner, cst.Name) and inner.value in self._assigned:
+                return self._assigned[inner.value]
+            return None
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        if method in LARGE_METHODS:
+            return LARGE_METHODS[method]
+        if method in FRAME_METHODS and self._is_frame(func.value):
+            return "a serialised data frame"
+        if method in QUERYSET_METHODS and self._is_queryset(func.value):
+            return "a whole queryset"
+        return None
+
+    def _is_frame(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return self._sources.get(expr.value) == "frame" or expr.value == "df" or expr.value.endswith("_df")
+        return isinstance(expr, cst.Call) and (self.ctx.imports.qualify(expr.func) or "").split(".")[0] in DATAFRAME_MODULES
+
+    def _is_queryset(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return self._sources.get(expr.value) == "queryset"
+        text = chain_text(expr)
+        if "[]" in text:
+            return False  # sliced: bounded
+        return ".objects." in f"{text}." and not text.endswith((".get()", ".first()", ".last()", ".count()", ".exists()"))
+
+
+def summarise(ctx: WalkContext, node: cst.FunctionDef, bound_name: str | None, task_names: set[str]) -> TaskBody:
+    summariser = BodySummariser(ctx, bound_name, task_names)
+    node.body.visit(summariser)
+    return TaskBody(tuple(summariser.calls), tuple(summariser.retries), tuple(summariser.returns))

@@ -1,0 +1,87 @@
+"""CEL8: request handlers and dispatch sites — waiting on tasks, running them inline, racing commits."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import FileContext
+from ..facts.results import BLOCKING
+from ..findings import Applicability, Edit, Severity
+from ..project import Project
+from ..task_options import resolve_task
+from . import Report, fix, rule
+from .results import PRODUCER_WORDS, describe, in_any
+
+HANDLER_WORDS = ("request", "route", "view", "fastapi", "flask", "starlette", "quart", "sanic", "litestar")
+
+
+@rule(
+    code="CEL801",
+    name="blocking-result-in-request",
+    severity=Severity.ERROR,
+    summary="A request handler waits for a task's result: web workers block on the queue.",
+    scope="file",
+    words=PRODUCER_WORDS,
+)
+def blocking_result_in_request(ctx: FileContext) -> Iterator[Report]:
+    handlers = {h.qualname: h for h in ctx.facts.handlers.handlers}
+    if not handlers:
+        return
+    for read in ctx.facts.results.reads:
+        handler = in_any(read.functions, set(handlers))
+        if handler is None or read.method not in BLOCKING:
+            continue
+        yield Report(
+            read.span,
+            f"request handler {handler} calls .{read.method}() on the result of {describe(read)}: the web worker "
+            "waits for the queue, so a backlog turns into request timeouts and exhausted workers; return the task "
+            "id (e.g. 202 Accepted) and let the client poll or be notified",
+        )
+
+
+@rule(
+    code="CEL802",
+    name="task-run-inline-in-request",
+    severity=Severity.WARNING,
+    summary="A request handler calls a task like a function (`task()`, `.run()`, `.apply()`): the work runs in the request.",
+    scope="project",
+    words=(*HANDLER_WORDS, "task"),
+)
+def task_run_inline_in_request(project: Project) -> Iterator[Report]:
+    for facts in project.files:
+        for call in facts.handlers.calls:
+            task = resolve_task(project, call.target, call.qualified, facts.path)
+            if task is None:
+                continue
+            how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)", "apply": f"{call.target}.apply(...)"}
+            yield Report(
+                call.span,
+                f"request handler {call.handler} runs task {task.task.function} inline with {how[call.method]}: "
+                "the work happens inside the request, with no queue, retries or time limits; send it to a worker "
+                f"with {call.target}.delay(...) and return",
+                path=facts.path,
+            )
+
+
+@rule(
+    code="CEL803",
+    name="dispatch-in-transaction",
+    severity=Severity.WARNING,
+    summary="A task is sent inside a database transaction: a worker can run it before the data is committed.",
+    scope="file",
+    fix=Applicability.UNSAFE,
+    words=("atomic",),
+)
+def dispatch_in_transaction(ctx: FileContext) -> Iterator[Report]:
+    for call in ctx.facts.tasks.dispatches:
+        if call.method not in ("delay", "apply_async") or not call.in_transaction or call.in_on_commit:
+            continue
+        replacement = f"{call.method}_on_commit"
+        edits = [Edit(call.method_span, replacement)] if call.method_span is not None else []
+        yield Report(
+            call.span,
+            f"{call.target}.{call.method}() inside transaction.atomic publishes the task before the transaction "
+            "commits: a fast worker reads rows that do not exist yet (or that roll back); send it on commit with "
+            f"{call.target}.{replacement}(...) (Celery 5.4+) or transaction.on_commit(partial({call.target}.{call.method}, ...))",
+            fix(edits, f"Send the task on commit with .{replacement}()", Applicability.UNSAFE) if edits else None,
+        )

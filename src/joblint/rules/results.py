@@ -1,0 +1,178 @@
+"""CEL7: task results — waiting on them, storing large ones, keeping them forever, reading none."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import FileContext
+from ..facts.results import BLOCKING, ResultRead
+from ..facts.values import UNKNOWN
+from ..findings import Severity
+from ..project import Project, ProjectTask
+from ..task_options import backend_kind, effective_option, resolve_task
+from . import Report, rule
+
+PRODUCER_WORDS = (".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "group(", "chord(", "chain(")
+
+
+def describe(read: ResultRead) -> str:
+    """`add.delay(...)`, `group(...)()`, `AsyncResult(...)`: where the result came from."""
+    if read.target:
+        return f"{read.target}.{read.producer}(...)"
+    if read.producer in ("group", "chain"):
+        return f"{read.producer}(...)()"
+    if read.producer == "chord":
+        return "chord(...)(...)"
+    return f"{read.producer}(...)"
+
+
+def in_any(functions: tuple[str, ...], names: set[str]) -> str | None:
+    return next((f for f in reversed(functions) if f in names), None)
+
+
+# -- CEL702 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL702",
+    name="blocking-result-in-task",
+    severity=Severity.ERROR,
+    summary="A task waits for another task's result (`.get()`, `.join()`): the worker pool can deadlock.",
+    scope="file",
+    words=("task",),
+)
+def blocking_result_in_task(ctx: FileContext) -> Iterator[Report]:
+    tasks = {t.qualname: t.function for t in ctx.facts.tasks.tasks}
+    if not tasks:
+        return
+    for read in ctx.facts.results.reads:
+        task = in_any(read.functions, set(tasks))
+        if task is None or read.method not in BLOCKING:
+            continue
+        yield Report(
+            read.span,
+            f"task {tasks[task]} calls .{read.method}() on the result of {describe(read)}: it holds a worker slot "
+            "while it waits for another task, which can deadlock the pool (Celery raises \"Never call result.get() "
+            "within a task!\"); chain the work instead (`first.s() | second.s()`), use a chord, or self.replace()",
+        )
+    for bypass in ctx.facts.results.bypasses:
+        task = in_any(bypass.functions, set(tasks))
+        if task is None:
+            continue
+        yield Report(
+            bypass.span,
+            f"task {tasks[task]} switches off Celery's guard against waiting on subtasks ({bypass.kind}): a task "
+            "that waits for another holds its worker slot and can deadlock the pool; restructure with a chain, "
+            "a chord or self.replace()",
+        )
+
+
+# -- CEL701 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL701",
+    name="large-result-in-redis",
+    severity=Severity.WARNING,
+    summary="A task returns a large value (file contents, a response body, a queryset) into a Redis result backend.",
+    scope="project",
+    words=("task", "celery", "result_backend", "backend"),
+)
+def large_result_in_redis(project: Project) -> Iterator[Report]:
+    for task in project.tasks:
+        returns = task.task.body.returns
+        if not returns or not _stores_in_redis(project, task):
+            continue
+        for large in returns:
+            yield Report(
+                large.span,
+                f"task {task.task.function} returns {large.what}, which the Redis result backend keeps in memory "
+                "until result_expires (a day by default) and which can evict broker keys; store it in object "
+                "storage or the database and return its key (or set ignore_result=True if nobody reads it)",
+                path=task.path,
+            )
+
+
+def _stores_in_redis(project: Project, task: ProjectTask) -> bool:
+    ignored, _ = effective_option(project, task, "ignore_result", "task_ignore_result")
+    if ignored is not None and ignored.data is not False:
+        return False  # the result is not stored, or we cannot know
+    models = project.models_for(task)
+    return bool(models) and all(backend_kind(m) == "redis" for m in models)
+
+
+# -- CEL703 ------------------------------------------------------------------------------------
+
+EXPIRING_BACKENDS = ("redis", "rediss", "sentinel", "cache", "memcache", "db", "django-db", "django-cache", "database")
+
+
+@rule(
+    code="CEL703",
+    name="results-never-expire",
+    severity=Severity.WARNING,
+    summary="result_expires is None or 0: every task result stays in the backend forever.",
+    scope="project",
+    words=("result_expires", "task_result_expires"),
+)
+def results_never_expire(project: Project) -> Iterator[Report]:
+    for model in project.apps:
+        write = model.get("result_expires")
+        if write is None or write.data is UNKNOWN or write.data not in (None, 0):
+            continue
+        backend = model.get("result_backend")
+        scheme = _scheme(backend.data if backend is not None else None)
+        if scheme is None or not scheme.startswith(EXPIRING_BACKENDS):
+            continue
+        yield Report(
+            write.value.span,
+            f"{write.key}={write.data!r} keeps every task result in the {scheme} result backend forever: it grows "
+            "until memory or disk runs out; set a finite expiry (e.g. 86400 seconds) and ignore results nobody reads",
+            path=write.path,
+        )
+
+
+def _scheme(url: object) -> str | None:
+    if not isinstance(url, str) or not url:
+        return None
+    return url.split("://", 1)[0].lower()
+
+
+# -- CEL704 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL704",
+    name="result-read-without-backend",
+    severity=Severity.ERROR,
+    summary="Code reads a task's result, but the task's app has no result backend: the read fails or waits forever.",
+    scope="project",
+    words=(*PRODUCER_WORDS, "task", "celery"),
+)
+def result_read_without_backend(project: Project) -> Iterator[Report]:
+    for facts in project.files:
+        if facts.is_test:
+            continue  # tests run tasks eagerly, and eager results need no backend
+        for read in facts.results.reads:
+            if read.target is None:
+                continue
+            task = resolve_task(project, read.target, read.qualified, facts.path)
+            if task is None or not _app_without_backend(project, task):
+                continue
+            yield Report(
+                read.span,
+                f".{read.method} reads the result of task {task.task.function}, but its app has no result_backend: "
+                "the return value is dropped, so the read raises or waits forever; configure result_backend "
+                "(e.g. redis://...) or stop reading the result",
+                path=facts.path,
+            )
+
+
+def _app_without_backend(project: Project, task: ProjectTask) -> bool:
+    models = project.models_for(task)
+    if len(models) != 1 or backend_kind(models[0]) != "none":
+        return False
+    eager = models[0].get("task_always_eager")
+    if eager is not None and eager.data is not False:
+        return False
+    ignored = models[0].get("task_ignore_result")
+    return ignored is None or ignored.data is False

@@ -1,0 +1,175 @@
+"""CEL8 request-handler rules: waiting on results, running tasks inline, dispatching in transactions."""
+
+from __future__ import annotations
+
+TASKS = """
+from celery import shared_task
+
+@shared_task
+def send_invoice(order_id):
+    return order_id
+"""
+
+
+def test_cel801_django_view_and_fastapi_route(project):
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from django.http import JsonResponse
+from shop.tasks import send_invoice
+
+def invoice(request, pk):
+    result = send_invoice.delay(pk)
+    return JsonResponse({"v": result.get(timeout=30)})
+""",
+            "shop/api.py": """
+from fastapi import APIRouter
+from shop.tasks import send_invoice
+
+router = APIRouter()
+
+@router.post("/invoices/{pk}")
+async def create_invoice(pk: int):
+    result = send_invoice.delay(pk)
+    return {"v": result.get(timeout=30)}
+""",
+        },
+        select=["CEL801"],
+    )
+    assert found == [("shop/api.py", 9, "CEL801"), ("shop/views.py", 6, "CEL801")]
+
+
+def test_cel801_class_based_views_and_flask(project):
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "web.py": """
+from flask import Flask
+from django.views import View
+from rest_framework.views import APIView
+from tasks import send_invoice
+
+app = Flask(__name__)
+
+@app.route("/invoice/<pk>")
+def invoice(pk):
+    return str(send_invoice.delay(pk).get())
+
+class InvoiceView(View):
+    def post(self, request, pk):
+        return send_invoice.apply_async((pk,)).wait()
+
+class InvoiceAPI(APIView):
+    def get(self, request, pk):
+        return send_invoice.delay(pk).get()
+
+    def helper(self, pk):
+        return send_invoice.delay(pk).get()
+""",
+        },
+        select=["CEL801"],
+    )
+    assert found == [("web.py", 10, "CEL801"), ("web.py", 14, "CEL801"), ("web.py", 18, "CEL801")]
+
+
+def test_cel801_traps(project):
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "shop/views.py": """
+from tasks import send_invoice
+
+def invoice(request, pk):
+    send_invoice.delay(pk)
+    value = request.GET.get("x")
+    return {"id": send_invoice.delay(pk).id, "ready": send_invoice.delay(pk).ready()}
+
+def not_a_view(pk):
+    return send_invoice.delay(pk).get()
+""",
+            "scripts/run.py": """
+from tasks import send_invoice
+
+def main(request):
+    return send_invoice.delay(1).get()
+""",
+        },
+        select=["CEL801"],
+    )
+    assert found == []
+
+
+def test_cel802_task_called_inline_in_handlers(project):
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from shop import tasks
+from shop.tasks import send_invoice
+
+def invoice(request, pk):
+    send_invoice(pk)
+    send_invoice.run(pk)
+    tasks.send_invoice.apply(args=(pk,))
+    send_invoice.delay(pk)
+    return None
+
+def helper(pk):
+    send_invoice(pk)
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == [("shop/views.py", 5, "CEL802"), ("shop/views.py", 6, "CEL802"), ("shop/views.py", 7, "CEL802")]
+
+
+def test_cel802_same_name_function_that_is_not_a_task(project):
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from shop.mail import send_invoice
+
+def invoice(request, pk):
+    send_invoice(pk)
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == []
+
+
+def test_cel803_dispatch_inside_atomic(project):
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "shop/views.py": """
+from functools import partial
+from django.db import transaction
+from tasks import send_invoice
+
+def checkout(request, order):
+    with transaction.atomic():
+        order.save()
+        send_invoice.delay(order.pk)
+        transaction.on_commit(lambda: send_invoice.delay(order.pk))
+        transaction.on_commit(partial(send_invoice.delay, order.pk))
+        send_invoice.delay_on_commit(order.pk)
+    send_invoice.delay(order.pk)
+
+@transaction.atomic
+def refund(order):
+    send_invoice.apply_async((order.pk,))
+
+    def later():
+        send_invoice.delay(order.pk)
+    transaction.on_commit(later)
+""",
+        },
+        select=["CEL803"],
+    )
+    assert found == [("shop/views.py", 8, "CEL803"), ("shop/views.py", 16, "CEL803")]
