@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def fingerprints(findings: Iterable[Finding], path_of: Callable[[Finding], str] 
 @dataclass(frozen=True)
 class Entry:
     code: str
-    path: str  # relative to the baseline file's directory, with forward slashes
+    path: str  # relative to the baseline file's directory (../ when outside it), with forward slashes
     fingerprint: str
 
 
@@ -118,9 +119,10 @@ def _relative_to(directory: Path, cwd: Path) -> Callable[[Finding], str]:
         if finding.path not in cache:
             absolute = (cwd / finding.path).resolve()
             try:
-                cache[finding.path] = absolute.relative_to(directory).as_posix()
-            except ValueError:
-                cache[finding.path] = absolute.as_posix()
+                relative = os.path.relpath(absolute, directory)
+            except ValueError:  # another drive on Windows
+                relative = str(absolute)
+            cache[finding.path] = relative.replace(os.sep, "/")
         return cache[finding.path]
 
     return path_of

@@ -47,7 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", type=_csv, help="paths to exclude on top of the defaults")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files .gitignore excludes")
     check.add_argument(
-        "--output-format", choices=("full", "concise", "json"), help="full (default on a terminal) or concise or json"
+        "--output-format",
+        choices=("full", "concise", "json", "github", "sarif", "gitlab", "junit", "pylint"),
+        help="full (default on a terminal), concise (default otherwise), json, github, sarif, gitlab, junit, pylint",
+    )
+    check.add_argument("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule instead of each finding"
+    )
+    check.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="with --fix, exit 1 when files changed, even if nothing is left"
+    )
+    check.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE; exit 0")
+    check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings that FILE does not record")
+    check.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` to every flagged line")
+    check.add_argument(
+        "--stdin-filename", type=Path, metavar="PATH", help="read the source from stdin and report it as PATH"
     )
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
@@ -69,11 +84,14 @@ def _command_check(args: argparse.Namespace) -> int:
     from . import engine
     from .discover import discover
     from .fix import fix_until_stable, unified_diff, write_all
+    from .progress import bar
     from .report import ReportContext, renderer
+    from .report.paths import repository_root
     from .rules import all_meta
 
     cwd = Path.cwd()
-    paths = args.paths or [Path(".")]
+    _check_combinations(args)
+    paths = [args.stdin_filename] if args.stdin_filename is not None else args.paths or [Path(".")]
     config = config_mod.discover([cwd / p for p in paths], args.config)
     if args.exclude is not None or args.extend_exclude:
         settings = config.settings.model_copy(
@@ -90,10 +108,15 @@ def _command_check(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.fix and args.diff:
         raise UsageError("--fix and --diff cannot be used together")
-    files = discover(paths, config, cwd, respect_gitignore=False if args.no_respect_gitignore else None)
+    overrides: dict[str, str] = {}
+    if args.stdin_filename is not None:
+        files, overrides = _stdin_source(args.stdin_filename, cwd)
+    else:
+        files = discover(paths, config, cwd, respect_gitignore=False if args.no_respect_gitignore else None)
 
-    fmt = args.output_format or ("full" if sys.stdout.isatty() else "concise")
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
+    fmt = args.output_format or ("full" if to_terminal else "concise")
+    color = to_terminal and "NO_COLOR" not in os.environ
     fixed = 0
     exit_on_changes = False
     if args.fix or args.diff:
@@ -120,22 +143,113 @@ def _command_check(args: argparse.Namespace) -> int:
         result_files = len(files)
         skipped = None
     else:
-        result = engine.run(files, config, enabled, args.jobs)
+        with bar(len(files)) as tick:
+            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick)
         findings = result.findings
         result_files = result.files
         skipped = result.skipped
 
-    context = ReportContext(files=result_files, fixed=fixed, color=color, root=str(config.root))
-    sys.stdout.write(renderer(fmt)(findings, context))
+    if args.write_baseline is not None:
+        return _write_baseline(args.write_baseline, findings, cwd, args.quiet)
+    baselined = 0
+    baseline_file = args.baseline or _configured_baseline(config)
+    if baseline_file is not None:
+        from .baseline import Baseline
+
+        new = Baseline.load(baseline_file).new(findings, cwd)
+        baselined, findings = len(findings) - len(new), new
+    if args.add_noqa:
+        return _add_noqa(findings, files, args.quiet)
+
+    extra = {"cwd": str(cwd), "repository_root": str(repository_root(config.root))}
+    context = ReportContext(files=result_files, fixed=fixed, color=color, root=str(config.root), extra=extra)
+    report = renderer(fmt)(findings, context)
+    if args.output_file is not None:
+        _write_report(args.output_file, report)
+    if args.statistics:
+        from .report import statistics
+
+        sys.stdout.write((statistics.render_json if fmt == "json" else statistics.render)(findings, context))
+    elif args.output_file is None:
+        sys.stdout.write(report)
     sys.stdout.flush()
     if not args.quiet:
-        _summary(findings, result_files, skipped, fixed, fmt)
+        report_has_summary = fmt == "full" and args.output_file is None and not args.statistics
+        _summary(findings, result_files, skipped, fixed, "full" if report_has_summary else "", baselined)
     if exit_on_changes:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
+    if args.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if findings or (args.exit_non_zero_on_fix and fixed) else EXIT_OK
 
 
-def _summary(findings: list, files: int, skipped: int | None, fixed: int, fmt: str) -> None:
+def _check_combinations(args: argparse.Namespace) -> None:
+    if args.stdin_filename is not None:
+        if args.paths:
+            raise UsageError("--stdin-filename reads standard input: give no paths with it")
+        for flag, given in (("--fix", args.fix), ("--diff", args.diff), ("--add-noqa", args.add_noqa)):
+            if given:
+                raise UsageError(f"{flag} cannot be used with --stdin-filename")
+    if args.add_noqa and (args.fix or args.diff):
+        raise UsageError("--add-noqa cannot be used with --fix or --diff")
+    if args.write_baseline is not None and (args.add_noqa or args.diff):
+        raise UsageError("--write-baseline cannot be used with --add-noqa or --diff")
+    if args.exit_non_zero_on_fix and not args.fix:
+        raise UsageError("--exit-non-zero-on-fix needs --fix")
+
+
+def _stdin_source(path: Path, cwd: Path) -> tuple[list, dict[str, str]]:
+    """The one file an editor sends: its text from stdin, reported under the path it names."""
+    from .discover import SourceFile, display_path, file_kind
+
+    absolute = Path(os.path.abspath(cwd / path))
+    display = display_path(absolute, cwd)
+    text = sys.stdin.read()
+    return [SourceFile(absolute, display, file_kind(absolute) or "python")], {display: text}
+
+
+def _configured_baseline(config) -> Path | None:  # type: ignore[no-untyped-def]
+    if config.settings.baseline is None:
+        return None
+    directory = config.source.parent if config.source is not None else config.root
+    return directory / config.settings.baseline
+
+
+def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool) -> int:
+    from .baseline import Baseline
+
+    absolute = Path(os.path.abspath(cwd / path))
+    try:
+        Baseline.of(findings, absolute.parent, cwd).write(absolute)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    if not quiet:
+        count = len(findings)
+        print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {path}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_noqa(findings: list, files: list, quiet: bool) -> int:
+    from .noqa import add_noqa
+
+    outcome = add_noqa(findings, {f.display: f.path for f in files})
+    for problem in outcome.problems:
+        print(f"joblint: {problem}", file=sys.stderr)
+    if not quiet:
+        added = outcome.added
+        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+    return EXIT_FINDINGS if outcome.problems else EXIT_OK  # what could not be suppressed is still there
+
+
+def _write_report(path: Path, report: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _summary(findings: list, files: int, skipped: int | None, fixed: int, fmt: str, baselined: int = 0) -> None:
     parts = []
     if fixed:
         parts.append(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.")
@@ -149,6 +263,8 @@ def _summary(findings: list, files: int, skipped: int | None, fixed: int, fmt: s
     checked = f"{files} file{'s' if files != 1 else ''} checked"
     if skipped:
         checked += f", {skipped} skipped by the pre-filter"
+    if baselined:
+        checked += f", {baselined} finding{'s' if baselined != 1 else ''} in the baseline"
     parts.append(f"({checked})")
     print(" ".join(parts), file=sys.stderr)
 
@@ -201,6 +317,7 @@ COMMANDS = {"check": _command_check, "rule": _command_rule, "rules": _command_ru
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .baseline import BaselineError
     from .config import ConfigError
     from .discover import PathError
 
@@ -210,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError, PathError) as exc:
+    except (UsageError, ConfigError, PathError, BaselineError) as exc:
         print(f"joblint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

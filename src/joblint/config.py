@@ -29,6 +29,7 @@ class Settings(BaseModel):
     exclude: list[str] | None = None
     extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
     respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
+    baseline: str | None = None  # a baseline file (relative to this config's directory): report only new findings
 
 
 DEFAULT_EXCLUDE = [

@@ -7,6 +7,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import pathspec
 
@@ -46,12 +47,18 @@ def prefilter_words(enabled: frozenset[str]) -> tuple[bytes, ...] | None:
     return tuple(sorted(w.encode() for w in words))
 
 
-def _analyze_all(tasks: list[FileTask], jobs: int) -> list[FileResult]:
+def _analyze_all(tasks: list[FileTask], jobs: int, progress: Callable[[], None] | None = None) -> list[FileResult]:
     if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        return [analyze(t) for t in tasks]
+        return [_ticked(analyze(t), progress) for t in tasks]
     chunk = max(1, min(64, len(tasks) // (jobs * 4)))
     with ProcessPoolExecutor(max_workers=jobs, initializer=all_rules) as pool:
-        return list(pool.map(analyze, tasks, chunksize=chunk))
+        return [_ticked(r, progress) for r in pool.map(analyze, tasks, chunksize=chunk)]
+
+
+def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
+    if progress is not None:
+        progress()
+    return result
 
 
 def run(
@@ -60,6 +67,7 @@ def run(
     enabled: frozenset[str],
     jobs: int | None = None,
     overrides: dict[str, str] | None = None,
+    progress: Callable[[], None] | None = None,  # called once per file analysed
 ) -> RunResult:
     rules = all_rules()
     overrides = overrides or {}
@@ -70,7 +78,7 @@ def run(
         for f in files
         if f.kind == "python"
     ]
-    results = _analyze_all(tasks, jobs or os.cpu_count() or 1)
+    results = _analyze_all(tasks, jobs or os.cpu_count() or 1, progress)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build([r.facts for r in results if r.facts is not None])
     findings += _project_findings(project, enabled)
