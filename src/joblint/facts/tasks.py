@@ -24,6 +24,14 @@ from .walker import WalkContext
 TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"}
 TRANSACTION_ATOMIC = {"django.db.transaction.atomic"}
 ON_COMMIT = {"django.db.transaction.on_commit"}
+CANVAS_KINDS = {
+    "celery.group": "group",
+    "celery.canvas.group": "group",
+    "celery.chord": "chord",
+    "celery.canvas.chord": "chord",
+    "celery.chain": "chain",
+    "celery.canvas.chain": "chain",
+}
 CANVAS_FACTORIES = {"celery.signature", "celery.canvas.signature", "celery.subtask", "celery.canvas.Signature"}
 
 
@@ -83,10 +91,42 @@ class DispatchCall:
     function: str | None = None  # qualname of the enclosing function
 
 
+@dataclass(frozen=True)
+class SignatureRef:
+    """A task signature in a canvas: `add.s(1)`, `add.si(1)`, `add.signature((1,), queue="q")`."""
+
+    target: str
+    qualified: str | None
+    method: str  # "s" | "si" | "signature"
+    positional: int  # positional task arguments given
+    star: bool  # *args given, or arguments that are not a literal tuple
+    immutable: bool  # `.si`, `immutable=True`, `.set(immutable=True)`
+    options: dict[str, Value]  # `.set(...)` / `.signature(...)` execution options
+    span: Span  # the whole signature expression
+    method_span: Span  # the method name, for fixes
+
+
+@dataclass(frozen=True)
+class CanvasUse:
+    """A chain (`chain(a, b)`, `a | b`) or a chord (`chord(header)(body)`, `chord(header, body)`).
+
+    `steps` are the chain's steps in order, each the signatures it is made of (one for a task, the
+    members for a group; empty when the step is not a literal signature). A chord is a header step
+    followed by its body step. Every step after the first receives the previous step's result as
+    its first argument.
+    """
+
+    kind: str  # "chain" | "chord"
+    steps: tuple[tuple[SignatureRef, ...], ...]
+    groups: tuple[bool, ...]  # whether each step is a group (a group followed by a step is a chord)
+    span: Span
+
+
 @dataclass
 class TaskFacts:
     tasks: list[TaskDef] = field(default_factory=list)
     dispatches: list[DispatchCall] = field(default_factory=list)
+    canvases: list[CanvasUse] = field(default_factory=list)
 
 
 DISPATCH_METHODS = {"apply_async", "delay", "s", "si", "signature", "delay_on_commit", "apply_async_on_commit"}
@@ -107,10 +147,12 @@ class TaskCollector:
         self.facts = TaskFacts()
         self._task_classes: set[str] = set()  # local names of Task subclasses defined here
         self._module_functions: dict[str, cst.FunctionDef] = {}
+        self._statement_of: dict[int, int] = {}  # id of a function node -> its top-level statement
         self._task_calls: list[tuple[str, cst.Call, tuple[str | None, dict[str, Value], str | None, bool]]] = []
         # One entry per function or lambda being visited: [transaction depth, inside on_commit]
         self._frames: list[list[int]] = [[0, 0]]
         self._on_commit_args: list[cst.CSTNode] = []
+        self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
 
     # -- dispatch calls and transactions -------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -124,6 +166,7 @@ class TaskCollector:
         elif self.ctx.imports.qualify(func) in ON_COMMIT:
             self._on_commit_args.extend(arg.value for arg in node.args)
         self._task_call(node)
+        self._canvas_call(node)
 
     def _is_signature(self, expr: cst.BaseExpression) -> bool:
         return (
@@ -223,6 +266,7 @@ class TaskCollector:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         atomic = any(self._is_atomic(d.decorator) for d in node.decorators)
         self._enter_callable(node, atomic)
+        self._statement_of[id(node)] = self.ctx.statement
         if self.ctx.at_module_level:
             self._module_functions[node.name.value] = node
         for decorator in node.decorators:
@@ -317,12 +361,14 @@ class TaskCollector:
                 continue
             self._add_function_task(function, found, self.ctx.span(call), "call")
         names = {t.function for t in self.facts.tasks}
-        self.facts.tasks = [
-            dataclasses.replace(t, body=summarise(self.ctx, t.node, t.first_param if t.bound else None, names))
-            if t.node is not None
-            else t
-            for t in self.facts.tasks
-        ]
+        self.facts.tasks = [self._with_body(t, names) for t in self.facts.tasks]
+
+    def _with_body(self, task: TaskDef, names: set[str]) -> TaskDef:
+        if task.node is None:
+            return task
+        # Positions are generated per top-level statement: summarise as if walking the task's own.
+        self.ctx.statement = self._statement_of.get(id(task.node), self.ctx.statement)
+        return dataclasses.replace(task, body=summarise(self.ctx, task.node, task.first_param if task.bound else None, names))
 
     # -- Task subclasses -----------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -381,3 +427,143 @@ class TaskCollector:
                 elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
                     attributes[small.target.value] = self.ctx.value(small.value)
         return attributes
+
+    # -- canvases ------------------------------------------------------------------------------
+    def _canvas_kind(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Call):
+            return CANVAS_KINDS.get(self.ctx.imports.qualify(expr.func) or "")
+        return None
+
+    def _canvas_call(self, node: cst.Call) -> None:
+        kind = self._canvas_kind(node)
+        if kind == "chain":
+            items = self._chain_items(node)
+            if len(items) >= 2:
+                self._add_canvas("chain", items, node)
+        elif kind == "chord":
+            # chord(header, body) / chord(header, body=...); chord(header)(body) is read at the outer call
+            header = node.args[0].value if node.args and node.args[0].keyword is None else None
+            body = next((a.value for a in node.args[1:] if a.keyword is None or a.keyword.value == "body"), None)
+            if header is not None and body is not None:
+                self._add_chord(header, body, node)
+        elif isinstance(node.func, cst.Call) and self._canvas_kind(node.func) == "chord" and node.args:
+            inner = node.func
+            if inner.args and inner.args[0].keyword is None and len(inner.args) == 1:
+                self._add_chord(inner.args[0].value, node.args[0].value, node)
+
+    def _chain_items(self, call: cst.Call) -> list[cst.BaseExpression]:
+        values = [a.value for a in call.args if a.keyword is None and not a.star]
+        if len(values) == 1 and isinstance(values[0], (cst.List, cst.Tuple)):
+            values = [e.value for e in values[0].elements if isinstance(e, cst.Element)]
+        return values
+
+    def _add_chord(self, header: cst.BaseExpression, body: cst.BaseExpression, node: cst.CSTNode) -> None:
+        self.facts.canvases.append(
+            CanvasUse(
+                "chord",
+                (self._members(header), self._step(body)[0]),
+                (True, False),
+                self.ctx.span(node),
+            )
+        )
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if not isinstance(node.operator, cst.BitOr) or id(node) in self._consumed:
+            return
+        operands: list[cst.BaseExpression] = []
+        self._flatten(node, operands)
+        steps = [self._step(o) for o in operands]
+        # Only a pipe of signatures and groups is a chain; `flags | other` is not.
+        if any(not refs and not is_group for refs, is_group in steps):
+            return
+        self._add_canvas("chain", operands, node)
+
+    def _flatten(self, expr: cst.BaseExpression, out: list[cst.BaseExpression]) -> None:
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            self._consumed.add(id(expr))
+            self._flatten(expr.left, out)
+            self._flatten(expr.right, out)
+        else:
+            out.append(expr)
+
+    def _add_canvas(self, kind: str, items: list[cst.BaseExpression], node: cst.CSTNode) -> None:
+        steps = [self._step(item) for item in items]
+        self.facts.canvases.append(
+            CanvasUse(kind, tuple(refs for refs, _ in steps), tuple(g for _, g in steps), self.ctx.span(node))
+        )
+
+    def _step(self, expr: cst.BaseExpression) -> tuple[tuple[SignatureRef, ...], bool]:
+        """The signatures a chain step is made of, and whether it is a group."""
+        if self._canvas_kind(expr) == "group":
+            return self._members(expr), True
+        ref = self._signature_ref(expr)
+        return ((ref,) if ref is not None else ()), False
+
+    def _members(self, expr: cst.BaseExpression) -> tuple[SignatureRef, ...]:
+        """Signatures in a group or chord header: `group(a.s(), b.s())`, `[a.s(x) for x in xs]`, ..."""
+        if isinstance(expr, cst.Call) and self._canvas_kind(expr) == "group":
+            found: list[SignatureRef] = []
+            for arg in expr.args:
+                if arg.keyword is None and not arg.star:
+                    found.extend(self._members(arg.value))
+            return tuple(found)
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            found = []
+            for element in expr.elements:
+                if isinstance(element, cst.Element):
+                    found.extend(self._members(element.value))
+            return tuple(found)
+        if isinstance(expr, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+            return self._members(expr.elt)
+        ref = self._signature_ref(expr)
+        return (ref,) if ref is not None else ()
+
+    def _signature_ref(self, expr: cst.BaseExpression) -> SignatureRef | None:
+        options: dict[str, Value] = {}
+        immutable = False
+        outer = expr
+        # `.set(...)` and `.on_error(...)` return the signature they are called on.
+        while (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value in ("set", "on_error", "set_immutable")
+        ):
+            for arg in expr.args:
+                if arg.keyword is not None:
+                    value = self.ctx.value(arg.value)
+                    options.setdefault(arg.keyword.value, value)
+                    immutable = immutable or (arg.keyword.value == "immutable" and value.data is True)
+            expr = expr.func.value
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+            return None
+        method = expr.func.attr.value
+        if method not in ("s", "si", "signature"):
+            return None
+        target = dotted(expr.func.value)
+        if target is None:
+            return None
+        positional = sum(1 for a in expr.args if a.keyword is None and not a.star)
+        star = any(a.star for a in expr.args)
+        keywords = {a.keyword.value: self.ctx.value(a.value) for a in expr.args if a.keyword is not None}
+        if method == "signature":
+            first = expr.args[0].value if expr.args and expr.args[0].keyword is None else keywords.get("args")
+            if isinstance(first, cst.BaseExpression):
+                positional = len(first.elements) if isinstance(first, (cst.Tuple, cst.List)) else 0
+                star = star or not isinstance(first, (cst.Tuple, cst.List))
+            elif isinstance(first, Value):
+                positional = len(first.items)
+            else:
+                positional = 0
+            immutable = immutable or any(k == "immutable" and v.data is True for k, v in keywords.items())
+            options.update({k: v for k, v in keywords.items() if k not in ("args", "kwargs")})
+        return SignatureRef(
+            target=target,
+            qualified=self.ctx.imports.qualify(expr.func.value),
+            method=method,
+            positional=positional,
+            star=star,
+            immutable=immutable or method == "si",
+            options=options,
+            span=self.ctx.span(outer),
+            method_span=self.ctx.span(expr.func.attr),
+        )
