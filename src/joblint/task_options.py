@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .facts.core import ClassFacts
 from .facts.values import Value
 from .project import Project, ProjectTask, SettingsModel
 
@@ -21,29 +20,52 @@ MAX_BASE_DEPTH = 8
 
 @dataclass(frozen=True)
 class ProjectClass:
-    cls: ClassFacts
+    """A class that tasks may inherit options from: a Task subclass, or any recorded class."""
+
+    name: str
+    qualname: str
+    bases: tuple[str, ...]
+    options: dict[str, Value]
+    names: dict[str, tuple[str, ...]]  # options whose values are names (exception classes)
     path: str
     module: str | None
 
     @property
     def qualified(self) -> str:
-        return f"{self.module}.{self.cls.qualname}" if self.module else self.cls.qualname
+        return f"{self.module}.{self.qualname}" if self.module else self.qualname
+
+
+@dataclass(frozen=True)
+class OptionSource:
+    """Where a task's option is set: its own decorator or class, or a class it inherits from."""
+
+    value: Value
+    names: tuple[str, ...]
+    path: str
+    where: str  # e.g. "option of task fetch", "base class RetryingTask"
+    own: bool  # set on the task itself (decorator or its own class body)
 
 
 _index_cache: dict[int, tuple[Project, dict[str, ProjectClass]]] = {}
 
 
 def class_index(project: Project) -> dict[str, ProjectClass]:
-    """Every class of the project by its qualified name (`module.Class`), computed once per project."""
+    """Every known class of the project by qualified name (`module.Class`) and by `path:Class`."""
     cached = _index_cache.get(id(project))
     if cached is not None and cached[0] is project:
         return cached[1]
     index: dict[str, ProjectClass] = {}
+
+    def add(found: ProjectClass) -> None:
+        index.setdefault(found.qualified, found)
+        index.setdefault(f"{found.path}:{found.qualname}", found)
+
     for facts in project.files:
-        for cls in facts.core.classes:
-            found = ProjectClass(cls, facts.path, facts.module)
-            index.setdefault(found.qualified, found)
-            index.setdefault(f"{facts.path}:{cls.qualname}", found)
+        for cls in facts.tasks.task_classes:
+            add(ProjectClass(cls.name, cls.qualname, cls.bases, cls.options, cls.names, facts.path, facts.module))
+        for core in facts.core.classes:
+            options = {a.name: a.value for a in core.attributes}
+            add(ProjectClass(core.name, core.qualname, core.bases, options, {}, facts.path, facts.module))
     _index_cache.clear()
     _index_cache[id(project)] = (project, index)
     return index
@@ -59,21 +81,40 @@ def base_classes(project: Project, task: ProjectTask) -> Iterator[ProjectClass]:
     """The project classes a task inherits options from, nearest first."""
     if task.task.kind == "class":
         own = find_class(project, task.task.function, task.module, task.path)
-        start = list(own.cls.bases) if own is not None else []
-        origin = (own.module, own.path) if own is not None else (task.module, task.path)
+        start = list(own.bases) if own is not None else []
     else:
         start = [task.task.base] if task.task.base else []
-        origin = (task.module, task.path)
     seen: set[str] = set()
-    queue = [(name, origin, 0) for name in start]
+    queue = [(name, task.module, task.path, 0) for name in start]
     while queue:
-        name, (module, path), depth = queue.pop(0)
+        name, module, path, depth = queue.pop(0)
         found = find_class(project, name, module, path)
         if found is None or found.qualified in seen or depth > MAX_BASE_DEPTH:
             continue
         seen.add(found.qualified)
         yield found
-        queue.extend((b, (found.module, found.path), depth + 1) for b in found.cls.bases)
+        queue.extend((b, found.module, found.path, depth + 1) for b in found.bases)
+
+
+def base_names(project: Project, task: ProjectTask) -> list[str]:
+    """Every base class name of a task as written or qualified, project classes or not."""
+    names = [task.task.base] if task.task.base else []
+    for cls in base_classes(project, task):
+        names.extend(cls.bases)
+    return names
+
+
+def find_option(project: Project, task: ProjectTask, option: str) -> OptionSource | None:
+    """Where a task's option is set in its own options or the classes it inherits from."""
+    own = task.task.option(option)
+    if own is not None:
+        where = "class attribute" if task.task.kind == "class" else "option"
+        return OptionSource(own, task.task.names.get(option, ()), task.path, f"{where} of task {task.task.function}", True)
+    for cls in base_classes(project, task):
+        value = cls.options.get(option)
+        if value is not None:
+            return OptionSource(value, cls.names.get(option, ()), cls.path, f"base class {cls.name}", False)
+    return None
 
 
 def effective_option(
@@ -85,14 +126,9 @@ def effective_option(
     classes it inherits from (`base=`, Task subclass bases), then the app settings (`setting`, e.g.
     `task_acks_late`); (None, "") when nothing in the project sets it.
     """
-    own = task.task.option(option)
-    if own is not None:
-        where = "class attribute" if task.task.kind == "class" else "option"
-        return own, f"{option}= {where} of task {task.task.function}"
-    for cls in base_classes(project, task):
-        for attribute in cls.cls.attributes:
-            if attribute.name == option:
-                return attribute.value, f"{option} on base class {cls.cls.name} ({cls.path}:{attribute.span.line})"
+    found = find_option(project, task, option)
+    if found is not None:
+        return found.value, f"{option}= {found.where}"
     if setting is not None:
         for model in project.models_for(task):
             write = model.get(setting)

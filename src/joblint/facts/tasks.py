@@ -52,6 +52,10 @@ class TaskDef:
     varargs: bool = False  # the body takes *args
     required: int = 0  # positional parameters without a default, `self` included
     body: TaskBody = field(default_factory=TaskBody)
+    # Options whose values are names (`autoretry_for=(ConnectionError,)`): the names, qualified when imported.
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The whole `keyword=value` argument of each decorator option (a value's span leaves out its parentheses).
+    arguments: dict[str, Span] = field(default_factory=dict)
 
     @property
     def bound(self) -> bool:
@@ -72,6 +76,17 @@ class TaskDef:
 
     def option(self, name: str) -> Value | None:
         return self.options.get(name)
+
+
+@dataclass(frozen=True)
+class TaskClassDef:
+    """A Task subclass, with or without `run`: its attributes reach tasks through `base=` and inheritance."""
+
+    name: str
+    qualname: str
+    bases: tuple[str, ...]
+    options: dict[str, Value]
+    names: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,7 @@ class TaskFacts:
     tasks: list[TaskDef] = field(default_factory=list)
     dispatches: list[DispatchCall] = field(default_factory=list)
     canvases: list[CanvasUse] = field(default_factory=list)
+    task_classes: list[TaskClassDef] = field(default_factory=list)
 
 
 DISPATCH_METHODS = {"apply_async", "delay", "s", "si", "signature", "delay_on_commit", "apply_async_on_commit"}
@@ -148,7 +164,7 @@ class TaskCollector:
         self._task_classes: set[str] = set()  # local names of Task subclasses defined here
         self._module_functions: dict[str, cst.FunctionDef] = {}
         self._statement_of: dict[int, int] = {}  # id of a function node -> its top-level statement
-        self._task_calls: list[tuple[str, cst.Call, tuple[str | None, dict[str, Value], str | None, bool]]] = []
+        self._task_calls: list[tuple[str, cst.Call, tuple]] = []
         # One entry per function or lambda being visited: [transaction depth, inside on_commit]
         self._frames: list[list[int]] = [[0, 0]]
         self._on_commit_args: list[cst.CSTNode] = []
@@ -279,11 +295,11 @@ class TaskCollector:
     def _add_function_task(
         self,
         node: cst.FunctionDef,
-        found: tuple[str | None, dict[str, Value], str | None, bool],
+        found: tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]],
         where: Span,
         kind: str,
     ) -> None:
-        app, options, base, open_options = found
+        app, options, base, open_options, names, arguments = found
         scopes = [] if kind == "call" else [s.name for s in self.ctx.scopes]
         self.facts.tasks.append(
             TaskDef(
@@ -298,6 +314,8 @@ class TaskCollector:
                 kind=kind,
                 base=base,
                 open_options=open_options,
+                names=names,
+                arguments=arguments,
                 **self._signature(node),
             )
         )
@@ -313,8 +331,8 @@ class TaskCollector:
 
     def _task_decorator(
         self, expr: cst.BaseExpression
-    ) -> tuple[str | None, dict[str, Value], str | None, bool] | None:
-        """(app, options, base, open options) when `expr` is a task decorator (or `app.task`)."""
+    ) -> tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]] | None:
+        """(app, options, base, open options, option names, option arguments) when `expr` is a task decorator (or `app.task`)."""
         call = expr if isinstance(expr, cst.Call) else None
         func = call.func if call is not None else expr
         qualified = self.ctx.imports.qualify(func)
@@ -327,6 +345,8 @@ class TaskCollector:
         else:
             return None
         options: dict[str, Value] = {}
+        names: dict[str, tuple[str, ...]] = {}
+        arguments: dict[str, Span] = {}
         base = None
         open_options = False
         if call is not None:
@@ -335,9 +355,19 @@ class TaskCollector:
                     open_options = True
                 elif arg.keyword is not None:
                     options[arg.keyword.value] = self.ctx.value(arg.value)
+                    arguments[arg.keyword.value] = self.ctx.span(arg)
+                    found = self._names(arg.value)
+                    if found:
+                        names[arg.keyword.value] = found
                     if arg.keyword.value == "base":
                         base = self.ctx.imports.qualify(arg.value) or dotted(arg.value)
-        return app, options, base, open_options
+        return app, options, base, open_options, names, arguments
+
+    def _names(self, expr: cst.BaseExpression) -> tuple[str, ...]:
+        """`(requests.Timeout, OSError)` -> ("requests.Timeout", "OSError"); () when not all names."""
+        elements = [e.value for e in expr.elements] if isinstance(expr, (cst.Tuple, cst.List, cst.Set)) else [expr]
+        names = [self.ctx.imports.qualify(e) or dotted(e) for e in elements]
+        return tuple(n for n in names if n) if all(names) else ()
 
     # -- app.task(fn, ...) ---------------------------------------------------------------------
     def _task_call(self, node: cst.Call) -> None:
@@ -376,12 +406,19 @@ class TaskCollector:
         if base is None:
             return
         self._task_classes.add(node.name.value)
+        scopes = [s.name for s in self.ctx.scopes]
+        options, names = self._class_attributes(node)
+        bases = tuple(
+            self.ctx.imports.qualify(a.value) or dotted(a.value) or "" for a in node.bases if a.keyword is None
+        )
+        self.facts.task_classes.append(
+            TaskClassDef(node.name.value, ".".join([*scopes, node.name.value]), bases, options, names)
+        )
         run = next(
             (s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "run"), None
         )
         if run is None:
             return  # an abstract base: its attributes reach tasks through base= or inheritance
-        scopes = [s.name for s in self.ctx.scopes]
         self.facts.tasks.append(
             TaskDef(
                 function=node.name.value,
@@ -389,11 +426,12 @@ class TaskCollector:
                 span=self.ctx.span(node.name),
                 decorator_span=self.ctx.span(node.name),
                 app=None,
-                options=self._class_attributes(node),
+                options=options,
                 is_async=run.asynchronous is not None,
                 node=run,
                 kind="class",
                 base=base,
+                names=names,
                 **self._signature(run),
             )
         )
@@ -414,19 +452,25 @@ class TaskCollector:
                 return qualified or text
         return None
 
-    def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
+    def _class_attributes(self, node: cst.ClassDef) -> tuple[dict[str, Value], dict[str, tuple[str, ...]]]:
         attributes: dict[str, Value] = {}
+        names: dict[str, tuple[str, ...]] = {}
         for statement in node.body.body:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
+                pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
                 if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        if isinstance(target.target, cst.Name):
-                            attributes[target.target.value] = self.ctx.value(small.value)
-                elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
-                    attributes[small.target.value] = self.ctx.value(small.value)
-        return attributes
+                    pairs = [(t.target, small.value) for t in small.targets]
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    pairs = [(small.target, small.value)]
+                for target, value in pairs:
+                    if isinstance(target, cst.Name):
+                        attributes[target.value] = self.ctx.value(value)
+                        found = self._names(value)
+                        if found:
+                            names[target.value] = found
+        return attributes, names
 
     # -- canvases ------------------------------------------------------------------------------
     def _canvas_kind(self, expr: cst.BaseExpression) -> str | None:

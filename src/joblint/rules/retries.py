@@ -1,0 +1,266 @@
+"""CEL4: retries — raised, bounded, narrow, spaced out, idempotent, and bound to a task."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import FileContext
+from ..facts.tasks import TaskDef
+from ..facts.task_body import CallSite
+from ..findings import Applicability, Edit, Severity, Span
+from ..project import Project, ProjectTask
+from ..task_options import OptionSource, base_names, find_option
+from . import Report, fix, rule
+from ._effects import DEDUPLICATING_BASES, guard, side_effect
+
+BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+RETRY_WORDS = ("retry", "autoretry_for", "max_retries")
+
+
+def _retry_receivers(task: TaskDef) -> set[str]:
+    """Names through which a task body reaches its own task object: the bound parameter, its name."""
+    names = {task.function}
+    if task.bound and task.first_param:
+        names.add(task.first_param)
+    return names
+
+
+# -- CEL401 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL401",
+    name="retry-not-raised",
+    severity=Severity.WARNING,
+    summary="`self.retry(...)` is called as a statement instead of `raise self.retry(...)`.",
+    scope="file",
+    fix=Applicability.SAFE,
+    words=("retry",),
+)
+def retry_not_raised(ctx: FileContext) -> Iterator[Report]:
+    task_names = {t.function for t in ctx.facts.tasks.tasks}
+    for task in ctx.facts.tasks.tasks:
+        receivers = _retry_receivers(task) | task_names
+        for retry in task.body.retries:
+            if not retry.bare or retry.receiver not in receivers:
+                continue
+            if retry.receiver == "self" and not task.bound:
+                continue  # CEL406: there is no task to retry
+            if "throw" in retry.keywords:
+                yield Report(
+                    retry.span,
+                    f"{retry.receiver}.retry(throw=...) is called as a statement: with throw=False the code after it "
+                    "runs although a retry is already queued, so the task can run twice; raise it "
+                    f"(`raise {retry.receiver}.retry(...)`) and drop throw=False",
+                )
+                continue
+            yield Report(
+                retry.span,
+                f"{retry.receiver}.retry(...) raises, but written as a statement it reads as if it returned: code "
+                "after it never runs; write `raise "
+                f"{retry.receiver}.retry(...)` so readers, type checkers and linters see the control flow",
+                fix([Edit(Span.point(retry.span.line, retry.span.col), "raise ")], "Raise the retry", Applicability.SAFE),
+            )
+
+
+# -- CEL406 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL406",
+    name="retry-without-bind",
+    severity=Severity.ERROR,
+    summary="`self.retry(...)` in a task without `bind=True`: there is no task instance to retry.",
+    scope="file",
+    words=("retry",),
+)
+def retry_without_bind(ctx: FileContext) -> Iterator[Report]:
+    for task in ctx.facts.tasks.tasks:
+        if task.bound or task.open_options or task.kind == "class" or "." in task.qualname:
+            continue
+        for retry in task.body.retries:
+            if retry.receiver != "self":
+                continue
+            if task.first_param == "self":
+                why = "without bind=True the first argument the task is called with arrives as `self`, so self.retry " \
+                      "fails with AttributeError"
+            else:
+                why = "the task has no `self`, so self.retry fails with NameError"
+            yield Report(
+                retry.span,
+                f"task {task.function} calls self.retry but is not bound: {why}, exactly when a retry is needed; add "
+                f"bind=True to the decorator and take `self` as the first parameter (or call {task.function}.retry)",
+            )
+
+
+# -- CEL402 / CEL403 / CEL404 ---------------------------------------------------------------------
+
+
+def _where(source: OptionSource) -> str:
+    return source.where
+
+
+@rule(
+    code="CEL402",
+    name="broad-autoretry",
+    severity=Severity.WARNING,
+    summary="`autoretry_for=(Exception,)` retries bugs and permanent failures too.",
+    scope="project",
+    words=("autoretry_for",),
+)
+def broad_autoretry(project: Project) -> Iterator[Report]:
+    for task in project.tasks:
+        source = find_option(project, task, "autoretry_for")
+        if source is None or not (set(source.names) & BROAD_EXCEPTIONS):
+            continue
+        if find_option(project, task, "dont_autoretry_for") is not None:
+            continue  # the author excluded what should not be retried
+        broad = next(n for n in source.names if n in BROAD_EXCEPTIONS).rsplit(".", 1)[-1]
+        subject = f"task {task.task.function}" if source.own else source.where
+        yield Report(
+            source.value.span,
+            f"{subject} retries on {broad}: bugs (TypeError, KeyError), bad input and time-limit errors are retried "
+            "too, each failing the same way and repeating the task's side effects; list the transient errors "
+            "instead (e.g. ConnectionError, TimeoutError) or add dont_autoretry_for",
+            path=source.path,
+        )
+
+
+@rule(
+    code="CEL403",
+    name="unbounded-retries",
+    severity=Severity.WARNING,
+    summary="`max_retries=None` on a task retries it forever.",
+    scope="project",
+    words=("max_retries",),
+)
+def unbounded_retries(project: Project) -> Iterator[Report]:
+    for task in project.tasks:
+        source = find_option(project, task, "max_retries")
+        if source is None or not source.value.known or source.value.data is not None:
+            continue
+        subject = f"task {task.task.function}" if source.own else source.where
+        yield Report(
+            source.value.span,
+            f"{subject} sets max_retries=None, so it retries forever: a message that always fails never leaves the "
+            "queue and keeps a worker busy; set a finite number (e.g. 5) with exponential backoff and handle the "
+            "final failure",
+            path=source.path,
+        )
+
+
+@rule(
+    code="CEL404",
+    name="retry-without-backoff",
+    severity=Severity.INFO,
+    summary="Retries at a fixed delay (no `retry_backoff`) hammer a recovering dependency in lockstep.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=("autoretry_for", "retry_jitter", "countdown"),
+)
+def retry_without_backoff(project: Project) -> Iterator[Report]:
+    for task in project.tasks:
+        backoff = find_option(project, task, "retry_backoff")
+        backoff_on = backoff is not None and backoff.value.data not in (False, 0, None)
+        autoretry = find_option(project, task, "autoretry_for")
+        if autoretry is not None and backoff is None and autoretry.value.data != ():
+            subject = f"task {task.task.function}" if autoretry.own else autoretry.where
+            argument = task.task.arguments.get("autoretry_for") if autoretry.own else None
+            edits = [Edit(Span.point(argument.end_line, argument.end_col), ", retry_backoff=True")] if argument else []
+            yield Report(
+                autoretry.value.span,
+                f"{subject} retries automatically without retry_backoff: every retry waits the same fixed delay, so "
+                "failed tasks hit a recovering service together; add retry_backoff=True (exponential, with jitter)",
+                fix(edits, "Add retry_backoff=True", Applicability.UNSAFE) if edits else None,
+                path=autoretry.path,
+            )
+        jitter = find_option(project, task, "retry_jitter")
+        if backoff_on and jitter is not None and jitter.value.data is False:
+            yield Report(
+                jitter.value.span,
+                "retry_jitter=False makes every failed task retry at the same moment after each backoff step; leave "
+                "jitter on so retries spread out",
+                path=jitter.path,
+            )
+        if backoff_on:
+            continue
+        for retry in task.task.body.retries:
+            countdown = retry.countdown
+            if countdown is not None and countdown.number() is not None:
+                yield Report(
+                    countdown.span,
+                    f"task {task.task.function} retries after a constant countdown={countdown.data}: every failed run "
+                    "comes back at the same moment; grow the delay with the attempt, e.g. "
+                    "countdown=2 ** self.request.retries plus random jitter",
+                    path=task.path,
+                )
+
+
+# -- CEL405 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL405",
+    name="non-idempotent-retry",
+    severity=Severity.WARNING,
+    summary="A retrying task performs a side effect (row insert, POST, email, payment) that repeats on every retry.",
+    scope="project",
+    words=RETRY_WORDS,
+)
+def non_idempotent_retry(project: Project) -> Iterator[Report]:
+    for task in project.tasks:
+        how = _retries(project, task)
+        if how is None or _guarded(project, task):
+            continue
+        effect = _repeated_effect(task)
+        if effect is None:
+            continue
+        site, what = effect
+        yield Report(
+            site.span,
+            f"task {task.task.function} retries ({how}) and performs {what} ({site.name}) before a later step that "
+            "can fail: every retry repeats it (duplicate rows, double charges, repeated mail); make it idempotent "
+            "with an idempotency key, get_or_create/update_or_create, or a lock (`redis.set(key, 1, nx=True)`)",
+            path=task.path,
+        )
+
+
+def _retries(project: Project, task: ProjectTask) -> str | None:
+    """How a task comes to run again, or None when it does not retry."""
+    autoretry = find_option(project, task, "autoretry_for")
+    if autoretry is not None and autoretry.value.data != () and (autoretry.names or autoretry.value.items):
+        return "autoretry_for"
+    receivers = _retry_receivers(task.task)
+    if any(r.receiver in receivers for r in task.task.body.retries):
+        return "self.retry"
+    return None
+
+
+def _guarded(project: Project, task: ProjectTask) -> bool:
+    if any(name.rsplit(".", 1)[-1] in DEDUPLICATING_BASES for name in base_names(project, task)):
+        return True
+    return any(guard(site) is not None for site in task.task.body.calls)
+
+
+# Calls after a side effect that do not make the task fail: logging, and the retry itself (which
+# follows the failure of the effect, the usual `except ...: raise self.retry(exc=exc)`).
+QUIET_CALLS = ("logger.", "log.", "logging.", "print", "self.retry", "self.update_state")
+
+
+def _repeated_effect(task: ProjectTask) -> tuple[CallSite, str] | None:
+    """The first side effect followed by a step that can fail."""
+    calls = task.task.body.calls
+    retries = {r.span for r in task.task.body.retries}
+    for site in calls:
+        what = side_effect(site)
+        if what is None:
+            continue
+        end = (site.span.end_line, site.span.end_col)
+        if any(
+            (later.span.line, later.span.col) >= end
+            and later.span not in retries
+            and not later.name.startswith(QUIET_CALLS)
+            for later in calls
+        ):
+            return site, what
+    return None

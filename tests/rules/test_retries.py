@@ -1,0 +1,284 @@
+"""CEL4 retry rules: raising, binding, breadth, bounds, backoff and idempotency."""
+
+from __future__ import annotations
+
+HEAD = """
+import requests
+from celery import Celery, Task, shared_task
+
+app = Celery("proj", broker="redis://localhost")
+"""
+
+
+def test_cel401_bare_retry_is_reported(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@shared_task(bind=True)
+def fetch(self, url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        self.retry(exc=exc)
+
+@app.task(bind=True)
+def fetch_raised(task, url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        raise task.retry(exc=exc)
+
+@app.task
+def by_name(url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        by_name.retry(exc=exc)
+        return None
+
+@app.task(bind=True)
+def returned(self):
+    return self.retry(countdown=5)
+
+@app.task(bind=True)
+def other_retry(self, session):
+    session.retry(3)
+"""
+        },
+        select=["CEL401"],
+    )
+    assert found == [("tasks.py", 11, "CEL401"), ("tasks.py", 25, "CEL401")]
+
+
+def test_cel401_fix_raises_the_retry(project):
+    from conftest import lint
+    from joblint.fix import fix_until_stable
+
+    project({"tasks.py": HEAD + """
+@shared_task(bind=True)
+def fetch(self, url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        self.retry(exc=exc)
+"""}, select=["CEL401"])
+    root = project.root
+    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False)
+    (_, text), = outcome.changed().values()
+    assert "        raise self.retry(exc=exc)\n" in text
+
+
+def test_cel406_retry_without_bind(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@shared_task(autoretry_for=(IOError,))
+def no_self(url):
+    self.retry()
+
+@app.task
+def unbound_self(self, url):
+    raise self.retry()
+
+@app.task(bind=True)
+def bound(self):
+    raise self.retry()
+
+class Sync(Task):
+    def run(self):
+        raise self.retry()
+
+@app.task
+def by_name():
+    raise by_name.retry()
+
+opts = {"bind": True}
+
+@app.task(**opts)
+def open_options(self):
+    raise self.retry()
+"""
+        },
+        select=["CEL406"],
+    )
+    assert found == [("tasks.py", 8, "CEL406"), ("tasks.py", 12, "CEL406")]
+
+
+def test_cel402_broad_autoretry_on_decorator_and_base_class(project):
+    found = project(
+        {
+            "base.py": """
+from celery import Task
+
+class RetryAll(Task):
+    autoretry_for = (Exception,)
+""",
+            "tasks.py": HEAD + """
+from base import RetryAll
+
+@shared_task(bind=True, autoretry_for=(Exception,))
+def broad(self):
+    pass
+
+@app.task(base=RetryAll)
+def inherits():
+    pass
+
+@app.task(autoretry_for=(requests.ConnectionError, TimeoutError))
+def narrow():
+    pass
+
+@app.task(autoretry_for=(Exception,), dont_autoretry_for=(TypeError, ValueError))
+def excluded():
+    pass
+""",
+        },
+        select=["CEL402"],
+    )
+    assert found == [("base.py", 4, "CEL402"), ("tasks.py", 8, "CEL402")]
+
+
+def test_cel403_max_retries_none_only_on_the_task(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@app.task(max_retries=None)
+def forever():
+    pass
+
+class Forever(Task):
+    max_retries = None
+    def run(self):
+        pass
+
+@app.task(bind=True, max_retries=5, retry_kwargs={"max_retries": None})
+def bounded(self):
+    raise self.retry(max_retries=None)
+"""
+        },
+        select=["CEL403"],
+    )
+    assert found == [("tasks.py", 6, "CEL403"), ("tasks.py", 11, "CEL403")]
+
+
+def test_cel404_fixed_delay_retries(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@app.task(autoretry_for=(IOError,))
+def fixed():
+    pass
+
+@app.task(autoretry_for=(IOError,), retry_backoff=True, retry_jitter=False)
+def lockstep():
+    pass
+
+@app.task(bind=True)
+def manual(self):
+    raise self.retry(countdown=60)
+
+@app.task(autoretry_for=(IOError,), retry_backoff=5)
+def good():
+    pass
+
+@app.task(bind=True)
+def growing(self):
+    raise self.retry(countdown=2 ** self.request.retries)
+"""
+        },
+        select=["CEL404"],
+    )
+    assert found == [("tasks.py", 6, "CEL404"), ("tasks.py", 10, "CEL404"), ("tasks.py", 16, "CEL404")]
+
+
+def test_cel405_side_effect_before_a_failing_step(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+from shop.models import Payment
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def charge(self, order_id, amount):
+    requests.post("https://pay.example/charge", json={"amount": amount})
+    Payment.objects.create(order_id=order_id, amount=amount)
+
+@app.task(bind=True, max_retries=3)
+def notify(self, order_id):
+    try:
+        payment = Payment(order_id=order_id)
+        payment.save()
+        requests.get("https://example.com/ping", timeout=5)
+    except requests.Timeout as exc:
+        raise self.retry(exc=exc)
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 10, "CEL405"), ("tasks.py", 17, "CEL405")]
+
+
+def test_cel405_guards_and_non_retrying_tasks(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+import redis
+from shop.models import Payment
+
+r = redis.Redis()
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def charge_once(self, order_id, amount):
+    Payment.objects.update_or_create(order_id=order_id, defaults={"amount": amount})
+    requests.post("https://pay.example/charge", json={"amount": amount})
+    Payment.objects.create(order_id=order_id, amount=amount)
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def charge_locked(self, order_id, amount):
+    if not r.set(f"charge:{order_id}", 1, nx=True):
+        return
+    requests.post("https://pay.example/charge", json={"amount": amount})
+    Payment.objects.create(order_id=order_id, amount=amount)
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def charge_keyed(self, order_id, amount):
+    requests.post("https://pay.example/charge", headers={"Idempotency-Key": str(order_id)})
+    Payment.objects.create(order_id=order_id, amount=amount)
+
+@shared_task
+def no_retries(order_id, amount):
+    requests.post("https://pay.example/charge", json={"amount": amount})
+    Payment.objects.create(order_id=order_id, amount=amount)
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def reads_only(self, url):
+    data = requests.get(url, timeout=5).json()
+    return Payment.objects.filter(pk=data["id"]).exists()
+
+@shared_task(bind=True)
+def last_step(self, url):
+    try:
+        requests.post(url, timeout=5)
+    except requests.Timeout as exc:
+        raise self.retry(exc=exc)
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == []
+
+
+def test_cel404_fix_adds_backoff_after_autoretry_for_in_a_multiline_decorator(project):
+    from conftest import lint
+    from joblint.fix import fix_until_stable
+
+    project({"tasks.py": HEAD + """
+@app.task(
+    autoretry_for=(IOError,),
+)
+def fixed():
+    pass
+"""}, select=["CEL404"])
+    root = project.root
+    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True)
+    (_, text), = outcome.changed().values()
+    assert "    autoretry_for=(IOError,), retry_backoff=True,\n" in text
