@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from .arq import ArqCollector, ArqFacts
 from .celery import CeleryCollector, CeleryFacts
 from .core import CoreCollector, CoreFacts
 from .handlers import HandlerCollector, HandlerFacts
 from .names import ImportMap
 from .results import ResultCollector, ResultFacts
 from .tasks import TaskCollector, TaskFacts
+from .temporal import TemporalCollector, TemporalFacts
 from .walker import Walker, WalkContext
 
 
@@ -31,6 +33,8 @@ class ModuleFacts:
     core: CoreFacts = field(default_factory=CoreFacts)
     celery: CeleryFacts = field(default_factory=CeleryFacts)
     tasks: TaskFacts = field(default_factory=TaskFacts)
+    arq: ArqFacts = field(default_factory=ArqFacts)
+    temporal: TemporalFacts = field(default_factory=TemporalFacts)
     results: ResultFacts = field(default_factory=ResultFacts)
     handlers: HandlerFacts = field(default_factory=HandlerFacts)
 
@@ -48,7 +52,7 @@ class ModuleFacts:
 
 
 # The fact groups of ModuleFacts, each filled by one collector.
-GROUPS = ("core", "celery", "tasks", "results", "handlers")
+GROUPS = ("core", "celery", "tasks", "arq", "temporal", "results", "handlers")
 
 
 def _without_node(item: object) -> object:
@@ -65,7 +69,9 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
     tasks = TaskCollector(ctx, celery)
     results = ResultCollector(ctx)
     handlers = HandlerCollector(ctx)
-    module.visit(Walker(ctx, [core, celery, tasks, results, handlers]))
+    arq = ArqCollector(ctx)
+    temporal = TemporalCollector(ctx)
+    module.visit(Walker(ctx, [core, celery, tasks, arq, temporal, results, handlers]))
     ctx.resolve_spans()
     return ModuleFacts(
         path=path,
@@ -75,6 +81,8 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
         core=core.facts,
         celery=celery.facts,
         tasks=tasks.facts,
+        arq=arq.facts,
+        temporal=temporal.facts,
         results=results.facts,
         handlers=handlers.facts,
     )

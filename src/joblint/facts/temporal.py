@@ -1,0 +1,605 @@
+"""Temporal facts of one module: workflows and the code they run, activities, and API calls.
+
+"Workflow code" is what Temporal replays: the handlers of a `@workflow.defn` class (run, signal,
+query, update, init, update validators), the methods of that class they call through `self`, and
+the module's functions that only workflow code calls. It is computed once the whole module has
+been seen, from the calls each function makes.
+
+A *unit* is a function defined at module level or in a class body (not inside another function);
+nested functions and lambdas belong to the unit that contains them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..findings import Span
+from .names import dotted
+from .values import Value
+from .walker import WalkContext
+
+WORKFLOW = "temporalio.workflow"
+ACTIVITY_DEFN = "temporalio.activity.defn"
+HANDLER_DECORATORS = {f"{WORKFLOW}.{kind}": kind for kind in ("run", "signal", "query", "update", "init")}
+
+# workflow.<name>(activity, arg, *, args=..., start_to_close_timeout=..., ...)
+ACTIVITY_FUNCTIONS = frozenset(
+    f"{verb}_{kind}activity{suffix}"
+    for verb in ("execute", "start")
+    for kind in ("", "local_")
+    for suffix in ("", "_method", "_class")
+)
+CHILD_WORKFLOW_FUNCTIONS = frozenset({"execute_child_workflow", "start_child_workflow"})
+CLIENT_START_METHODS = frozenset({"start_workflow", "execute_workflow"})
+WITH_START_OPERATION = "temporalio.client.WithStartWorkflowOperation"
+WORKER = {"temporalio.worker.Worker", "temporalio.worker._worker.Worker"}
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str  # run | signal | query | update | init | validator
+    method: str
+    is_async: bool
+    span: Span  # the method name
+
+
+@dataclass(frozen=True)
+class WorkflowClass:
+    name: str
+    qualname: str
+    span: Span  # the class name
+    decorator_span: Span
+    handlers: tuple[Handler, ...]
+    # Names in `@workflow.defn(failure_exception_types=[...])`; None when not a literal list.
+    failure_types: tuple[str, ...] | None
+    node: cst.ClassDef | None = field(default=None, compare=False, repr=False)
+
+    def handlers_of(self, kind: str) -> list[Handler]:
+        return [h for h in self.handlers if h.kind == kind]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A function at module level or in a class body, with what it is to Temporal."""
+
+    key: str  # qualname: `helper`, `OrderWorkflow.run`
+    name: str
+    klass: str | None  # qualname of the enclosing class
+    is_async: bool
+    span: Span  # the function name
+    activity: bool = False
+    handler: str | None = None  # the handler kind for workflow class methods
+    workflow: bool = False  # workflow code (filled in when the module has been seen)
+    node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call in workflow code or in an activity."""
+
+    unit: str
+    name: str  # qualified when the root is imported; a bare builtin name (`open`); else ""
+    awaited: bool
+    statement: bool  # the call is a whole expression statement: its result is dropped
+    direct: bool  # not inside a nested function or lambda
+    in_async: bool  # the innermost enclosing function is `async def`
+    has_args: bool
+    node: cst.Call | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class EnvironAccess:
+    """`os.environ` read in workflow code (a subscript, `.get`, iteration...)."""
+
+    unit: str
+    node: cst.Attribute | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ActivityDef:
+    function: str
+    qualname: str
+    target: str  # `module.qualname`, what a reference to it resolves to
+    name: str  # the registered activity name
+    is_async: bool
+    span: Span  # the function name
+    heartbeats: bool  # calls a heartbeat, itself or through a helper of this module
+    node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """`workflow.execute_activity(...)` and friends, child workflow starts, client starts."""
+
+    kind: str  # activity | child | client
+    method: str  # the called name's last part
+    target: str | None  # what the first argument resolves to (`module.func`), when a name
+    target_name: str | None  # the first argument when it is a string literal
+    keywords: dict[str, Value]
+    star_kwargs: bool  # `**options`: the keywords are not all known
+    positional: int  # positional arguments after the activity/workflow (`*args` not counted)
+    star_args: bool
+    span: Span  # the whole call
+    unit: str | None
+    in_workflow: bool = False
+    node: cst.Call | None = field(default=None, compare=False, repr=False)
+
+    def keyword(self, name: str) -> Value | None:
+        return self.keywords.get(name)
+
+
+@dataclass(frozen=True)
+class WorkflowCall:
+    """A call in workflow code of something defined by name elsewhere (for TMP105)."""
+
+    target: str  # `module.func` or `module.Class.method`
+    span: Span  # the whole call
+    awaited: bool
+
+
+@dataclass(frozen=True)
+class WorkflowRaise:
+    """`raise X(...)` in workflow code that can fail a workflow task (not in queries/validators)."""
+
+    exception: str  # qualified when imported, `module.Name` when defined here, else as written
+    span: Span  # the raised expression
+    workflow: str | None  # qualname of the workflow class whose code raises, when known
+    failure_types: tuple[str, ...] | None  # that class's failure_exception_types
+
+
+@dataclass
+class TemporalFacts:
+    workflows: list[WorkflowClass] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    environ: list[EnvironAccess] = field(default_factory=list)
+    activities: list[ActivityDef] = field(default_factory=list)
+    api_calls: list[ApiCall] = field(default_factory=list)
+    workflow_calls: list[WorkflowCall] = field(default_factory=list)
+    raises: list[WorkflowRaise] = field(default_factory=list)
+    # `Worker(workflow_failure_exception_types=...)`: the names, or None when not a literal list.
+    worker_failure_types: list[tuple[str, ...] | None] = field(default_factory=list)
+
+    def unit(self, key: str) -> Unit | None:
+        for unit in self.units:
+            if unit.key == key:
+                return unit
+        return None
+
+
+@dataclass
+class _Frame:
+    unit: str  # the unit this function belongs to
+    is_async: bool
+    nested: bool  # a nested function or lambda inside the unit
+
+
+@dataclass
+class _UnitData:
+    node: cst.FunctionDef
+    klass: str | None
+    activity: str | None  # the registered name when the unit is an activity
+    handler: str | None
+    callees: set[tuple[str, str]] = field(default_factory=set)  # ("func", f) | ("self", m)
+    heartbeat: bool = False
+    calls: list[tuple[cst.Call, str, _Frame]] = field(default_factory=list)
+    environ: list[cst.Attribute] = field(default_factory=list)
+    raises: list[tuple[cst.BaseExpression, bool]] = field(default_factory=list)  # (exc, caught)
+
+
+class TemporalCollector:
+    def __init__(self, ctx: WalkContext) -> None:
+        self.ctx = ctx
+        self.facts = TemporalFacts()
+        self._frames: list[_Frame] = []
+        self._units: dict[str, _UnitData] = {}
+        self._module_callees: set[str] = set()  # functions called outside any unit
+        self._awaited: set[int] = set()
+        self._statements: set[int] = set()
+        self._try_bodies: set[int] = set()
+        self._try_depth = 0
+        self._classes: dict[str, tuple[cst.ClassDef, str | None]] = {}  # workflow classes
+        self._api: list[ApiCall] = []
+        self._class_names: set[str] | None = None
+
+    # -- names ---------------------------------------------------------------------------------
+    @property
+    def _module_key(self) -> str:
+        return self.ctx.imports.module or self.ctx.path
+
+    def _qualified(self, expr: cst.BaseExpression) -> str | None:
+        return self.ctx.imports.qualify(expr)
+
+    def _decorator(self, expr: cst.BaseExpression) -> tuple[str | None, cst.Call | None]:
+        call = expr if isinstance(expr, cst.Call) else None
+        return self._qualified(call.func if call is not None else expr), call
+
+    # -- classes -------------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for decorator in node.decorators:
+            name, call = self._decorator(decorator.decorator)
+            if name == f"{WORKFLOW}.defn" and not self._frames:
+                qual = ".".join([*(s.name for s in self.ctx.scopes), node.name.value])
+                self._classes[qual] = (node, None)
+                failure_types: tuple[str, ...] | None = ()
+                if call is not None:
+                    for arg in call.args:
+                        if arg.star == "**":
+                            failure_types = None
+                        elif arg.keyword is not None and arg.keyword.value == "failure_exception_types":
+                            failure_types = self._names(arg.value)
+                self.facts.workflows.append(
+                    WorkflowClass(
+                        node.name.value,
+                        qual,
+                        self.ctx.span(node.name),
+                        self.ctx.span(decorator.decorator),
+                        self._handlers(node),
+                        failure_types,
+                        node,
+                    )
+                )
+
+    def _names(self, expr: cst.BaseExpression) -> tuple[str, ...] | None:
+        if not isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return None
+        names = []
+        for el in expr.elements:
+            if not isinstance(el, cst.Element):
+                return None
+            name = self.exception_name(el.value)
+            if name is None:
+                return None
+            names.append(name)
+        return tuple(names)
+
+    def _handlers(self, node: cst.ClassDef) -> tuple[Handler, ...]:
+        found = []
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                kind = self._handler_kind(stmt)
+                if kind is not None:
+                    found.append(Handler(kind, stmt.name.value, stmt.asynchronous is not None, self.ctx.span(stmt.name)))
+        return tuple(found)
+
+    def _handler_kind(self, node: cst.FunctionDef) -> str | None:
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            name, _ = self._decorator(expr)
+            if name in HANDLER_DECORATORS:
+                return HANDLER_DECORATORS[name]
+            func = expr.func if isinstance(expr, cst.Call) else expr
+            if isinstance(func, cst.Attribute) and func.attr.value == "validator":
+                return "validator"
+        return None
+
+    # -- functions -----------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        is_async = node.asynchronous is not None
+        if self._frames:
+            self._frames.append(_Frame(self._frames[-1].unit, is_async, True))
+            return
+        klass = self.ctx.qualname() or None
+        key = f"{klass}.{node.name.value}" if klass else node.name.value
+        activity = None
+        for decorator in node.decorators:
+            name, call = self._decorator(decorator.decorator)
+            if name == ACTIVITY_DEFN:
+                activity = node.name.value
+                if call is not None:
+                    for arg in call.args:
+                        if arg.keyword is not None and arg.keyword.value == "name" and isinstance(arg.value, cst.SimpleString):
+                            registered = arg.value.evaluated_value
+                            if isinstance(registered, str):
+                                activity = registered
+        handler = self._handler_kind(node) if klass in self._classes else None
+        self._units[key] = _UnitData(node, klass, activity, handler)
+        self._frames.append(_Frame(key, is_async, False))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        if self._frames:
+            self._frames.append(_Frame(self._frames[-1].unit, False, True))
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        if self._frames:
+            self._frames.pop()
+
+    # -- expressions ---------------------------------------------------------------------------
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._statements.add(id(node.value))
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.handlers:
+            self._try_bodies.add(id(node.body))
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._try_bodies.add(id(node.body))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._try_bodies:
+            self._try_depth += 1
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._try_bodies:
+            self._try_depth -= 1
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        if self._frames and node.exc is not None:
+            self._units[self._frames[-1].unit].raises.append((node.exc, self._try_depth > 0))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self._frames:
+            return
+        attr = node.attr.value
+        if attr == "environ" and self._qualified(node) == "os.environ":
+            self._units[self._frames[-1].unit].environ.append(node)
+        elif _is_heartbeat(attr):
+            self._units[self._frames[-1].unit].heartbeat = True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._frames and _is_heartbeat(node.value):
+            # A reference counts as much as a call: the heartbeat may be passed as a callback.
+            self._units[self._frames[-1].unit].heartbeat = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = self._qualified(func)
+        if name is None and isinstance(func, cst.Name) and func.value not in self.ctx.imports.aliases:
+            name = func.value  # a builtin or a function of this module
+        frame = self._frames[-1] if self._frames else None
+        if frame is not None:
+            unit = self._units[frame.unit]
+            unit.calls.append((node, name or "", frame))
+            if isinstance(func, cst.Name):
+                unit.callees.add(("func", func.value))
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+                unit.callees.add(("self", func.attr.value))
+        elif isinstance(func, cst.Name):
+            self._module_callees.add(func.value)
+        self._api_call(node, name)
+
+    def _api_call(self, node: cst.Call, name: str | None) -> None:
+        func = node.func
+        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name is not None and name.startswith(WORKFLOW + ".") and leaf in ACTIVITY_FUNCTIONS:
+            kind = "activity"
+        elif name is not None and name.startswith(WORKFLOW + ".") and leaf in CHILD_WORKFLOW_FUNCTIONS:
+            kind = "child"
+        elif name == WITH_START_OPERATION:
+            kind = "client"
+        elif name in WORKER:
+            self._worker(node)
+            return
+        elif (
+            leaf in CLIENT_START_METHODS
+            and isinstance(func, cst.Attribute)
+            and not (name or "").startswith(WORKFLOW + ".")
+            and self.ctx.imports.imports_from("temporalio")
+        ):
+            kind = "client"
+        else:
+            return
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        keywords = {
+            a.keyword.value: self.ctx.value(a.value) for a in node.args if a.keyword is not None and not a.star
+        }
+        first = positional[0].value if positional else None
+        target = self.reference(first) if first is not None else None
+        target_name = first.evaluated_value if isinstance(first, cst.SimpleString) else None
+        api = ApiCall(
+            kind=kind,
+            method=leaf,
+            target=target,
+            target_name=target_name if isinstance(target_name, str) else None,
+            keywords=keywords,
+            star_kwargs=any(a.star == "**" for a in node.args),
+            positional=max(len(positional) - 1, 0),
+            star_args=any(a.star == "*" for a in node.args),
+            span=self.ctx.span(node),
+            unit=self._frames[-1].unit if self._frames else None,
+            node=node,
+        )
+        self._api.append(api)
+
+    def _worker(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.star == "**":
+                self.facts.worker_failure_types.append(None)
+            elif arg.keyword is not None and arg.keyword.value == "workflow_failure_exception_types":
+                self.facts.worker_failure_types.append(self._names(arg.value))
+
+    # -- resolution ----------------------------------------------------------------------------
+    def reference(self, expr: cst.BaseExpression) -> str | None:
+        """What a name refers to: `module.func`, `module.Class.method`; None when not a plain name."""
+        text = dotted(expr)
+        if text is None or text.split(".")[0] in ("self", "cls"):
+            return None
+        qualified = self.ctx.imports.qualify_text(text)
+        if qualified is not None:
+            return qualified
+        return f"{self._module_key}.{text}"
+
+    def exception_name(self, expr: cst.BaseExpression) -> str | None:
+        """The exception class a raise or a list names: qualified when imported or defined here."""
+        text = dotted(expr)
+        if text is None:
+            return None
+        qualified = self.ctx.imports.qualify_text(text)
+        if qualified is not None:
+            return qualified
+        root = text.split(".")[0]
+        if root in self._module_classes:
+            return f"{self._module_key}.{text}"
+        return text
+
+    @property
+    def _module_classes(self) -> set[str]:
+        if self._class_names is None:
+            self._class_names = {
+                stmt.name.value for stmt in self.ctx.module.body if isinstance(stmt, cst.ClassDef)
+            }
+        return self._class_names
+
+    # -- the module as a whole -----------------------------------------------------------------
+    def leave_Module(self, node: cst.Module) -> None:
+        if not self._units and not self._api:
+            return
+        workflow_units = self._workflow_code()
+        raising_units = self._workflow_code(exclude=("query", "validator"))
+        heartbeats = self._heartbeat_units()
+        for key, data in self._units.items():
+            is_workflow = key in workflow_units
+            unit = Unit(
+                key,
+                data.node.name.value,
+                data.klass,
+                data.node.asynchronous is not None,
+                self.ctx.span(data.node.name),
+                activity=data.activity is not None,
+                handler=data.handler,
+                workflow=is_workflow,
+                node=data.node,
+            )
+            self.facts.units.append(unit)
+            if data.activity is not None:
+                self.facts.activities.append(
+                    ActivityDef(
+                        data.node.name.value,
+                        key,
+                        f"{self._module_key}.{key}",
+                        data.activity,
+                        unit.is_async,
+                        unit.span,
+                        key in heartbeats,
+                        data.node,
+                    )
+                )
+            if is_workflow or data.activity is not None:
+                for call, name, frame in data.calls:
+                    self.facts.calls.append(
+                        CallSite(
+                            key,
+                            name,
+                            awaited=id(call) in self._awaited,
+                            statement=id(call) in self._statements,
+                            direct=not frame.nested,
+                            in_async=frame.is_async,
+                            has_args=bool(call.args),
+                            node=call,
+                        )
+                    )
+            if is_workflow:
+                self.facts.environ.extend(EnvironAccess(key, n) for n in data.environ)
+                for call, _name, _frame in data.calls:
+                    target = self.reference(call.func)
+                    if target is not None and not target.startswith(("temporalio.", "asyncio.")):
+                        self.facts.workflow_calls.append(WorkflowCall(target, self.ctx.span(call), id(call) in self._awaited))
+            if key in raising_units:
+                owner = self._owner_class(key)
+                failure = None if owner is None else next(
+                    (w.failure_types for w in self.facts.workflows if w.qualname == owner), None
+                )
+                for exc, caught in data.raises:
+                    if caught:
+                        continue
+                    raised = exc.func if isinstance(exc, cst.Call) else exc
+                    name = self.exception_name(raised)
+                    if name is not None:
+                        self.facts.raises.append(WorkflowRaise(name, self.ctx.span(raised), owner, failure))
+        for api in self._api:
+            in_workflow = api.unit is not None and api.unit in workflow_units
+            self.facts.api_calls.append(dataclasses.replace(api, in_workflow=in_workflow))
+
+    def _owner_class(self, key: str) -> str | None:
+        klass = self._units[key].klass
+        if klass in self._classes:
+            return klass
+        owners = {self._units[k].klass for k in self._callers_closure(key) if self._units[k].klass in self._classes}
+        return owners.pop() if len(owners) == 1 else None
+
+    def _callers_closure(self, key: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [key]
+        while todo:
+            current = todo.pop()
+            for caller in self._callers(current):
+                if caller not in seen:
+                    seen.add(caller)
+                    todo.append(caller)
+        return seen
+
+    def _callers(self, key: str) -> list[str]:
+        target = self._units[key]
+        out = []
+        for k, data in self._units.items():
+            if target.klass is None and ("func", key) in data.callees:
+                out.append(k)
+            elif target.klass is not None and data.klass == target.klass and ("self", target.node.name.value) in data.callees:
+                out.append(k)
+        return out
+
+    def _workflow_code(self, exclude: tuple[str, ...] = ()) -> set[str]:
+        """Units reachable from workflow handlers, minus module functions other code calls too."""
+        roots = {
+            key for key, data in self._units.items()
+            if data.klass in self._classes and data.handler is not None and data.handler not in exclude
+        }
+        blocked: set[str] = set()
+        reach = self._reachable(roots, blocked)
+        while True:
+            shared = {
+                key for key in reach
+                if self._units[key].klass is None
+                and (key in self._module_callees or any(c not in reach for c in self._callers(key)))
+            }
+            if not shared:
+                return reach
+            blocked |= shared
+            reach = self._reachable(roots, blocked)
+
+    def _reachable(self, roots: set[str], blocked: set[str]) -> set[str]:
+        reach = set(roots)
+        todo = list(roots)
+        while todo:
+            data = self._units[todo.pop()]
+            for kind, name in data.callees:
+                key = name if kind == "func" else f"{data.klass}.{name}" if data.klass else None
+                if key is None or key in reach or key in blocked or key not in self._units:
+                    continue
+                callee = self._units[key]
+                if callee.activity is not None or (kind == "func" and callee.klass is not None):
+                    continue
+                reach.add(key)
+                todo.append(key)
+        return reach
+
+    def _heartbeat_units(self) -> set[str]:
+        beating = {key for key, data in self._units.items() if data.heartbeat}
+        changed = True
+        while changed:
+            changed = False
+            for key, data in self._units.items():
+                if key in beating:
+                    continue
+                for kind, name in data.callees:
+                    callee = name if kind == "func" else f"{data.klass}.{name}" if data.klass else None
+                    if callee in beating:
+                        beating.add(key)
+                        changed = True
+                        break
+        return beating
+
+
+def _is_heartbeat(name: str) -> bool:
+    """`activity.heartbeat`, a project's `heartbeat()` / `send_heartbeat` helper; not `heartbeat_timeout`."""
+    lowered = name.lower()
+    return "heartbeat" in lowered and not lowered.endswith(("_timeout", "_details"))

@@ -1,0 +1,102 @@
+"""Shared call lists: what blocks an event loop, and what a workflow replay cannot reproduce.
+
+Names are fully qualified (`time.sleep`, `datetime.datetime.now`), as `ImportMap.qualify` gives
+them: a call is matched only when its root was imported, so a local variable named `random` or
+`requests` never matches.
+"""
+
+from __future__ import annotations
+
+# -- blocking calls (ARQ101, TMP203) ------------------------------------------------------------
+
+_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+
+BLOCKING_CALLS = frozenset(
+    {
+        "time.sleep",
+        *(f"requests.{verb}" for verb in _HTTP_VERBS),
+        "requests.Session",
+        "requests.session",
+        "urllib.request.urlopen",
+        "urllib.request.urlretrieve",
+        *(f"httpx.{verb}" for verb in _HTTP_VERBS),
+        "httpx.stream",
+        "httpx.Client",
+        "http.client.HTTPConnection",
+        "http.client.HTTPSConnection",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "os.system",
+        "socket.create_connection",
+        "psycopg.connect",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.client.Redis",
+    }
+)
+
+# Synchronous database drivers: any call into them blocks (connect, cursor helpers).
+BLOCKING_MODULES = ("psycopg2.", "pymysql.", "sqlite3.", "MySQLdb.")
+
+
+def blocking(name: str | None) -> bool:
+    """Whether a qualified call name is a blocking call an event loop must not make."""
+    if not name:
+        return False
+    return name in BLOCKING_CALLS or (name.startswith(BLOCKING_MODULES) and not _is_exception(name))
+
+
+def _is_exception(name: str) -> bool:
+    leaf = name.rsplit(".", 1)[-1]
+    return leaf.endswith(("Error", "Exception", "Warning")) or ".exceptions." in name
+
+
+# -- nondeterministic calls (TMP101) ---------------------------------------------------------------
+
+NONDETERMINISTIC_CALLS = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.perf_counter",
+        "time.perf_counter_ns",
+        "uuid.uuid1",
+        "uuid.uuid4",
+        "uuid.uuid7",
+        "os.urandom",
+    }
+)
+
+# Methods of `random.Random` that `workflow.random()` offers too (seed/state methods excluded:
+# reseeding the workflow's generator is not what the original call meant).
+RANDOM_METHODS = frozenset(
+    {
+        "random", "randint", "randrange", "randbytes", "getrandbits", "choice", "choices",
+        "shuffle", "sample", "uniform", "triangular", "gauss", "normalvariate", "lognormvariate",
+        "expovariate", "vonmisesvariate", "gammavariate", "betavariate", "paretovariate",
+        "weibullvariate", "binomialvariate",
+    }
+)
+
+
+def nondeterministic(name: str | None, has_args: bool) -> bool:
+    """Whether a qualified call name gives a different result on replay.
+
+    `random.Random(seed)` is deterministic; `random.Random()` seeds itself from the system.
+    """
+    if not name:
+        return False
+    if name in NONDETERMINISTIC_CALLS or name.startswith("secrets."):
+        return True
+    if name == "random.Random":
+        return not has_args
+    return name.startswith("random.")
