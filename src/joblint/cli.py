@@ -15,7 +15,7 @@ from typing import Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "rules")
+SUBCOMMANDS = ("check", "rule", "rules", "audit")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--output-format", choices=("table", "json"), default="table")
+
+    audit = sub.add_parser("audit", help="a report on a whole repository: HTML with charts, and a Markdown summary")
+    audit.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    audit.add_argument("--html", type=Path, metavar="FILE", help="write the self-contained HTML report to FILE")
+    audit.add_argument("--markdown", type=Path, metavar="FILE", help="write the Markdown summary to FILE")
+    audit.add_argument("--config", type=Path, help="a pyproject.toml or joblint TOML file to use")
+    audit.add_argument("--select", type=_csv, help="rules to enable: codes, prefixes (CEL, CEL1), names, ALL")
+    audit.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
+    audit.add_argument("--ignore", type=_csv, help="rules to disable")
+    audit.add_argument("--extend-exclude", type=_csv, help="paths to exclude on top of the defaults")
+    audit.add_argument("--no-respect-gitignore", action="store_true", help="check files .gitignore excludes")
+    audit.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
+    audit.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     return parser
 
 
@@ -313,7 +326,59 @@ def _command_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": _command_check, "rule": _command_rule, "rules": _command_rules}
+def _command_audit(args: argparse.Namespace) -> int:
+    """Check everything, then write the HTML report and/or Markdown summary (Markdown to stdout if neither)."""
+    import time
+
+    from . import audit as audit_mod
+    from . import config as config_mod
+    from . import engine
+    from .discover import discover
+    from .progress import bar
+    from .report import html, markdown
+    from .rules import all_meta
+
+    started = time.perf_counter()
+    cwd = Path.cwd()
+    paths = args.paths or [Path(".")]
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    config = config_mod.discover([cwd / p for p in paths], args.config)
+    if args.extend_exclude:
+        extended = [*config.settings.extend_exclude, *args.extend_exclude]
+        config = config_mod.Config(config.settings.model_copy(update={"extend_exclude": extended}), config.root, config.source)
+    origin = str(config.source) if config.source else "[tool.joblint]"
+    enabled = config_mod.select(config.settings, all_meta(), origin, args.select, args.extend_select, args.ignore)
+    files = discover(paths, config, cwd, respect_gitignore=False if args.no_respect_gitignore else None)
+    with bar(len(files), label="Auditing") as tick:
+        result = engine.run(files, config, enabled, args.jobs, progress=tick)
+    by_display = {f.display: f.path for f in files}
+    target = " ".join(p.as_posix() for p in paths)
+    if target == ".":
+        target = cwd.name
+    report = audit_mod.build(
+        target, result.findings, result.files, time.perf_counter() - started, len(enabled),
+        lambda display: by_display.get(display, cwd / display),
+    )
+    written = []
+    for path, render in ((args.html, html.render), (args.markdown, markdown.render)):
+        if path is not None:
+            _write_report(path, render(report))
+            written.append(str(path))
+    if not written:
+        sys.stdout.write(markdown.render(report))
+    if not args.quiet:
+        where = f" Wrote {' and '.join(written)}." if written else ""
+        count = len(result.findings)
+        print(
+            f"Audited {result.files} file{'s' if result.files != 1 else ''} in {report.seconds:.1f}s: "
+            f"{count} finding{'s' if count != 1 else ''}.{where}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+COMMANDS = {"check": _command_check, "rule": _command_rule, "rules": _command_rules, "audit": _command_audit}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
