@@ -19,7 +19,8 @@ import libcst as cst
 from .facts import ModuleFacts, extract
 from .findings import Finding, Span
 from .rules import BUILTIN, Report, all_rules
-from .suppress import Suppressions, scan
+from .launch import embedded_beat
+from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -31,6 +32,7 @@ class FileTask:
     rules: tuple[str, ...]  # enabled file-rule codes
     words: tuple[bytes, ...] | None  # pre-filter; None keeps every file
     text: str | None = None  # in-memory source (fix iterations, stdin)
+    kind: str = "python"  # or "launch": a file that starts workers (launch.py)
 
 
 @dataclass
@@ -114,6 +116,8 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
         lowered = data.lower()
         if not any(word in lowered for word in task.words):
             return None, None
+    if task.kind == "launch":  # text files read for command lines: never a reason to fail
+        return Source(data.decode("utf-8", errors="replace"), "utf-8", "\n"), None
     try:
         source = Source.decode(data)
     except SyntaxError as exc:  # an invalid coding cookie
@@ -132,6 +136,8 @@ def analyze(task: FileTask) -> FileResult:
         return result
     if source is None:
         return result  # skipped by the pre-filter
+    if task.kind == "launch":
+        return _analyze_launch(task, source.text, result)
     text = source.text
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
@@ -160,6 +166,16 @@ def analyze(task: FileTask) -> FileResult:
     result.findings.extend(run_file_rules(task, facts, module, text))
     result.facts = facts.stripped()
     result.suppressions = scan(text)
+    return result
+
+
+def _analyze_launch(task: FileTask, text: str, result: FileResult) -> FileResult:
+    """Launch files contribute facts (worker command lines) to project rules; no parse, no file rules."""
+    facts = ModuleFacts(task.display, None, False)
+    facts.celery.embedded_beat.extend(embedded_beat(text, Path(task.path)))
+    result.parsed = True
+    result.facts = facts
+    result.suppressions = scan_launch(text)
     return result
 
 

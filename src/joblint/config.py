@@ -29,6 +29,10 @@ class Settings(BaseModel):
     exclude: list[str] | None = None
     extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
     respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
+    # Celery settings of third-party extensions that CEL109 should not report as unknown.
+    extra_settings: list[str] = Field(default_factory=list, alias="extra-settings")
+    # Task names registered by installed packages, for rules that check names against the project.
+    known_tasks: list[str] = Field(default_factory=list, alias="known-tasks")
     baseline: str | None = None  # a baseline file (relative to this config's directory): report only new findings
 
 

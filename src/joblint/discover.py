@@ -9,6 +9,7 @@ from pathlib import Path
 import pathspec
 
 from .config import Config
+from .launch import launch_kind
 
 
 @dataclass(frozen=True, order=True)
@@ -30,8 +31,11 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def file_kind(path: Path) -> str | None:
+    """"python", "launch" (files that start workers: see launch.py), or None to skip."""
     if path.suffix == ".py":
         return "python"
+    if launch_kind(path):
+        return "launch"
     return None
 
 

@@ -74,13 +74,16 @@ def run(
     file_codes = tuple(sorted(c for c in enabled if c in rules and rules[c].scope == "file"))
     words = prefilter_words(enabled)
     tasks = [
-        FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display))
+        FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
-        if f.kind == "python"
     ]
     results = _analyze_all(tasks, jobs or os.cpu_count() or 1, progress)
     findings = [f for r in results for f in r.findings]
-    project = project_analysis.build([r.facts for r in results if r.facts is not None])
+    project = project_analysis.build(
+        [r.facts for r in results if r.facts is not None],
+        config.settings.extra_settings,
+        config.settings.known_tasks,
+    )
     findings += _project_findings(project, enabled)
 
     by_display = {r.display: r for r in results}

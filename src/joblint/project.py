@@ -1,9 +1,17 @@
 """Project analysis: merge the facts of every file into one settings model per Celery app.
 
-A `SettingsModel` is the configuration one app ends up with: every recognised write, the value
-in force for each setting (later writes win, as in Celery), and where each came from. Config
-modules that no app can be tied to yet are checked as models of their own, so a pickle
-serializer in `celeryconfig.py` is reported whoever loads it.
+A `SettingsModel` is the configuration one app ends up with, built the way Celery builds it:
+
+- the *config source* is the last `config_from_object(...)` (a module, a `module:Class`, a class,
+  a dict, or Django's settings with `namespace="CELERY"`), read with its star imports and base
+  classes;
+- the *preconf* layer — `Celery(...)` keyword arguments, `app.conf.update(...)`,
+  `app.conf.x = ...`, `app.conf["x"] = ...` — overrides the config source whatever the order,
+  later writes winning among themselves;
+- what neither sets keeps Celery's default.
+
+Every value keeps the place that set it. Config sources no app can be tied to are checked as models
+of their own, so a pickle serializer in `celeryconfig.py` is reported whoever loads it.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from typing import Any, Iterator
 
 from . import settings as celery_settings
 from .facts import ModuleFacts
-from .facts.celery import SettingWrite
+from .facts.celery import ConfigSource, SettingWrite
+from .facts.core import Assignment, ClassFacts
 from .facts.tasks import TaskDef
 from .facts.values import UNKNOWN, Value
 from .findings import Span
@@ -30,10 +39,22 @@ class SettingValue:
     path: str
     span: Span  # the key
     via: str
+    layer: str = "preconf"  # "source" (the config source) or "preconf" (Celery(), app.conf)
+    write: SettingWrite | None = field(default=None, compare=False, repr=False)
 
     @property
     def data(self) -> Any:
         return self.value.data
+
+
+@dataclass(frozen=True)
+class IgnoredKey:
+    """A key in a settings source that Celery does not read."""
+
+    path: str
+    write: SettingWrite
+    layer: str
+    namespace: str | None
 
 
 @dataclass
@@ -43,11 +64,15 @@ class SettingsModel:
     span: Span
     is_app: bool
     namespace: str | None = None
-    writes: list[SettingValue] = field(default_factory=list)
-    ignored: list[tuple[str, SettingWrite]] = field(default_factory=list)  # (path, write) Celery ignores
+    writes: list[SettingValue] = field(default_factory=list)  # in precedence order: the last wins
+    ignored: list[IgnoredKey] = field(default_factory=list)
+    complete: bool = True  # False when a config source could not be read: unset may mean "set there"
+    source_name: str | None = None  # the config source that was merged, for messages
+    django: bool = False  # the config source is a Django settings module (UPPERCASE names only)
+    app: Any = None  # the AppDef of an app model
 
     def get(self, setting: str) -> SettingValue | None:
-        """The write in force for `setting`, or None when it is never set."""
+        """The write in force for `setting`, or None when nothing the project shows sets it."""
         found = None
         for write in self.writes:
             if write.setting == setting:
@@ -55,18 +80,30 @@ class SettingsModel:
         return found
 
     def value(self, setting: str) -> Any:
-        """The value in force: the last write, else Celery's default; UNKNOWN when not a literal."""
+        """The value in force: the last write, else Celery's default; UNKNOWN when not a literal
+        or when it may be set in a source joblint could not read."""
         write = self.get(setting)
-        return write.data if write is not None else celery_settings.default(setting)
+        if write is not None:
+            return write.data
+        return celery_settings.default(setting) if self.complete else UNKNOWN
 
-    def add(self, path: str, write: SettingWrite) -> None:
-        meaning = celery_settings.canonical(write.key, self.namespace)
+    def unset(self, setting: str) -> bool:
+        """True when the setting is certainly never set (so Celery's default is in force)."""
+        return self.complete and self.get(setting) is None
+
+    def add(self, path: str, write: SettingWrite, layer: str = "preconf", namespace: str | None = None) -> None:
+        meaning = celery_settings.canonical(write.key, namespace)
         if meaning.setting is None:
-            self.ignored.append((path, write))
+            self.ignored.append(IgnoredKey(path, write, layer, namespace))
             return
         self.writes.append(
-            SettingValue(meaning.setting, write.key, meaning.spelling, write.value, path, write.span, write.via)
+            SettingValue(
+                meaning.setting, write.key, meaning.spelling, write.value, path, write.span, write.via, layer, write
+            )
         )
+
+    def source_writes(self) -> list[SettingValue]:
+        return [w for w in self.writes if w.layer == "source"]
 
 
 @dataclass(frozen=True)
@@ -90,17 +127,27 @@ class Project:
     models: list[SettingsModel]
     tasks: list[ProjectTask]
     app_names: dict[str, str] = field(default_factory=dict)  # any app ref -> the app model's name
+    extra_settings: frozenset[str] = frozenset()  # [tool.joblint] extra-settings
+    known_tasks: frozenset[str] = frozenset()  # [tool.joblint] known-tasks
 
     @property
     def apps(self) -> list[SettingsModel]:
         return [m for m in self.models if m.is_app]
 
     def models_for(self, task: ProjectTask) -> list[SettingsModel]:
-        """The settings a task runs under: its app's, or every app's for shared tasks."""
+        """The settings a task runs under: its app's, or every app's for shared tasks.
+
+        An app imported under a name the project cannot resolve (a re-export, a src layout) is
+        the project's only app when there is exactly one.
+        """
         ref = task.task.app
+        apps = self.apps
         if ref is None or ref == "celery.current_app":
-            return self.apps
-        return [m for m in self.apps if m.name == self.app_names.get(ref, ref)]
+            return apps
+        name = self.app_names.get(ref)
+        if name is None:
+            return apps if len(apps) == 1 else []
+        return [m for m in apps if m.name == name]
 
     def tasks_named(self, target: str) -> list[ProjectTask]:
         """Tasks a dispatch target (`add`, `tasks.add`) may refer to, by function name."""
@@ -108,65 +155,254 @@ class Project:
         return [t for t in self.tasks if t.task.function == leaf]
 
 
+# -- config sources ----------------------------------------------------------------------------
+
+
+class _Index:
+    """Modules and classes of the project by name."""
+
+    def __init__(self, files: list[ModuleFacts]) -> None:
+        self.files = files
+        self.modules: dict[str, ModuleFacts] = {}
+        for facts in files:
+            if facts.module:
+                self.modules.setdefault(facts.module, facts)
+
+    def module(self, name: str) -> ModuleFacts | None:
+        found = self.modules.get(name)
+        if found is not None:
+            return found
+        # A module path from the project's import root when discovery saw a deeper package root
+        # (or the reverse): match on a dotted suffix, only when unambiguous.
+        matches = [f for m, f in self.modules.items() if m.endswith("." + name) or name.endswith("." + m)]
+        return matches[0] if len(matches) == 1 else None
+
+    def klass(self, qualified: str) -> tuple[ModuleFacts, ClassFacts] | None:
+        module, _, name = qualified.rpartition(".")
+        facts = self.module(module) if module else None
+        if facts is None:
+            return None
+        return next(((facts, c) for c in facts.core.classes if c.qualname == name), None)
+
+    def local_class(self, facts: ModuleFacts, name: str) -> ClassFacts | None:
+        return next((c for c in facts.core.classes if c.qualname == name), None)
+
+    def django_settings(self) -> ModuleFacts | None:
+        """The Django settings module: DJANGO_SETTINGS_MODULE as set in the project, else the one
+        module named `settings` (preferring one that mentions Celery)."""
+        hinted = {m for f in self.files for m in f.celery.django_settings}
+        for name in sorted(hinted):
+            found = self.module(name)
+            if found is not None:
+                return found
+        candidates = [f for m, f in self.modules.items() if m == "settings" or m.endswith(".settings")]
+        celery = [f for f in candidates if any(a.name.startswith("CELERY") for a in f.core.assignments)]
+        for group in (celery, candidates):
+            if len(group) == 1:
+                return group[0]
+        return None
+
+
+@dataclass
+class _Source:
+    name: str
+    path: str
+    writes: list[tuple[str, SettingWrite]]  # (path, write), in order
+
+    @property
+    def django(self) -> bool:
+        return any(w.key == "INSTALLED_APPS" for _, w in self.writes)
+
+
+def _name_write(path: str, owner: str, assignment: Assignment, via: str) -> tuple[str, SettingWrite]:
+    return (
+        path,
+        SettingWrite(assignment.name, assignment.value, assignment.span, owner, via, form="name", anchor=assignment.span),
+    )
+
+
+def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = None) -> _Source:
+    """A module's top-level names, after those it star-imports (as Python evaluates them)."""
+    seen = seen if seen is not None else set()
+    seen.add(facts.path)
+    writes: list[tuple[str, SettingWrite]] = []
+    for star in facts.core.star_imports:
+        imported = index.module(star)
+        if imported is not None and imported.path not in seen:
+            writes += _module_source(index, imported, seen).writes
+    owner = f"module:{facts.module or facts.path}"
+    writes += [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
+    return _Source(owner, facts.path, writes)
+
+
+def _class_source(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int = 0) -> _Source:
+    """A config class's attributes, after those of its project base classes."""
+    writes: list[tuple[str, SettingWrite]] = []
+    for base in cls.bases if depth < 8 else ():
+        found = index.klass(base) or (
+            (facts, index.local_class(facts, base)) if index.local_class(facts, base) else None
+        )
+        if found is not None and found[1] is not cls:
+            writes += _class_source(index, found[0], found[1], depth + 1).writes
+    owner = f"class:{facts.module or facts.path}.{cls.qualname}"
+    writes += [_name_write(facts.path, owner, a, "class") for a in cls.attributes]
+    return _Source(owner, facts.path, writes)
+
+
+def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
+    if not assignment.value.entries:
+        return None
+    owner = f"dict:{facts.module or facts.path}.{assignment.name}"
+    writes = [
+        (facts.path, SettingWrite(k.data, v, k.span, owner, "dict", form="string", raw=k.raw, anchor=v.span))
+        for k, v in assignment.value.entries
+        if isinstance(k.data, str)
+    ]
+    return _Source(owner, facts.path, writes)
+
+
+def resolve_source(index: _Index, source: ConfigSource, origin: ModuleFacts) -> _Source | None:
+    """What a config_from_object target names, or None when joblint cannot read it."""
+    target = source.target
+    if target is None:
+        return None
+    if target in ("django.conf:settings", "django.conf.settings"):
+        facts = index.django_settings()
+        return _module_source(index, facts) if facts is not None else None
+    if source.is_string and ":" in target:
+        module, _, attr = target.partition(":")
+        found = index.klass(f"{module}.{attr}")
+        return _class_source(index, *found) if found is not None else None
+    module = index.module(target)
+    if module is not None:
+        return _module_source(index, module)
+    found = index.klass(target)
+    if found is not None:
+        return _class_source(index, *found)
+    if not source.is_string and "." not in target:
+        local = index.local_class(origin, target)
+        if local is not None:
+            return _class_source(index, origin, local)
+        assigned = next((a for a in reversed(origin.core.assignments) if a.name == target), None)
+        if assigned is not None:
+            return _dict_source(origin, assigned)
+    return None
+
+
+# -- building the project ----------------------------------------------------------------------
+
 # Settings whose lowercase name is specific enough to mark a module as Celery configuration.
 _GENERIC_NAMES = {"timezone", "include", "imports", "enable_utc"}
 
 
-def _config_source_namespace(facts: ModuleFacts) -> str | None | bool:
-    """Whether a module's top-level names make it a Celery config source, and its namespace.
-
-    Returns False when it is not one, None for a plain source, "CELERY" for Django-style names.
-    """
-    keys = [a.name for a in facts.core.assignments]
+def looks_like_config(names: list[str]) -> str | None | bool:
+    """Whether a module's or class's names make it a Celery config source, and its namespace:
+    False when it is not one, None for a plain source, "CELERY" for Django-style names."""
     namespaced = [
-        k for k in keys
-        if k.startswith("CELERY_") and celery_settings.canonical(k, "CELERY").spelling == "namespaced"
+        k for k in names
+        if k.startswith("CELERY_")
+        and celery_settings.canonical(k, "CELERY").spelling == "namespaced"
         and celery_settings.canonical(k).spelling != "old"
     ]
     if namespaced:
         return "CELERY"
-    for key in keys:
+    for key in names:
         meaning = celery_settings.canonical(key)
         if meaning.spelling == "old" or (meaning.spelling == "new" and key not in _GENERIC_NAMES):
             return None
     return False
 
 
-def build(files: list[ModuleFacts]) -> Project:
+def _app_models(files: list[ModuleFacts], index: _Index) -> tuple[list[SettingsModel], dict[str, SettingsModel]]:
     models: list[SettingsModel] = []
     by_ref: dict[str, SettingsModel] = {}
     by_qualified: dict[str, list[SettingsModel]] = {}
     for facts in files:
         for app in facts.celery.apps:
-            model = SettingsModel(app.ref, facts.path, app.span, True, app.namespace)
+            model = SettingsModel(app.ref, facts.path, app.span, True, app.namespace, app=app)
             models.append(model)
             by_ref[app.ref] = model
             if app.qualified:
                 by_qualified.setdefault(app.qualified, []).append(model)
     # An imported app resolves when exactly one app in the project has that qualified name.
     by_ref.update({q: ms[0] for q, ms in by_qualified.items() if len(ms) == 1 and q not in by_ref})
+    return models, by_ref
+
+
+def _targets(ref: str, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> list[SettingsModel]:
+    if ref == "celery.current_app":
+        return apps
+    model = by_ref.get(ref)
+    if model is not None:
+        return [model]
+    return apps if len(apps) == 1 and "::" not in ref else []
+
+
+def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> set[str]:
+    """Fill each app model: its config source, then its preconf writes. Returns the sources used."""
+    used: set[str] = set()
+    last_source: dict[str, tuple[ConfigSource, ModuleFacts]] = {}
     for facts in files:
-        for write in facts.celery.settings:
-            target = by_ref.get(write.owner)
-            if target is None and write.owner == "celery.current_app":
-                for model in [m for m in models if m.is_app]:
-                    model.add(facts.path, write)
-                continue
-            if target is not None:
-                target.add(facts.path, write)
-        namespace = _config_source_namespace(facts)
+        for source in facts.celery.sources:
+            for model in _targets(source.owner, by_ref, apps):
+                last_source[model.name] = (source, facts)
+    for model in apps:
+        if model.name in last_source:
+            source, origin = last_source[model.name]
+            model.namespace = source.namespace or model.namespace
+            resolved = resolve_source(index, source, origin)
+            if resolved is None:
+                model.complete = False
+            else:
+                used.add(resolved.name)
+                model.source_name = resolved.name
+                model.django = resolved.django
+                for path, write in resolved.writes:
+                    model.add(path, write, "source", model.namespace)
+    # Preconf: the app's own file first, then the others in path order, each in source order.
+    ordered = sorted(files, key=lambda f: f.path)
+    for model in apps:
+        home = [f for f in ordered if f.path == model.path]
+        for facts in home + [f for f in ordered if f.path != model.path]:
+            for write in facts.celery.settings:
+                if model in _targets(write.owner, by_ref, apps):
+                    model.add(facts.path, write, "preconf")
+    return used
+
+
+def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
+    """Config modules and classes no app is tied to, checked on their own."""
+    models = []
+    for facts in files:
+        sources: list[tuple[_Source, str | None]] = []
+        namespace = looks_like_config([a.name for a in facts.core.assignments])
         if namespace is not False:
-            model = SettingsModel(f"module:{facts.module or facts.path}", facts.path, Span.point(1), False, namespace or None)
-            for assignment in facts.core.assignments:
-                key_meaning = celery_settings.canonical(assignment.name, model.namespace)
-                if key_meaning.setting is not None:
-                    model.add(
-                        facts.path,
-                        SettingWrite(assignment.name, assignment.value, assignment.span, model.name, "module"),
-                    )
+            sources.append((_module_source(index, facts), namespace or None))
+        for cls in facts.core.classes:
+            cls_namespace = looks_like_config([a.name for a in cls.attributes])
+            if cls_namespace is not False:
+                sources.append((_class_source(index, facts, cls), cls_namespace or None))
+        for source, ns in sources:
+            if source.name in used:
+                continue
+            model = SettingsModel(source.name, facts.path, Span.point(1), False, ns, django=source.django)
+            for path, write in source.writes:
+                if celery_settings.canonical(write.key, ns).setting is not None or write.key.startswith("CELERY"):
+                    model.add(path, write, "source", ns)
             models.append(model)
+    return models
+
+
+def build(files: list[ModuleFacts], extra_settings: list[str] = (), known_tasks: list[str] = ()) -> Project:  # type: ignore[assignment]
+    files = sorted(files, key=lambda f: f.path)
+    index = _Index(files)
+    models, by_ref = _app_models(files, index)
+    used = _merge_apps(files, index, by_ref, list(models))
+    models += _standalone_models(files, index, used)
     tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
-    return Project(files, models, tasks, {ref: m.name for ref, m in by_ref.items()})
+    return Project(
+        files, models, tasks, {ref: m.name for ref, m in by_ref.items()}, frozenset(extra_settings), frozenset(known_tasks)
+    )
 
 
 def iter_values(model: SettingsModel, setting: str) -> Iterator[SettingValue]:

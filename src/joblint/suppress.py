@@ -77,3 +77,14 @@ def _comment(comment: str, line: int, lines: dict[int, frozenset[str] | None]) -
         if previous is None:
             return
         lines[line] = previous | codes
+
+
+def scan_launch(text: str) -> Suppressions | None:
+    """Suppressions in a launch file (shell, YAML, Procfile): `# noqa` comments line by line."""
+    if "noqa" not in text and "joblint" not in text:
+        return None
+    lines: dict[int, frozenset[str] | None] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if "#" in line:
+            _comment(line[line.index("#"):], number, lines)
+    return Suppressions(lines) if lines else None

@@ -9,7 +9,7 @@ import libcst as cst
 from ..findings import Span
 from .names import dotted
 from .values import Value
-from .walker import WalkContext
+from .walker import WalkContext, literal
 
 CELERY_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
 SHARED_TASK = {
@@ -45,6 +45,7 @@ class AppDef:
     span: Span  # the Celery(...) call
     namespace: str | None = None
     main: str | None = None
+    last_arg: Span | None = None  # the last argument, to add a keyword after it
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,42 @@ class SettingWrite:
     key: str
     value: Value
     span: Span  # the key (keyword, attribute, string or name) that was written
-    owner: str  # an app ref (see `CeleryCollector.app_ref`), or "module:<dotted module>" / "class:<qualname>" for config sources
-    via: str  # "Celery()", "conf.update", "conf.attr", "conf.item", "conf.setdefault"
+    owner: str  # an app ref (see `CeleryCollector.app_ref`), or the config source's name
+    via: str  # "Celery()", "conf.update", "conf.attr", "conf.item", "conf.setdefault", "module", "class"
+    # How the key is spelled, for fixes that rename it or add a sibling setting next to it:
+    # "keyword" (k=v), "string" ({"k": v}), "attribute" (app.conf.k = v), "item" (app.conf["k"] = v),
+    # "name" (K = v at module level or in a class body).
+    form: str = "keyword"
+    raw: str = ""  # the key's source token when it is a string literal
+    anchor: Span | None = None  # the statement's first token, for "attribute"/"item"/"name" forms
+    owner_text: str = ""  # `app.conf`, for writing a sibling `app.conf.x = v`
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """`app.config_from_object(...)`, `config_from_envvar(...)` or `Celery(config_source=...)`."""
+
+    owner: str  # app ref
+    target: str | None  # "proj.celeryconfig", "django.conf:settings", a qualified or local name; None if unknown
+    is_string: bool
+    namespace: str | None
+    span: Span
 
 
 @dataclass
 class CeleryFacts:
     apps: list[AppDef] = field(default_factory=list)
     settings: list[SettingWrite] = field(default_factory=list)
+    sources: list[ConfigSource] = field(default_factory=list)
+    django_settings: list[str] = field(default_factory=list)  # DJANGO_SETTINGS_MODULE values set here
+    signals: list[str] = field(default_factory=list)  # qualified names of connected celery signals
+    embedded_beat: list[Span] = field(default_factory=list)  # app.Worker(beat=True), worker_main([... -B])
 
     def __bool__(self) -> bool:
-        return bool(self.apps or self.settings)
+        return bool(self.apps or self.settings or self.sources or self.django_settings or self.signals)
+
+
+BEAT_FLAGS = ("-B", "--beat")
 
 
 class CeleryCollector:
@@ -73,6 +99,7 @@ class CeleryCollector:
         self.facts = CeleryFacts()
         self.app_vars: dict[str, str] = {}  # local variable -> app ref
         self._assign_value: cst.BaseExpression | None = None
+        self._statement: cst.CSTNode | None = None
 
     # -- names ---------------------------------------------------------------------------------
     def local_ref(self, var: str) -> str:
@@ -95,10 +122,16 @@ class CeleryCollector:
             return None
         return qualified
 
+    def _write(self, key: str, value: cst.BaseExpression, key_node: cst.CSTNode, owner: str, via: str, **kw: object) -> None:
+        raw = key_node.value if isinstance(key_node, cst.SimpleString) else ""
+        self.facts.settings.append(
+            SettingWrite(key, self.ctx.value(value), self.ctx.span(key_node), owner, via, raw=raw, **kw)  # type: ignore[arg-type]
+        )
+
     # -- apps ----------------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         # The targets are visited next; `conf.x = v` needs the value there.
-        self._assign_value: cst.BaseExpression | None = node.value
+        self._assign_value = node.value
         value = node.value
         if not isinstance(value, cst.Call) or self.ctx.imports.qualify(value.func) not in CELERY_CLASSES:
             return
@@ -110,6 +143,9 @@ class CeleryCollector:
             self.app_vars[var] = ref
             self._app(ref, var, value)
 
+    def leave_Assign(self, node: cst.Assign) -> None:
+        self._assign_value = None
+
     def _app(self, ref: str, var: str, call: cst.Call) -> None:
         namespace = main = None
         for i, arg in enumerate(call.args):
@@ -118,23 +154,22 @@ class CeleryCollector:
             key = arg.keyword.value if arg.keyword is not None else ("main" if i == 0 else None)
             if key is None:
                 continue
-            value = self.ctx.value(arg.value)
-            if key == "namespace" and isinstance(value.data, str):
-                namespace = value.data
-            elif key == "main" and isinstance(value.data, str):
-                main = value.data
+            if key == "namespace" or key == "main":
+                value = literal(arg.value)
+                if isinstance(value, str):
+                    namespace, main = (value, main) if key == "namespace" else (namespace, value)
             elif key == "changes":
                 self._dict_writes(arg.value, ref, "Celery()")
+            elif key == "config_source":
+                self._source(ref, arg.value, None, arg.value)
             elif key not in APP_PARAMETERS and arg.keyword is not None:
-                setting = APP_KEYWORD_SETTINGS.get(key, key)
-                self.facts.settings.append(
-                    SettingWrite(setting, value, self.ctx.span(arg.keyword), ref, "Celery()")
-                )
+                self._write(APP_KEYWORD_SETTINGS.get(key, key), arg.value, arg.keyword, ref, "Celery()", anchor=self.ctx.span(arg.value))
         module = self.ctx.imports.module
         qualified = f"{module}.{var}" if module else None
-        self.facts.apps.append(AppDef(ref, qualified, var, self.ctx.span(call), namespace, main))
+        last = self.ctx.span(call.args[-1].value) if call.args else None
+        self.facts.apps.append(AppDef(ref, qualified, var, self.ctx.span(call), namespace, main, last))
 
-    # -- app.conf writes -----------------------------------------------------------------------
+    # -- app.conf writes and config sources ------------------------------------------------------
     def _conf_owner(self, expr: cst.BaseExpression) -> str | None:
         """The app whose `.conf` this expression is."""
         if isinstance(expr, cst.Attribute) and expr.attr.value == "conf":
@@ -143,68 +178,117 @@ class CeleryCollector:
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        self._environment(node)
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
+        if method in ("config_from_object", "config_from_envvar"):
+            owner = self.app_ref(func.value)
+            if owner is not None and node.args:
+                namespace = next(
+                    (literal(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "namespace"), None
+                )
+                target = node.args[0].value if method == "config_from_object" else None
+                self._source(owner, target, namespace if isinstance(namespace, str) else None, node)
+            return
+        if method == "connect":
+            signal = self.ctx.imports.qualify(func.value)
+            if signal is not None and signal.startswith("celery.signals."):
+                self.facts.signals.append(signal)
+            return
+        if method in ("Worker", "worker_main") and self.app_ref(func.value) is not None:
+            self._embedded_beat(node, method)
+            return
         owner = self._conf_owner(func.value)
         if owner is None:
             return
         if method == "update":
             self._update(node, owner)
-        elif method == "setdefault" and len(node.args) >= 2:
-            key = self.ctx.value(node.args[0].value)
-            if isinstance(key.data, str):
-                self.facts.settings.append(
-                    SettingWrite(key.data, self.ctx.value(node.args[1].value), key.span, owner, "conf.setdefault")
-                )
+        elif method == "setdefault" and len(node.args) >= 2 and isinstance(node.args[0].value, cst.SimpleString):
+            key = literal(node.args[0].value)
+            if isinstance(key, str):
+                self._write(key, node.args[1].value, node.args[0].value, owner, "conf.setdefault", form="string", anchor=self.ctx.span(node.args[1].value))
+
+    def _source(self, owner: str, target: cst.BaseExpression | None, namespace: str | None, where: cst.CSTNode) -> None:
+        text: str | None = None
+        is_string = False
+        if isinstance(target, (cst.SimpleString, cst.ConcatenatedString)):
+            value = literal(target)
+            text, is_string = (value, True) if isinstance(value, str) else (None, False)
+        elif target is not None:
+            text = self.ctx.imports.qualify(target) or dotted(target)
+        self.facts.sources.append(ConfigSource(owner, text, is_string, namespace, self.ctx.span(where)))
 
     def _update(self, call: cst.Call, owner: str) -> None:
         for arg in call.args:
             if arg.star == "**" or (not arg.star and arg.keyword is None):
                 self._dict_writes(arg.value, owner, "conf.update")
             elif arg.keyword is not None:
-                self.facts.settings.append(
-                    SettingWrite(
-                        arg.keyword.value, self.ctx.value(arg.value), self.ctx.span(arg.keyword), owner, "conf.update"
-                    )
-                )
+                self._write(arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value))
 
     def _dict_writes(self, expr: cst.BaseExpression, owner: str, via: str) -> None:
         if isinstance(expr, cst.Dict):
             for el in expr.elements:
                 if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString):
-                    key = self.ctx.value(el.key)
-                    if isinstance(key.data, str):
-                        self.facts.settings.append(
-                            SettingWrite(key.data, self.ctx.value(el.value), key.span, owner, via)
-                        )
+                    key = literal(el.key)
+                    if isinstance(key, str):
+                        self._write(key, el.value, el.key, owner, via, form="string", anchor=self.ctx.span(el.value))
         elif isinstance(expr, cst.Call) and dotted(expr.func) == "dict":
             for arg in expr.args:
                 if arg.keyword is not None:
-                    self.facts.settings.append(
-                        SettingWrite(arg.keyword.value, self.ctx.value(arg.value), self.ctx.span(arg.keyword), owner, via)
-                    )
+                    self._write(arg.keyword.value, arg.value, arg.keyword, owner, via, anchor=self.ctx.span(arg.value))
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         target = node.target
-        parent_value = self._assign_value
-        if parent_value is None:
+        value = self._assign_value
+        if value is None:
             return
         if isinstance(target, cst.Attribute):
             owner = self._conf_owner(target.value)
             if owner is not None:
-                self.facts.settings.append(
-                    SettingWrite(target.attr.value, self.ctx.value(parent_value), self.ctx.span(target.attr), owner, "conf.attr")
+                self._write(
+                    target.attr.value, value, target.attr, owner, "conf.attr",
+                    form="attribute", anchor=self.ctx.span(target), owner_text=dotted(target.value) or "",
                 )
         elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
             owner = self._conf_owner(target.value)
             index = target.slice[0].slice
-            if owner is not None and isinstance(index, cst.Index):
-                key = self.ctx.value(index.value)
-                if isinstance(key.data, str):
-                    self.facts.settings.append(
-                        SettingWrite(key.data, self.ctx.value(parent_value), key.span, owner, "conf.item")
+            if owner is not None and isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                key = literal(index.value)
+                if isinstance(key, str):
+                    self._write(
+                        key, value, index.value, owner, "conf.item",
+                        form="item", anchor=self.ctx.span(target), owner_text=dotted(target.value) or "",
                     )
+            elif isinstance(index, cst.Index) and self._is_environ(target.value):
+                self._django_settings_module(index.value, value)
 
-    def leave_Assign(self, node: cst.Assign) -> None:
-        self._assign_value = None
+    # -- the environment: DJANGO_SETTINGS_MODULE -------------------------------------------------
+    def _is_environ(self, expr: cst.BaseExpression) -> bool:
+        return self.ctx.imports.qualify(expr) == "os.environ"
+
+    def _environment(self, call: cst.Call) -> None:
+        func = call.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "setdefault"
+            and self._is_environ(func.value)
+            and len(call.args) >= 2
+        ):
+            self._django_settings_module(call.args[0].value, call.args[1].value)
+
+    def _django_settings_module(self, key: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if literal(key) == "DJANGO_SETTINGS_MODULE":
+            module = literal(value)
+            if isinstance(module, str):
+                self.facts.django_settings.append(module)
+
+    # -- beat inside a worker --------------------------------------------------------------------
+    def _embedded_beat(self, call: cst.Call, method: str) -> None:
+        for arg in call.args:
+            if method == "Worker" and arg.keyword is not None and arg.keyword.value == "beat" and literal(arg.value) is True:
+                self.facts.embedded_beat.append(self.ctx.span(arg))
+            elif method == "worker_main" and isinstance(arg.value, (cst.List, cst.Tuple)):
+                for el in arg.value.elements:
+                    if literal(el.value) in BEAT_FLAGS:
+                        self.facts.embedded_beat.append(self.ctx.span(el.value))

@@ -43,6 +43,27 @@ class Value:
     items: tuple[Value, ...] = ()  # elements of a list/tuple/set literal, in order
     raw: str = ""  # the source token of a simple string literal, quotes included
     call: str = ""  # qualified name of the callee when the expression is a call
+    # Keys and values of a dict literal (or `dict(k=v)`), in order; keyword keys are strings.
+    entries: tuple[tuple[Value, Value], ...] = ()
+    # Arguments of a call: (keyword or "" for positional, value).
+    args: tuple[tuple[str, Value], ...] = ()
+
+    def entry(self, key: str) -> Value | None:
+        """The value under a string key of a dict literal."""
+        for k, v in self.entries:
+            if k.data == key:
+                return v
+        return None
+
+    def arg(self, keyword: str, position: int | None = None) -> Value | None:
+        """A call argument by keyword, or by position."""
+        positional = [v for k, v in self.args if not k]
+        for k, v in self.args:
+            if k == keyword:
+                return v
+        if position is not None and position < len(positional):
+            return positional[position]
+        return None
 
     @property
     def known(self) -> bool:

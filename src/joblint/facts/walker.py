@@ -91,15 +91,37 @@ class WalkContext:
     # -- values --------------------------------------------------------------------------------
     def value(self, expr: cst.BaseExpression) -> Value:
         """The plain-data image of an expression (see `values.Value`)."""
+        call = ""
+        args: tuple[tuple[str, Value], ...] = ()
+        if isinstance(expr, cst.Call):
+            call = self.imports.qualify(expr.func) or dotted(expr.func) or ""
+            args = tuple(
+                (arg.keyword.value if arg.keyword is not None else "", self.value(arg.value))
+                for arg in expr.args
+                if not arg.star
+            )
         return Value(
             literal(expr, self.imports),
             self.span(expr),
             items=self._items(expr),
             raw=expr.value if isinstance(expr, cst.SimpleString) else "",
-            call=(self.imports.qualify(expr.func) or dotted(expr.func) or "")
-            if isinstance(expr, cst.Call)
-            else "",
+            call=call,
+            entries=self._entries(expr, call),
+            args=args,
         )
+
+    def _entries(self, expr: cst.BaseExpression, call: str) -> tuple[tuple[Value, Value], ...]:
+        if isinstance(expr, cst.Dict):
+            return tuple(
+                (self.value(el.key), self.value(el.value)) for el in expr.elements if isinstance(el, cst.DictElement)
+            )
+        if isinstance(expr, cst.Call) and call == "dict":
+            return tuple(
+                (Value(arg.keyword.value, self.span(arg.keyword)), self.value(arg.value))
+                for arg in expr.args
+                if arg.keyword is not None
+            )
+        return ()
 
     def _items(self, expr: cst.BaseExpression) -> tuple[Value, ...]:
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):

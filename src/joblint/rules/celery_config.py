@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import Iterator
 
+from .. import settings as celery_settings
 from ..facts.core import ClassFacts
 from ..facts.values import Value
-from ..findings import Applicability, Edit, Severity, Span
-from ..project import Project, ProjectTask, SettingsModel, known_number
+from ..findings import Applicability, Edit, Fix, Severity, Span
+from ..project import Project, ProjectTask, SettingsModel, SettingValue, known_number
 from . import Report, fix, rule
+from ._settings_edits import add_sibling, add_to_app, rename, replace_value, spelling_for
 
 PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 SERIALIZER_SETTINGS = ("task_serializer", "result_serializer", "event_serializer")
@@ -215,3 +219,556 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
                 continue
             point = call.options.get("soft_time_limit") or call.options["time_limit"]
             yield Report(point.span, _limit_message(s, h, hard_where), path=facts.path)
+
+
+# -- shared ------------------------------------------------------------------------------------
+
+CONFIG_WORDS = ("celery",)
+
+
+def _app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
+    return [t for t in project.tasks if any(m is model for m in project.models_for(t))]
+
+
+def _is_true(value: Value | None) -> bool:
+    return value is not None and value.data is True
+
+
+def _is_false(value: Value | None) -> bool:
+    return value is not None and (value.data is False or value.data is None)
+
+
+def _at(write, model: SettingsModel) -> tuple[Span, str]:  # type: ignore[no-untyped-def]
+    """Where to point: at a write, or at the app construction when the value is never set."""
+    if write is not None:
+        return write.value.span, write.path
+    return model.span, model.path
+
+
+# -- CEL102 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL102",
+    name="acks-late-disabled",
+    severity=Severity.WARNING,
+    summary="Tasks are acknowledged before they run (early acks): a worker crash or deploy loses them.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=(*CONFIG_WORDS, "acks_late"),
+)
+def acks_late_disabled(project: Project) -> Iterator[Report]:
+    from ..task_options import effective_option
+
+    why = (
+        "with early acks a message is acknowledged before the task runs, so a worker crash, OOM kill or "
+        "deploy loses the task; set task_acks_late=True (and make tasks idempotent: they may run twice)"
+    )
+    for model in project.apps:
+        write = model.get("task_acks_late")
+        if write is not None:
+            if write.data is False:
+                yield Report(write.value.span, f"task_acks_late is False: {why}", _true_fix(write), path=write.path)
+            continue
+        if not model.complete:
+            continue
+        tasks = _app_tasks(project, model)
+        if tasks and all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
+            continue
+        edit = _add_to_app(model, "task_acks_late", "True")
+        yield Report(model.span, f"task_acks_late is never set (Celery's default is False): {why}", edit, path=model.path)
+    for task in project.tasks:
+        own = task.task.option("acks_late")
+        if own is not None and own.data is False:
+            yield Report(own.span, f"acks_late=False on task {task.task.function}: {why}", path=task.path)
+
+
+def _true_fix(write: SettingValue) -> Fix:
+    return fix([replace_value(write, "True")], f"Set {write.key} to True", Applicability.UNSAFE)
+
+
+def _add_to_app(model: SettingsModel, setting: str, value: str) -> Fix | None:
+    edit = add_to_app(model, setting, value)
+    return fix([edit], f"Set {setting}={value} on the app", Applicability.UNSAFE) if edit else None
+
+
+# -- CEL103 ------------------------------------------------------------------------------------
+
+
+def _protected(model: SettingsModel | None, task: ProjectTask | None, project: Project) -> bool | None:
+    """Whether a lost worker's task is redelivered: reject_on_worker_lost or retry_on_worker_lost.
+    None when unknown."""
+    from ..task_options import effective_option
+
+    for option, setting in (("reject_on_worker_lost", "task_reject_on_worker_lost"), ("retry_on_worker_lost", "task_retry_on_worker_lost")):
+        if task is not None:
+            value, _ = effective_option(project, task, option, setting)
+        else:
+            write = model.get(setting) if model is not None else None
+            value = write.value if write is not None else None
+        if value is not None and not value.known:
+            return None
+        if _is_true(value):
+            return True
+    if model is not None and not model.complete:
+        return None
+    return False
+
+
+@rule(
+    code="CEL103",
+    name="reject-on-worker-lost-missing",
+    severity=Severity.WARNING,
+    summary="Late acks without task_reject_on_worker_lost: a task whose worker is killed is acknowledged anyway.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=("acks_late",),
+)
+def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
+    why = (
+        "with late acks but task_reject_on_worker_lost unset, a task whose worker process is killed (OOM, "
+        "SIGKILL) is acknowledged and marked failed, so late acks do not protect against the commonest loss; "
+        "set task_reject_on_worker_lost=True (or, on Celery 5.7+, task_retry_on_worker_lost=True)"
+    )
+    for model in project.models:
+        acks = model.get("task_acks_late")
+        if acks is None or acks.data is not True or _protected(model, None, project) is not False:
+            continue
+        edit = add_sibling(acks, "task_reject_on_worker_lost", "True", model.namespace)
+        fixed = fix([edit], "Set task_reject_on_worker_lost=True", Applicability.UNSAFE) if edit else None
+        yield Report(acks.value.span, why, fixed, path=acks.path)
+    for task in project.tasks:
+        own = task.task.option("acks_late")
+        if own is None or own.data is not True:
+            continue
+        models = project.models_for(task) or [None]
+        if all(_protected(m, task, project) is False for m in models):
+            end = own.span
+            edit = Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), ", reject_on_worker_lost=True")
+            fixed = fix([edit], "Add reject_on_worker_lost=True", Applicability.UNSAFE) if task.task.kind != "class" else None
+            yield Report(own.span, f"acks_late=True on task {task.task.function}: {why}", fixed, path=task.path)
+
+
+# -- CEL105 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL105",
+    name="no-time-limit",
+    severity=Severity.WARNING,
+    summary="No hard time limit: a hung task holds a worker slot forever.",
+    scope="project",
+    words=CONFIG_WORDS,
+)
+def no_time_limit(project: Project) -> Iterator[Report]:
+    from ..task_options import effective_option
+
+    for model in project.apps:
+        write = model.get("task_time_limit")
+        if write is not None and (write.value.known and write.data is not None):
+            continue
+        if write is None and not model.complete or write is not None and not write.value.known:
+            continue
+        unlimited = [
+            t for t in _app_tasks(project, model)
+            if (lambda v: v is None or v.data is None)(effective_option(project, t, "time_limit", None)[0])
+        ]
+        if not unlimited:
+            continue
+        names = ", ".join(t.task.function for t in unlimited[:3]) + (", ..." if len(unlimited) > 3 else "")
+        span, path = _at(write, model)
+        yield Report(
+            span,
+            f"no hard time limit for {len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names}): a task stuck "
+            "on a socket without a timeout holds its worker slot forever; set task_time_limit (and a lower "
+            "task_soft_time_limit) on the app, and time_limit= on tasks that need longer",
+            path=path,
+        )
+
+
+# -- CEL106 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL106",
+    name="prefetch-with-late-ack",
+    severity=Severity.INFO,
+    summary="Late acks with a prefetch multiplier above 1: long tasks wait behind a busy process while others idle.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=("acks_late",),
+)
+def prefetch_with_late_ack(project: Project) -> Iterator[Report]:
+    for model in project.models:
+        acks = model.get("task_acks_late")
+        if acks is None or acks.data is not True:
+            continue
+        prefetch = model.get("worker_prefetch_multiplier")
+        if prefetch is None and not model.complete:
+            continue
+        if prefetch is not None:
+            number = known_number(prefetch)
+            if number is None or number == 1:
+                continue
+            message = f"worker_prefetch_multiplier is {prefetch.data!r} with late acks"
+            edit = replace_value(prefetch, "1")
+            span, path = prefetch.value.span, prefetch.path
+        else:
+            message = "worker_prefetch_multiplier is unset (default 4) with late acks"
+            edit = add_sibling(acks, "worker_prefetch_multiplier", "1", model.namespace)
+            span, path = acks.value.span, acks.path
+        message += (
+            ": each worker process reserves that many messages, so long tasks wait behind a busy process while "
+            "others idle; set worker_prefetch_multiplier=1"
+        )
+        fixed = fix([edit], "Set worker_prefetch_multiplier=1", Applicability.UNSAFE) if edit else None
+        yield Report(span, message, fixed, path=path)
+
+
+# -- CEL107 ------------------------------------------------------------------------------------
+
+UTC_NAMES = ("UTC", "Etc/UTC", "utc", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT")
+
+
+@rule(
+    code="CEL107",
+    name="non-utc-timezone",
+    severity=Severity.INFO,
+    summary="Celery runs on local time: schedules jump at DST changes and ETAs are ambiguous.",
+    scope="project",
+    words=("enable_utc", "timezone", "time_zone"),
+)
+def non_utc_timezone(project: Project) -> Iterator[Report]:
+    why = "schedules jump or repeat at DST changes and ETAs become ambiguous; keep Celery on UTC and convert at the edges"
+    for model in project.models:
+        utc = model.get("enable_utc")
+        if utc is not None and utc.data is False:
+            yield Report(utc.value.span, f"enable_utc is False: {why}", path=utc.path)
+        zone = model.get("timezone")
+        if zone is None and model.django:
+            zone = _django_time_zone(model)
+        if zone is not None and isinstance(zone.data, str) and zone.data not in UTC_NAMES:
+            source = "" if zone.setting == "timezone" else " (Django's TIME_ZONE, which Celery falls back to)"
+            yield Report(zone.value.span, f"timezone is {zone.data!r}{source}: {why}", path=zone.path)
+
+
+def _django_time_zone(model: SettingsModel) -> SettingValue | None:
+    for ignored in reversed(model.ignored):
+        if ignored.write.key == "TIME_ZONE" and ignored.layer == "source":
+            w = ignored.write
+            return SettingValue("TIME_ZONE", w.key, "new", w.value, ignored.path, w.span, w.via, "source", w)
+    return None
+
+
+# -- CEL108 ------------------------------------------------------------------------------------
+
+
+def _mixed(writes: list[SettingValue]) -> bool:
+    """Celery's ImproperlyConfigured check: old names and new names in one (un-namespaced) source,
+    except keys given in both spellings."""
+    new = {w.setting for w in writes if w.spelling == "new"}
+    old = [w for w in writes if w.spelling == "old"]
+    return bool(new) and any(w.setting not in new for w in old)
+
+
+@rule(
+    code="CEL108",
+    name="deprecated-setting-name",
+    severity=Severity.INFO,
+    summary="An old uppercase setting name: deprecated, removed in Celery 6; mixed with new names it is an error.",
+    scope="project",
+    fix=Applicability.SAFE,
+    words=("celery", "broker_url"),
+)
+def deprecated_setting_name(project: Project) -> Iterator[Report]:
+    for model in project.models:
+        for layer in ("source", "preconf"):
+            writes = [w for w in model.writes if w.layer == layer]
+            if layer == "preconf" and model.source_writes():
+                mixed = False  # Celery checks the config source; preconf keys are converted to its style
+            else:
+                mixed = not model.namespace and _mixed(writes)
+            new_settings = {w.setting for w in writes if w.spelling != "old"}
+            for write in writes:
+                if write.spelling != "old":
+                    continue
+                target = spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
+                message = f"{write.key} is the old name of {target}: old names are deprecated and removed in Celery 6"
+                severity = None
+                if mixed:
+                    severity = Severity.ERROR
+                    message = (
+                        f"{write.key} is an old setting name in a source that also uses new names: Celery raises "
+                        f"ImproperlyConfigured at start-up; rename it to {target}"
+                    )
+                edit = None
+                if write.setting not in new_settings and not (model.django and not model.namespace):
+                    edit = rename(write, target)
+                fixed = fix([edit], f"Rename {write.key} to {target}", Applicability.SAFE) if edit else None
+                yield Report(write.span, message, fixed, path=write.path, severity=severity)
+
+
+# -- CEL109 ------------------------------------------------------------------------------------
+
+SETTING_PREFIXES = (
+    "task_", "worker_", "broker_", "result_", "beat_", "event_", "control_", "redis_", "database_",
+    "cassandra_", "s3_", "azureblockblob_", "couchbase_", "arangodb_", "cosmosdbsql_", "elasticsearch_",
+    "security_", "cache_", "mongodb_", "accept_content", "enable_utc", "timezone", "imports", "include",
+    "celery", "celeryd", "celerybeat", "celerymon", "broker", "gcs_", "consul_", "filesystem_",
+)
+EXTENSION_PREFIXES = ("redbeat_", "CELERY_REDBEAT_", "CELERY_ONCE", "ONCE", "CELERY_SINGLETON", "singleton_")
+
+
+def _setting_like(key: str, layer: str, model: SettingsModel) -> bool:
+    """Keys that were meant as Celery settings: every key passed to Celery()/app.conf, and keys of
+    config modules that look like one (a module also holds helpers such as REDIS_HOST)."""
+    if key.startswith(EXTENSION_PREFIXES):
+        return False
+    if layer == "preconf":
+        return True
+    if model.namespace:
+        return key.startswith(model.namespace.upper() + "_")
+    if model.django:
+        return key.startswith(("CELERY", "BROKER_"))
+    return key.lower().startswith(SETTING_PREFIXES) and (key.islower() or key.isupper())
+
+
+def _suggestion(key: str, namespace: str | None) -> str | None:
+    import difflib
+
+    table = celery_settings.table()
+    if namespace:
+        prefix = namespace.upper() + "_"
+        choices = [prefix + s.upper() for s in table] + list(celery_settings.old_to_new())
+    elif key.isupper():
+        choices = list(celery_settings.old_to_new())
+        # A Django-style name in a source read without the namespace: Celery ignores it.
+        if key.startswith("CELERY_") and key[7:].lower() in table:
+            old = table[key[7:].lower()].old_names
+            return old[0] if old else key[7:].lower()
+    else:
+        choices = list(table)
+    found = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
+@rule(
+    code="CEL109",
+    name="unknown-setting",
+    severity=Severity.WARNING,
+    summary="A setting Celery does not know: it is silently ignored and the default stays in force.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=CONFIG_WORDS,
+)
+def unknown_setting(project: Project) -> Iterator[Report]:
+    for model in project.models:
+        for ignored in model.ignored:
+            key = ignored.write.key
+            if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
+                continue
+            namespace = ignored.namespace
+            suggestion = _suggestion(key, namespace)
+            message = f"{key} is not a Celery setting: Celery ignores it silently, so its default stays in force"
+            if namespace is None and key.startswith("CELERY_") and suggestion and not key.islower() and key[7:].lower() in celery_settings.table():
+                message = (
+                    f"{key} is ignored: this source is read without namespace='CELERY', where the name is "
+                    f"{suggestion}; rename it, or load the source with namespace='CELERY'"
+                )
+            elif suggestion:
+                message += f"; did you mean {suggestion}?"
+            else:
+                message += "; if it belongs to an extension, list it in [tool.joblint] extra-settings"
+            setting = SettingValue("", key, "unknown", ignored.write.value, ignored.path, ignored.write.span, ignored.write.via, ignored.layer, ignored.write)
+            edit = rename(setting, suggestion) if suggestion else None
+            fixed = fix([edit], f"Rename {key} to {suggestion}", Applicability.UNSAFE) if edit else None
+            yield Report(ignored.write.span, message, fixed, path=ignored.path)
+
+
+# -- CEL110 ------------------------------------------------------------------------------------
+
+VISIBILITY_DEFAULTS = {"redis": 3600.0, "sqs": 1800.0}
+
+
+def _visibility(model: SettingsModel) -> tuple[str, float] | None:
+    from ..task_options import url_scheme
+
+    broker = model.get("broker_url")
+    scheme = url_scheme(broker.value) if broker is not None else None
+    kind = "redis" if scheme in ("redis", "rediss", "sentinel", "redis+socket") else "sqs" if scheme == "sqs" else None
+    if kind is None:
+        return None
+    options = model.get("broker_transport_options")
+    if options is None:
+        return kind, VISIBILITY_DEFAULTS[kind]
+    if not options.value.entries and not isinstance(options.data, dict):
+        return None
+    timeout = options.value.entry("visibility_timeout")
+    if timeout is None:
+        return kind, VISIBILITY_DEFAULTS[kind]
+    number = timeout.number()
+    return (kind, number) if number is not None else None
+
+
+@rule(
+    code="CEL110",
+    name="visibility-timeout-too-short",
+    severity=Severity.WARNING,
+    summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
+    scope="project",
+    words=("redis", "sqs"),
+)
+def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
+    def message(what: str, seconds: float, kind: str, timeout: float) -> str:
+        return (
+            f"{what} ({_seconds(seconds)}) is longer than the {kind} visibility timeout ({_seconds(timeout)}): an "
+            "unacknowledged message is delivered again after that, so the task runs twice; raise "
+            "broker_transport_options['visibility_timeout'] above the longest time limit and countdown"
+        )
+
+    for model in project.apps:
+        found = _visibility(model)
+        if found is None:
+            continue
+        kind, timeout = found
+        hard = model.get("task_time_limit")
+        if known_number(hard) is not None and known_number(hard) > timeout:  # type: ignore[operator]
+            yield Report(hard.value.span, message("task_time_limit", known_number(hard), kind, timeout), path=hard.path)  # type: ignore[union-attr, arg-type]
+        for task in _app_tasks(project, model):
+            own = task.task.option("time_limit")
+            if own is not None and own.number() is not None and own.number() > timeout:  # type: ignore[operator]
+                yield Report(own.span, message(f"time_limit of task {task.task.function}", own.number(), kind, timeout), path=task.path)  # type: ignore[arg-type]
+    for facts in project.files:
+        for call in facts.tasks.dispatches:
+            countdown = call.options.get("countdown")
+            if countdown is None or countdown.number() is None:
+                continue
+            candidates = project.tasks_named(call.target)
+            models = project.models_for(candidates[0]) if len(candidates) == 1 else project.apps if len(project.apps) == 1 else []
+            for model in models[:1]:
+                found = _visibility(model)
+                if found is not None and countdown.number() > found[1]:  # type: ignore[operator]
+                    yield Report(countdown.span, message("countdown", countdown.number(), *found), path=facts.path)  # type: ignore[arg-type]
+
+
+# -- CEL111 ------------------------------------------------------------------------------------
+
+
+@rule(
+    code="CEL111",
+    name="broker-retry-on-startup-unset",
+    severity=Severity.INFO,
+    summary="broker_connection_retry_on_startup is unset: Celery 6 changes what the first connection does.",
+    scope="project",
+    fix=Applicability.SAFE,
+    opt_in=True,
+    words=CONFIG_WORDS,
+)
+def broker_retry_on_startup_unset(project: Project) -> Iterator[Report]:
+    for model in project.apps:
+        if not model.unset("broker_connection_retry_on_startup"):
+            continue
+        retry = model.get("broker_connection_retry")
+        if retry is not None and not retry.value.known:
+            continue
+        value = "False" if retry is not None and retry.data is False else "True"
+        edit = add_to_app(model, "broker_connection_retry_on_startup", value)
+        fixed = fix([edit], f"Set broker_connection_retry_on_startup={value}", Applicability.SAFE) if edit else None
+        yield Report(
+            model.span,
+            "broker_connection_retry_on_startup is unset: today whether a worker retries its first broker connection "
+            "follows broker_connection_retry (with a deprecation warning when that is False), and Celery 6 reads only "
+            f"the new setting; set broker_connection_retry_on_startup={value} explicitly",
+            fixed,
+            path=model.path,
+        )
+
+
+# -- CEL112 ------------------------------------------------------------------------------------
+
+URL_SETTINGS = (
+    "broker_url", "broker_read_url", "broker_write_url", "result_backend", "database_url", "cache_backend",
+    "redis_backend_use_ssl", "mongodb_backend_settings",
+)
+ENV_LOOKUPS = ("getenv", "environ.get", "env", "env.str", "config", "get_env", "environ.setdefault")
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.\-]*)://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]+)@(?P<rest>\S*)$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(\$\{?\w+\}?|\{\w*\}|%\(\w+\)s|<[^>]*>|\*+|x+|\.\.\.)$", re.IGNORECASE)
+
+
+def _credential(url: str) -> str | None:
+    """The URL with its password masked, when it holds a real password."""
+    for part in url.split(";"):
+        match = _URL.match(part.strip())
+        if match is None:
+            continue
+        password = match.group("password")
+        if _PLACEHOLDER.match(password) or (match.group("user"), password) == ("guest", "guest"):
+            continue
+        return f"{match.group('scheme')}://{match.group('user')}:****@{match.group('rest')}"
+    return None
+
+
+def _url_literals(value: Value) -> Iterator[Value]:
+    """String literals a setting's value may hold: the string, list members, an env lookup's default."""
+    if isinstance(value.data, str):
+        yield value
+    for item in value.items:
+        yield from _url_literals(item)
+    if value.call and value.call.endswith(ENV_LOOKUPS):
+        default = value.arg("default", 1)
+        if default is not None:
+            yield from _url_literals(default)
+
+
+@rule(
+    code="CEL112",
+    name="credentials-in-broker-url",
+    severity=Severity.ERROR,
+    summary="A password in a committed broker or result-backend URL.",
+    scope="project",
+    words=("://",),
+)
+def credentials_in_broker_url(project: Project) -> Iterator[Report]:
+    for model in project.models:
+        for write in model.writes:
+            if write.setting not in URL_SETTINGS:
+                continue
+            for literal in _url_literals(write.value):
+                masked = _credential(literal.data)
+                if masked is not None:
+                    yield Report(
+                        literal.span,
+                        f"{write.key} holds a password ({masked}): anyone who can read the repository can reach the "
+                        "broker; read the URL from the environment or a secrets store, with no credential in the default",
+                        path=write.path,
+                    )
+
+
+# -- CEL113 ------------------------------------------------------------------------------------
+
+
+def _test_module(path: str) -> bool:
+    from ..analysis import is_test_path
+
+    stem = PurePosixPath(path).stem
+    return is_test_path(path) or stem.startswith("test") or stem.endswith(("_test", "_tests", "_testing"))
+
+
+@rule(
+    code="CEL113",
+    name="always-eager-in-production",
+    severity=Severity.WARNING,
+    summary="task_always_eager=True outside tests: tasks run inline, with no queue, retries or time limits.",
+    scope="project",
+    words=("always_eager",),
+)
+def always_eager_in_production(project: Project) -> Iterator[Report]:
+    for model in project.models:
+        for write in model.writes:
+            if write.setting == "task_always_eager" and write.data is True and not _test_module(write.path):
+                yield Report(
+                    write.value.span,
+                    f"{write.key}=True outside tests: tasks run inline in the caller, with no queue, no retries and no "
+                    "time limits, and a slow task blocks the request that sent it; set it only in test settings",
+                    path=write.path,
+                )

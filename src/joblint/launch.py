@@ -1,0 +1,144 @@
+"""Launch files: where workers are started (Procfile, compose and Kubernetes YAML, systemd units,
+supervisor configs, Dockerfiles, shell scripts, Makefiles).
+
+joblint reads them as text: it splits each file into commands (a logical line of a script, one
+`command:`/`args:` entry of YAML, a JSON-array `CMD`) and looks for `celery ... worker ... -B`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from .findings import Span
+
+
+def launch_kind(path: PurePath) -> bool:
+    """Whether a file is one joblint reads for worker command lines."""
+    name = path.name
+    lower = name.lower()
+    return (
+        lower.startswith("procfile")
+        or lower.startswith("dockerfile")
+        or lower.endswith(".dockerfile")
+        or name in ("Makefile", "makefile", "GNUmakefile")
+        or path.suffix in (".yml", ".yaml", ".service", ".conf", ".ini", ".sh", ".mk")
+    )
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    line: int
+    col: int  # 1-based
+
+
+_SPLIT = re.compile(r"""[^\s\[\],"']+""")
+_SEPARATORS = {"&&", "||", ";", "|", "&"}
+_YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?(command|args|entrypoint)\s*:\s*(.*?)\s*$")
+_ASSIGNMENT_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _strip_comment(line: str) -> str:
+    in_quote = ""
+    for i, ch in enumerate(line):
+        if ch in "\"'":
+            in_quote = "" if in_quote == ch else (in_quote or ch)
+        elif ch == "#" and not in_quote and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
+
+
+def _tokens(line: str, number: int) -> list[Token]:
+    out = []
+    for match in _SPLIT.finditer(_strip_comment(line)):
+        text, col = match.group(0), match.start() + 1
+        prefix = _ASSIGNMENT_PREFIX.match(text)  # ExecStart=/usr/bin/celery, command=celery
+        if prefix and len(text) > prefix.end():
+            text, col = text[prefix.end():], col + prefix.end()
+        out.append(Token(text, number, col))
+    return out
+
+
+def _split_commands(tokens: list[Token]) -> list[list[Token]]:
+    commands: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.text in _SEPARATORS:
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [c for c in commands if c]
+
+
+def _script_commands(text: str) -> list[list[Token]]:
+    """Logical lines (backslash continuations joined), split at && ; |."""
+    commands: list[list[Token]] = []
+    pending: list[Token] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        continued = line.rstrip().endswith("\\")
+        pending += _tokens(line.rstrip().rstrip("\\"), number)
+        if not continued:
+            commands += _split_commands(pending)
+            pending = []
+    return commands + _split_commands(pending)
+
+
+def _yaml_commands(text: str) -> list[list[Token]]:
+    """Each `command:`/`args:`/`entrypoint:` value (inline, a block list, or a folded string) is
+    one command; an `args:` right after a `command:` continues it, as Kubernetes runs them."""
+    lines = text.splitlines()
+    blocks: list[tuple[str, int, list[Token]]] = []
+    i = 0
+    while i < len(lines):
+        match = _YAML_KEY.match(lines[i])
+        if match is None:
+            i += 1
+            continue
+        indent, key, rest = len(match.group(1)), match.group(2), match.group(3)
+        tokens = _tokens(lines[i][match.start(3):], i + 1) if rest and rest[0] not in ">|" else []
+        j = i + 1
+        if not tokens:
+            while j < len(lines) and (not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > indent or lines[j].lstrip().startswith("- ") and len(lines[j]) - len(lines[j].lstrip()) >= indent and not _YAML_KEY.match(lines[j])):
+                tokens += [t for t in _tokens(lines[j], j + 1) if t.text != "-"]
+                j += 1
+        blocks.append((key, indent, tokens))
+        i = j
+    commands: list[list[Token]] = []
+    for index, (key, indent, tokens) in enumerate(blocks):
+        previous = blocks[index - 1] if index else None
+        if key == "args" and previous is not None and previous[0] in ("command", "entrypoint") and previous[1] == indent and commands:
+            commands[-1] = commands[-1] + tokens
+        else:
+            commands.append(tokens)
+    return [c for c in commands if c]
+
+
+def _is_celery(token: str) -> bool:
+    return token.rsplit("/", 1)[-1] in ("celery", "celery.exe")
+
+
+def _is_beat_flag(token: str) -> bool:
+    if token == "--beat":
+        return True
+    return bool(re.fullmatch(r"-[BE]+", token)) and "B" in token
+
+
+def embedded_beat(text: str, path: PurePath) -> list[Span]:
+    """Spans of `-B`/`--beat` flags given to `celery ... worker` or `celery multi`."""
+    yaml = path.suffix in (".yml", ".yaml")
+    commands = _yaml_commands(text) if yaml else _script_commands(text)
+    spans = []
+    for command in commands:
+        texts = [t.text for t in command]
+        starts = [i for i, t in enumerate(texts) if _is_celery(t)]
+        for start in starts:
+            sub = next((i for i in range(start + 1, len(texts)) if texts[i] in ("worker", "multi", "beat")), None)
+            if sub is None or texts[sub] == "beat":
+                continue
+            for token in command[sub + 1:]:
+                if _is_celery(token.text):
+                    break
+                if _is_beat_flag(token.text):
+                    spans.append(Span(token.line, token.col, token.line, token.col + len(token.text)))
+    return sorted(set(spans))
