@@ -66,7 +66,6 @@ class ModuleFunction:
     target: str  # `module.name`
     is_async: bool
     first_param: str | None
-    span: Span  # the function name
     blocking: tuple[BlockingCall, ...] = ()  # direct, un-awaited blocking calls (async functions)
 
 
@@ -111,7 +110,6 @@ class ArqCollector:
         self._frames: list[_Frame] = []
         self._awaited: set[int] = set()
         self._class_lists: list[dict[str, cst.BaseExpression]] = []
-        self._candidates: list[tuple[str, cst.CSTNode, dict[str, cst.BaseExpression], bool]] = []
 
     @property
     def _module_key(self) -> str:
@@ -137,7 +135,6 @@ class ArqCollector:
                 f"{self._module_key}.{frame.name}",
                 frame.is_async,
                 params[0].name.value if params else None,
-                self.ctx.span(node.name),
                 tuple(frame.blocking),
             )
         )
@@ -200,7 +197,7 @@ class ArqCollector:
                 a.keyword.value: a.value for a in node.args if a.keyword is not None and a.keyword.value in JOB_LISTS
             }
             if lists:
-                self._candidates.append((qualified.rsplit(".", 1)[-1], node, lists, True))
+                self._settings(qualified.rsplit(".", 1)[-1], node, lists, True)
         frame = self._frames[-1] if self._frames else None
         if frame is None or frame.nested or not frame.is_async or not frame.module_level:
             return
@@ -216,7 +213,7 @@ class ArqCollector:
         lists = self._class_lists.pop()
         if lists and not self._frames:
             named = node.name.value.endswith("WorkerSettings")
-            self._candidates.append((node.name.value, node.name, lists, named))
+            self._settings(node.name.value, node.name, lists, named)
 
     def _settings_value(self, name: str, target: cst.Name, value: cst.BaseExpression) -> None:
         scopes = self.ctx.scopes
@@ -228,7 +225,7 @@ class ArqCollector:
             return
         lists = self._dict_lists(value)
         if lists:
-            self._candidates.append((name, target, lists, False))
+            self._settings(name, target, lists, False)
 
     def _dict_lists(self, value: cst.BaseExpression) -> dict[str, cst.BaseExpression]:
         lists: dict[str, cst.BaseExpression] = {}
@@ -244,18 +241,23 @@ class ArqCollector:
                     lists[arg.keyword.value] = arg.value
         return lists
 
+    def _settings(self, name: str, where: cst.CSTNode, lists: dict[str, cst.BaseExpression], certain: bool) -> None:
+        """Record a WorkerSettings now, while positions of this statement are cheap to ask for.
+
+        A class or dict counts only in a module that imports arq (imports come first).
+        """
+        if not (certain or self.ctx.imports.imports_from("arq")):
+            return
+        entries: list[JobEntry] = []
+        complete = True
+        for key, expr in lists.items():
+            found, ok = self._entries(expr, cron=key == "cron_jobs")
+            entries += found
+            complete = complete and ok
+        self.facts.settings.append(WorkerSettingsDef(name, self.ctx.span(where), tuple(entries), complete))
+
     def leave_Module(self, node: cst.Module) -> None:
         self.facts.imports_arq = self.ctx.imports.imports_from("arq")
-        for name, where, lists, certain in self._candidates:
-            if not (certain or self.facts.imports_arq):
-                continue
-            entries: list[JobEntry] = []
-            complete = True
-            for key, expr in lists.items():
-                found, ok = self._entries(expr, cron=key == "cron_jobs")
-                entries += found
-                complete = complete and ok
-            self.facts.settings.append(WorkerSettingsDef(name, self.ctx.span(where), tuple(entries), complete))
 
     def _entries(self, expr: cst.BaseExpression, cron: bool) -> tuple[list[JobEntry], bool]:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):

@@ -162,6 +162,8 @@ class TemporalFacts:
     raises: list[WorkflowRaise] = field(default_factory=list)
     # `Worker(workflow_failure_exception_types=...)`: the names, or None when not a literal list.
     worker_failure_types: list[tuple[str, ...] | None] = field(default_factory=list)
+    # Module-level classes with bases: (`module.Class`, qualified bases), to tell exception kinds.
+    classes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     def unit(self, key: str) -> Unit | None:
         for unit in self.units:
@@ -188,6 +190,9 @@ class _UnitData:
     calls: list[tuple[cst.Call, str, _Frame]] = field(default_factory=list)
     environ: list[cst.Attribute] = field(default_factory=list)
     raises: list[tuple[cst.BaseExpression, bool]] = field(default_factory=list)  # (exc, caught)
+    # Names bound inside the function (parameters, assignments, loop and with targets): they hide
+    # module imports of the same name (`random = workflow.random()`).
+    local_names: set[str] = field(default_factory=set)
 
 
 class TemporalCollector:
@@ -219,6 +224,9 @@ class TemporalCollector:
 
     # -- classes -------------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self.ctx.scopes and node.bases:
+            bases = tuple(self.exception_name(arg.value) or "" for arg in node.bases if arg.keyword is None)
+            self.facts.classes.append((f"{self._module_key}.{node.name.value}", bases))
         for decorator in node.decorators:
             name, call = self._decorator(decorator.decorator)
             if name == f"{WORKFLOW}.defn" and not self._frames:
@@ -331,6 +339,33 @@ class TemporalCollector:
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._try_bodies:
             self._try_depth -= 1
+
+    # -- local names ---------------------------------------------------------------------------
+    def _bind(self, target: cst.BaseExpression | None) -> None:
+        if not self._frames or target is None:
+            return
+        names = self._units[self._frames[-1].unit].local_names
+        if isinstance(target, cst.Name):
+            names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind(el.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._bind(node.name)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name)  # type: ignore[arg-type]
 
     def visit_Raise(self, node: cst.Raise) -> None:
         if self._frames and node.exc is not None:
@@ -451,8 +486,9 @@ class TemporalCollector:
 
     # -- the module as a whole -----------------------------------------------------------------
     def leave_Module(self, node: cst.Module) -> None:
-        if not self._units and not self._api:
-            return
+        relevant = self.facts.workflows or self._api or any(u.activity is not None for u in self._units.values())
+        if not relevant:
+            return  # nothing Temporal here: no positions to compute, no units to keep
         workflow_units = self._workflow_code()
         raising_units = self._workflow_code(exclude=("query", "validator"))
         heartbeats = self._heartbeat_units()
@@ -488,7 +524,7 @@ class TemporalCollector:
                     self.facts.calls.append(
                         CallSite(
                             key,
-                            name,
+                            "" if _root(call.func) in data.local_names else name,
                             awaited=id(call) in self._awaited,
                             statement=id(call) in self._statements,
                             direct=not frame.nested,
@@ -500,6 +536,8 @@ class TemporalCollector:
             if is_workflow:
                 self.facts.environ.extend(EnvironAccess(key, n) for n in data.environ)
                 for call, _name, _frame in data.calls:
+                    if _root(call.func) in data.local_names:
+                        continue
                     target = self.reference(call.func)
                     if target is not None and not target.startswith(("temporalio.", "asyncio.")):
                         self.facts.workflow_calls.append(WorkflowCall(target, self.ctx.span(call), id(call) in self._awaited))
@@ -603,3 +641,8 @@ def _is_heartbeat(name: str) -> bool:
     """`activity.heartbeat`, a project's `heartbeat()` / `send_heartbeat` helper; not `heartbeat_timeout`."""
     lowered = name.lower()
     return "heartbeat" in lowered and not lowered.endswith(("_timeout", "_details"))
+
+
+def _root(expr: cst.BaseExpression) -> str | None:
+    text = dotted(expr)
+    return text.split(".")[0] if text else None

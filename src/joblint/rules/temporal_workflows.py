@@ -723,17 +723,12 @@ def _ancestry(name: str, classes: dict[str, tuple[str, tuple[str, ...]]], seen: 
 
 
 def _project_classes(project: Project) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """`module.Class` -> (name, qualified bases) for every class in the project."""
-    classes = {}
-    for facts in project.files:
-        key = facts.module or facts.path
-        names = {c.name for c in facts.core.classes}
-        for cls in facts.core.classes:
-            bases = tuple(
-                f"{key}.{b}" if b.split(".")[0] in names and b not in _builtin_exceptions() else b for b in cls.bases
-            )
-            classes[f"{key}.{cls.qualname}"] = (cls.name, bases)
-    return classes
+    """`module.Class` -> (name, qualified bases) for the classes of the Temporal modules."""
+    return {
+        target: (target.rsplit(".", 1)[-1], bases)
+        for facts in project.files
+        for target, bases in facts.temporal.classes
+    }
 
 
 @rule(

@@ -1,0 +1,163 @@
+"""TMP2 activity rules: heartbeats, blocking calls in async activities, unbounded retries."""
+
+from __future__ import annotations
+
+ACTIVITY = """
+import asyncio
+import time
+
+import requests
+from temporalio import activity
+
+
+@activity.defn
+def sync_items(items: list[str]) -> None:
+    for item in items:
+        time.sleep(1)
+        requests.post("https://example.com", json={"item": item})
+
+
+@activity.defn
+def beating(items: list[str]) -> None:
+    for item in items:
+        activity.heartbeat(item)
+        time.sleep(1)
+        requests.post("https://example.com", json={"item": item})
+
+
+@activity.defn
+async def beating_through_a_helper(items: list[str]) -> None:
+    for item in items:
+        await asyncio.sleep(1)
+        report(item)
+
+
+def report(item):
+    activity.heartbeat(item)
+
+
+@activity.defn
+def cpu_only(items: list[int]) -> int:
+    total = 0
+    for item in items:
+        total += item
+    return total
+
+
+def not_an_activity(items):
+    for item in items:
+        time.sleep(1)
+
+
+@activity.defn(name="streaming")
+async def streaming(url: str) -> None:
+    async for chunk in stream(url):
+        pass
+"""
+
+
+def test_acceptance_tmp201_loop_without_heartbeat(project):
+    assert project({"acts.py": ACTIVITY}, select=["TMP201"]) == [("acts.py", 10, "TMP201"), ("acts.py", 49, "TMP201")]
+
+
+WORKFLOW = """
+from datetime import timedelta
+
+from temporalio import workflow
+
+from acts import beating, sync_items
+
+T = timedelta(minutes=5)
+
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self, items: list[str]) -> None:
+        await workflow.execute_activity(sync_items, items, start_to_close_timeout=T, heartbeat_timeout=T)
+        await workflow.execute_activity(beating, items, start_to_close_timeout=T, heartbeat_timeout=T)
+        await workflow.execute_activity("streaming", items, start_to_close_timeout=T, heartbeat_timeout=T)
+        await workflow.execute_activity(sync_items, items, start_to_close_timeout=T)
+        await workflow.execute_activity(sync_items, items, start_to_close_timeout=T, heartbeat_timeout=None)
+        await workflow.execute_activity(external_act, items, start_to_close_timeout=T, heartbeat_timeout=T)
+"""
+
+
+def test_tmp202_heartbeat_timeout_for_an_activity_that_never_heartbeats(project):
+    assert project({"acts.py": ACTIVITY, "wf.py": WORKFLOW}, select=["TMP202"]) == [
+        ("wf.py", 14, "TMP202"), ("wf.py", 16, "TMP202"),
+    ]
+
+
+def test_tmp203_blocking_call_in_async_activity_only(project):
+    source = """
+import asyncio
+import subprocess
+import time
+
+import requests
+from temporalio import activity
+
+
+@activity.defn
+async def fetch(url: str) -> str:
+    requests.get(url)
+    subprocess.run(["ls"])
+    await asyncio.to_thread(requests.get, url)
+    await asyncio.get_running_loop().run_in_executor(None, lambda: time.sleep(1))
+    await asyncio.sleep(1)
+    return "ok"
+
+
+@activity.defn
+def fetch_sync(url: str) -> str:
+    return requests.get(url).text
+
+
+async def not_an_activity(url):
+    requests.get(url)
+"""
+    assert project({"acts.py": source}, select=["TMP203"]) == [("acts.py", 11, "TMP203"), ("acts.py", 12, "TMP203")]
+
+
+def test_tmp204_unbounded_retries(project):
+    source = """
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from acts import act
+
+T = timedelta(minutes=5)
+
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self, policy: RetryPolicy) -> None:
+        await workflow.execute_activity(act, start_to_close_timeout=T)
+        await workflow.execute_activity(act, start_to_close_timeout=T, retry_policy=RetryPolicy(initial_interval=T))
+        await workflow.execute_activity(act, start_to_close_timeout=T, retry_policy=RetryPolicy(maximum_attempts=0))
+        await workflow.execute_activity(act, start_to_close_timeout=T, retry_policy=RetryPolicy(maximum_attempts=3))
+        await workflow.execute_activity(act, schedule_to_close_timeout=T)
+        await workflow.execute_activity(act, start_to_close_timeout=T, retry_policy=policy)
+        await workflow.execute_activity(act, start_to_close_timeout=T, retry_policy=make_policy())
+"""
+    assert project({"wf.py": source}, select=["TMP204"]) == [
+        ("wf.py", 15, "TMP204"), ("wf.py", 16, "TMP204"), ("wf.py", 17, "TMP204"),
+    ]
+
+
+def test_tmp204_is_opt_in(project):
+    source = """
+from datetime import timedelta
+from temporalio import workflow
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity("act", start_to_close_timeout=timedelta(seconds=1))
+"""
+    assert project({"wf.py": source}) == []
