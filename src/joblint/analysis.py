@@ -20,6 +20,7 @@ from .facts import ModuleFacts, extract
 from .findings import Finding, Span
 from .rules import BUILTIN, Report, all_rules
 from .launch import embedded_beat
+from .prefilter import keeps
 from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -33,6 +34,7 @@ class FileTask:
     words: tuple[bytes, ...] | None  # pre-filter; None keeps every file
     text: str | None = None  # in-memory source (fix iterations, stdin)
     kind: str = "python"  # or "launch": a file that starts workers (launch.py)
+    data: bytes | None = None  # the file's bytes, already read (so a cache key matches what is analysed)
 
 
 @dataclass
@@ -109,13 +111,11 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
     if task.text is not None:
         return Source(task.text, "utf-8", "\n"), None
     try:
-        data = Path(task.path).read_bytes()
+        data = task.data if task.data is not None else Path(task.path).read_bytes()
     except OSError as exc:
         return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
-    if task.words is not None:
-        lowered = data.lower()
-        if not any(word in lowered for word in task.words):
-            return None, None
+    if not keeps(data, task.words, task.path):
+        return None, None
     if task.kind == "launch":  # text files read for command lines: never a reason to fail
         return Source(data.decode("utf-8", errors="replace"), "utf-8", "\n"), None
     try:

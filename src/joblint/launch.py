@@ -95,11 +95,12 @@ def _yaml_commands(text: str) -> list[list[Token]]:
         if match is None:
             i += 1
             continue
-        indent, key, rest = len(match.group(1)), match.group(2), match.group(3)
+        # The key's own column: `- command:` in a list and a sibling `args:` line up on it.
+        indent, key, rest = match.start(2), match.group(2), match.group(3)
         tokens = _tokens(lines[i][match.start(3):], i + 1) if rest and rest[0] not in ">|" else []
         j = i + 1
         if not tokens:
-            while j < len(lines) and (not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > indent or lines[j].lstrip().startswith("- ") and len(lines[j]) - len(lines[j].lstrip()) >= indent and not _YAML_KEY.match(lines[j])):
+            while j < len(lines) and _continues_block(lines[j], indent):
                 tokens += [t for t in _tokens(lines[j], j + 1) if t.text != "-"]
                 j += 1
         blocks.append((key, indent, tokens))
@@ -112,6 +113,16 @@ def _yaml_commands(text: str) -> list[list[Token]]:
         else:
             commands.append(tokens)
     return [c for c in commands if c]
+
+
+def _continues_block(line: str, indent: int) -> bool:
+    """A line inside a YAML value that started at column `indent`: deeper, or a list item at it."""
+    if not line.strip():
+        return True
+    depth = len(line) - len(line.lstrip())
+    if depth > indent:
+        return True
+    return depth == indent and line.lstrip().startswith("- ") and _YAML_KEY.match(line) is None
 
 
 def _is_celery(token: str) -> bool:

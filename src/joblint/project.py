@@ -387,8 +387,7 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
                 continue
             model = SettingsModel(source.name, facts.path, Span.point(1), False, ns, django=source.django)
             for path, write in source.writes:
-                if celery_settings.canonical(write.key, ns).setting is not None or write.key.startswith("CELERY"):
-                    model.add(path, write, "source", ns)
+                model.add(path, write, "source", ns)
             models.append(model)
     return models
 

@@ -202,3 +202,202 @@ def test_cel104_quiet_on_unknown_and_soft_only(project):
         select=["CEL104"],
     )
     assert found == []
+
+
+APP = 'from celery import Celery\n\napp = Celery("proj"{kw})\n'
+
+
+def app(kw: str = "", body: str = "") -> str:
+    return APP.format(kw=kw) + body
+
+
+TASK = '\n\n@app.task{opts}\ndef work():\n    pass\n'
+
+
+def test_cel102_unset_false_and_task_option(project):
+    found = project(
+        {
+            "a.py": app(body=TASK.format(opts="")),
+            "b.py": app(', task_acks_late=False'),
+            "c.py": app(body=TASK.format(opts="(acks_late=False)")),
+            "d.py": app(', task_acks_late=True'),
+            "e.py": app(body=TASK.format(opts="(acks_late=True)")),  # every task acks late
+            "f.py": "import os\n" + app(', task_acks_late=os.environ.get("LATE") == "1"'),
+        },
+        select=["CEL102"],
+    )
+    assert found == [("a.py", 3, "CEL102"), ("b.py", 3, "CEL102"), ("c.py", 3, "CEL102"), ("c.py", 6, "CEL102")]
+
+
+def test_cel102_fix_adds_the_keyword(tmp_path):
+    from joblint.fix import fix_until_stable
+
+    from conftest import lint, write_project
+
+    write_project(tmp_path, {"app.py": app()})
+    outcome = fix_until_stable({"app.py": tmp_path / "app.py"}, lambda o: lint(tmp_path, ["CEL102"], overrides=o), unsafe=True)
+    assert outcome.texts["app.py"] == app(", task_acks_late=True")
+
+
+def test_cel103_late_acks_without_reject(project):
+    found = project(
+        {
+            "a.py": app(", task_acks_late=True"),
+            "b.py": app(", task_acks_late=True, task_reject_on_worker_lost=True"),
+            "c.py": app(", task_acks_late=True, task_retry_on_worker_lost=True"),
+            "d.py": app(", task_reject_on_worker_lost=True", TASK.format(opts="(acks_late=True)")),
+            "e.py": app("", TASK.format(opts="(acks_late=True)")),
+        },
+        select=["CEL103"],
+    )
+    assert found == [("a.py", 3, "CEL103"), ("e.py", 6, "CEL103")]
+
+
+def test_cel105_no_time_limit(project):
+    found = project(
+        {
+            "a.py": app(body=TASK.format(opts="")),
+            "b.py": app(", task_time_limit=600", TASK.format(opts="")),
+            "c.py": app(body=TASK.format(opts="(time_limit=60)")),
+            "d.py": app(),  # no tasks
+        },
+        select=["CEL105"],
+    )
+    assert found == [("a.py", 3, "CEL105")]
+
+
+def test_cel106_prefetch(project):
+    found = project(
+        {
+            "a.py": app(", task_acks_late=True"),
+            "b.py": app(", task_acks_late=True, worker_prefetch_multiplier=1"),
+            "c.py": app(", task_acks_late=True, worker_prefetch_multiplier=8"),
+            "d.py": app(", worker_prefetch_multiplier=8"),
+        },
+        select=["CEL106"],
+    )
+    assert [(p, line) for p, line, _ in found] == [("a.py", 3), ("c.py", 3)]
+
+
+def test_cel107_timezone(project):
+    found = project(
+        {
+            "a.py": app(', timezone="Europe/Berlin"'),
+            "b.py": app(', timezone="UTC", enable_utc=True'),
+            "c.py": app(", enable_utc=False"),
+        },
+        select=["CEL107"],
+    )
+    assert [(p, c) for p, _, c in found] == [("a.py", "CEL107"), ("c.py", "CEL107")]
+
+
+def test_cel108_old_names_and_mixing(project):
+    found = project(
+        {
+            "old/celeryconfig.py": "CELERY_ACKS_LATE = True\nBROKER_URL = 'redis://'\n",
+            "mixed/celeryconfig.py": "CELERY_ACKS_LATE = True\nbroker_url = 'redis://'\n",
+            "new/celeryconfig.py": "task_acks_late = True\nbroker_url = 'redis://'\n",
+        },
+        select=["CEL108"],
+    )
+    assert found == [("mixed/celeryconfig.py", 1, "CEL108"), ("old/celeryconfig.py", 1, "CEL108"), ("old/celeryconfig.py", 2, "CEL108")]
+    findings = lint(project.root, ["CEL108"])
+    severities = {(f.path, f.span.line): f.severity.value for f in findings}
+    assert severities[("mixed/celeryconfig.py", 1)] == "error"
+    assert severities[("old/celeryconfig.py", 1)] == "info"
+
+
+def test_cel108_fix_renames_and_converges(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import write_project
+
+    write_project(tmp_path, {"celeryconfig.py": 'CELERY_TASK_SERIALIZER = "json"\nCELERYD_PREFETCH_MULTIPLIER = 1\nCELERY_ROUTES = {}\n'})
+    before = (tmp_path / "celeryconfig.py").read_bytes()
+    run = lambda *a: subprocess.run([sys.executable, "-m", "joblint", "check", "--select", "CEL108", *a], cwd=tmp_path, capture_output=True, text=True)  # noqa: E731
+    assert run("--diff").returncode == 1
+    assert (tmp_path / "celeryconfig.py").read_bytes() == before
+    result = run("--fix")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "celeryconfig.py").read_text() == 'task_serializer = "json"\nworker_prefetch_multiplier = 1\ntask_routes = {}\n'
+    assert run().returncode == 0
+
+
+def test_cel109_unknown_settings(project):
+    found = project(
+        {
+            "a.py": app(", task_acks_lates=True"),
+            "b.py": app(body='app.conf.update({"worker_prefetch_multipler": 1})\n'),
+            "celeryconfig.py": "REDIS_HOST = 'localhost'\nbroker_url = 'redis://localhost'\ntask_serialiser = 'json'\n",
+            "c.py": app(body="app.conf.redbeat_redis_url = 'redis://'\n"),
+        },
+        select=["CEL109"],
+    )
+    assert found == [("a.py", 3, "CEL109"), ("b.py", 4, "CEL109"), ("celeryconfig.py", 3, "CEL109")]
+    messages = {f.path: f.message for f in lint(project.root, ["CEL109"])}
+    assert "did you mean task_acks_late?" in messages["a.py"]
+    assert "did you mean worker_prefetch_multiplier?" in messages["b.py"]
+
+
+def test_cel109_extra_settings_config(project):
+    found = project(
+        {
+            "a.py": app(", my_extension_setting=1"),
+            "pyproject.toml": '[tool.joblint]\nextra-settings = ["my_extension_setting"]\n',
+        },
+        select=["CEL109"],
+    )
+    assert found == []
+
+
+def test_cel110_visibility_timeout(project):
+    found = project(
+        {
+            "a.py": app(', broker="redis://localhost", task_time_limit=7200'),
+            "b.py": app(', broker="redis://localhost", task_time_limit=7200, broker_transport_options={"visibility_timeout": 10800}'),
+            "c.py": app(', broker="amqp://localhost", task_time_limit=7200'),
+            "d.py": app(', broker="sqs://", task_time_limit=600'),
+        },
+        select=["CEL110"],
+    )
+    assert found == [("a.py", 3, "CEL110")]
+
+
+def test_cel111_opt_in_and_fix_value(project):
+    files = {"a.py": app(), "b.py": app(", broker_connection_retry_on_startup=True")}
+    assert project(files, select=["CEL1"]) and ("a.py", 3, "CEL111") not in project(files)
+    assert project(files, select=["CEL111"]) == [("a.py", 3, "CEL111")]
+    fixes = [f.fix for f in lint(project.root, ["CEL111"])]
+    assert fixes[0].edits[0].content == ", broker_connection_retry_on_startup=True"
+
+
+def test_cel112_credentials(project):
+    found = project(
+        {
+            "a.py": app(', broker="amqp://user:s3cret@rabbit:5672//"'),
+            "b.py": "import os\n" + app(', broker=os.environ.get("BROKER_URL", "redis://:hunter2@cache:6379/0")'),
+            "c.py": app(', broker="amqp://user@rabbit//", backend="redis://${REDIS_PASSWORD}@x"'),
+            "d.py": app(', broker="amqp://guest:guest@localhost//"'),
+        },
+        select=["CEL112"],
+    )
+    assert found == [("a.py", 3, "CEL112"), ("b.py", 4, "CEL112")]
+    messages = [f.message for f in lint(project.root, ["CEL112"])]
+    assert all("s3cret" not in m and "hunter2" not in m for m in messages)
+
+
+def test_cel113_always_eager(project):
+    found = project(
+        {
+            "proj/settings.py": "CELERY_TASK_ALWAYS_EAGER = True\nINSTALLED_APPS = []\n",
+            "proj/test_settings.py": "CELERY_TASK_ALWAYS_EAGER = True\nINSTALLED_APPS = []\n",
+            "tests/conftest.py": "from proj.celery import app\napp.conf.task_always_eager = True\n",
+            "proj/celery.py": app(", task_always_eager=False"),
+        },
+        select=["CEL113"],
+    )
+    assert found == [("proj/settings.py", 1, "CEL113")]
+
+
+from conftest import lint  # noqa: E402

@@ -209,6 +209,14 @@ class CeleryCollector:
             if isinstance(key, str):
                 self._write(key, node.args[1].value, node.args[0].value, owner, "conf.setdefault", form="string", anchor=self.ctx.span(node.args[1].value))
 
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        # `@task_failure.connect` (the called form `@task_failure.connect(...)` is a Call)
+        expr = node.decorator
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "connect":
+            signal = self.ctx.imports.qualify(expr.value)
+            if signal is not None and signal.startswith("celery.signals."):
+                self.facts.signals.append(signal)
+
     def _source(self, owner: str, target: cst.BaseExpression | None, namespace: str | None, where: cst.CSTNode) -> None:
         text: str | None = None
         is_string = False

@@ -9,6 +9,9 @@ from ..facts.values import UNKNOWN, Value
 from ..findings import Severity, Span
 from ..project import Project, ProjectTask, SettingValue
 from . import Report, rule
+from .celery_config import CONFIG_WORDS, TASK_WORDS
+
+SCHEDULE_WORDS = (*CONFIG_WORDS, *TASK_WORDS, "beat_schedule", "celerybeat_schedule")
 
 CRONTAB = ("celery.schedules.crontab", "celery.crontab")
 SCHEDULE = ("celery.schedules.schedule", "celery.schedule")
@@ -57,7 +60,7 @@ def _task_names(project: Project) -> dict[str, ProjectTask]:
     severity=Severity.ERROR,
     summary="A beat_schedule entry names a task the project does not define: its messages are never run.",
     scope="project",
-    words=("beat_schedule", "celerybeat_schedule"),
+    words=SCHEDULE_WORDS,
 )
 def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
     if not project.tasks:
@@ -87,7 +90,7 @@ def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
     summary="A periodic task without an expiry: runs pile up while workers are down and all run at once.",
     scope="project",
     opt_in=True,
-    words=("beat_schedule", "celerybeat_schedule"),
+    words=SCHEDULE_WORDS,
 )
 def periodic_task_without_expiry(project: Project) -> Iterator[Report]:
     for write, name, entry in _entries(project):
@@ -180,7 +183,7 @@ def _takes_lock(task: ProjectTask) -> bool:
     severity=Severity.WARNING,
     summary="A periodic task scheduled more often than its time limit allows: two runs can overlap.",
     scope="project",
-    words=("beat_schedule", "celerybeat_schedule"),
+    words=SCHEDULE_WORDS,
 )
 def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option

@@ -15,6 +15,13 @@ from . import Report, fix, rule
 from ._settings_edits import add_sibling, add_to_app, rename, replace_value, spelling_for
 
 PICKLE_NAMES = ("pickle", "application/x-python-serialize")
+# Rules that read the settings model need the files that build apps and write settings ("celery"
+# covers `from celery import Celery`, `proj.celery` imports and Django's CELERY_ names) besides
+# the words of their own settings; a config module joblint skips leaves the model incomplete,
+# and incomplete models keep rules quiet rather than wrong.
+CONFIG_WORDS = ("celery",)
+# Files that define tasks: `@app.task`, `@shared_task`, `class T(Task)`.
+TASK_WORDS = (".task", "shared_task", "task)")
 SERIALIZER_SETTINGS = ("task_serializer", "result_serializer", "event_serializer")
 ACCEPT_SETTINGS = ("accept_content", "result_accept_content")
 TASK_BASES = ("celery.Task", "celery.app.task.Task", "celery.task.Task")
@@ -95,7 +102,7 @@ def task_classes(project: Project) -> Iterator[tuple[str, ClassFacts]]:
     summary="A serializer or accepted content type is pickle: anyone who can publish to the broker runs code on the workers.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("pickle", "x-python-serialize"),
+    words=(*CONFIG_WORDS, "pickle", "x-python-serialize"),
 )
 def pickle_serializer(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -153,7 +160,7 @@ def _seconds(value: float) -> str:
     severity=Severity.ERROR,
     summary="A soft time limit at or above the hard time limit never fires: the task is killed first.",
     scope="project",
-    words=("time_limit",),
+    words=(*CONFIG_WORDS, "time_limit"),
 )
 def soft_time_limit_not_below_hard(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -223,8 +230,6 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
 
 # -- shared ------------------------------------------------------------------------------------
 
-CONFIG_WORDS = ("celery",)
-
 
 def _app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
     return [t for t in project.tasks if any(m is model for m in project.models_for(t))]
@@ -255,7 +260,7 @@ def _at(write, model: SettingsModel) -> tuple[Span, str]:  # type: ignore[no-unt
     summary="Tasks are acknowledged before they run (early acks): a worker crash or deploy loses them.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=(*CONFIG_WORDS, "acks_late"),
+    words=(*CONFIG_WORDS, *TASK_WORDS, "acks_late"),
 )
 def acks_late_disabled(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
@@ -322,7 +327,7 @@ def _protected(model: SettingsModel | None, task: ProjectTask | None, project: P
     summary="Late acks without task_reject_on_worker_lost: a task whose worker is killed is acknowledged anyway.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("acks_late",),
+    words=(*CONFIG_WORDS, "acks_late"),
 )
 def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
     why = (
@@ -358,7 +363,7 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="No hard time limit: a hung task holds a worker slot forever.",
     scope="project",
-    words=CONFIG_WORDS,
+    words=(*CONFIG_WORDS, *TASK_WORDS),
 )
 def no_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
@@ -396,7 +401,7 @@ def no_time_limit(project: Project) -> Iterator[Report]:
     summary="Late acks with a prefetch multiplier above 1: long tasks wait behind a busy process while others idle.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("acks_late",),
+    words=(*CONFIG_WORDS, "acks_late"),
 )
 def prefetch_with_late_ack(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -436,7 +441,7 @@ UTC_NAMES = ("UTC", "Etc/UTC", "utc", "Etc/Universal", "Universal", "Zulu", "Etc
     severity=Severity.INFO,
     summary="Celery runs on local time: schedules jump at DST changes and ETAs are ambiguous.",
     scope="project",
-    words=("enable_utc", "timezone", "time_zone"),
+    words=(*CONFIG_WORDS, "enable_utc", "timezone", "time_zone"),
 )
 def non_utc_timezone(project: Project) -> Iterator[Report]:
     why = "schedules jump or repeat at DST changes and ETAs become ambiguous; keep Celery on UTC and convert at the edges"
@@ -478,7 +483,7 @@ def _mixed(writes: list[SettingValue]) -> bool:
     summary="An old uppercase setting name: deprecated, removed in Celery 6; mixed with new names it is an error.",
     scope="project",
     fix=Applicability.SAFE,
-    words=("celery", "broker_url"),
+    words=(*CONFIG_WORDS, "broker_url"),
 )
 def deprecated_setting_name(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -530,7 +535,9 @@ def _setting_like(key: str, layer: str, model: SettingsModel) -> bool:
         return key.startswith(model.namespace.upper() + "_")
     if model.django:
         return key.startswith(("CELERY", "BROKER_"))
-    return key.lower().startswith(SETTING_PREFIXES) and (key.islower() or key.isupper())
+    if key.isupper():  # old-style names; other constants (REDIS_HOST) are the module's own
+        return key.startswith(("CELERY", "BROKER_"))
+    return key.islower() and key.startswith(SETTING_PREFIXES)
 
 
 def _suggestion(key: str, namespace: str | None) -> str | None:
@@ -616,7 +623,7 @@ def _visibility(model: SettingsModel) -> tuple[str, float] | None:
     severity=Severity.WARNING,
     summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
     scope="project",
-    words=("redis", "sqs"),
+    words=(*CONFIG_WORDS, *TASK_WORDS, "redis", "sqs", "countdown"),
 )
 def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
     def message(what: str, seconds: float, kind: str, timeout: float) -> str:
@@ -726,7 +733,7 @@ def _url_literals(value: Value) -> Iterator[Value]:
     severity=Severity.ERROR,
     summary="A password in a committed broker or result-backend URL.",
     scope="project",
-    words=("://",),
+    words=(*CONFIG_WORDS, "://"),
 )
 def credentials_in_broker_url(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -760,7 +767,7 @@ def _test_module(path: str) -> bool:
     severity=Severity.WARNING,
     summary="task_always_eager=True outside tests: tasks run inline, with no queue, retries or time limits.",
     scope="project",
-    words=("always_eager",),
+    words=(*CONFIG_WORDS, "always_eager"),
 )
 def always_eager_in_production(project: Project) -> Iterator[Report]:
     for model in project.models:

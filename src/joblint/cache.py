@@ -1,0 +1,207 @@
+"""Per-file results kept between runs, so a run re-analyses only the files that changed.
+
+An entry holds one file's `FileResult` (its stripped facts, file-rule findings and suppressions).
+Its key is the file's content hash, joblint's version and source, the Python version, where the
+file sits (display path, module name) and the effective configuration of the rules that read it
+(the enabled file rules, the pre-filter words, rule options). The project phase is never cached:
+it re-runs on the cached facts every time, so cross-file findings follow a changed settings file.
+
+Entries are written atomically (a temporary file renamed over the entry), so concurrent runs never
+read half an entry; an entry that cannot be read (corrupt, truncated, from a foreign version) is a
+miss and gets rewritten. The cache lives in `.joblint_cache/` at the project root, with a
+`.gitignore` inside so it is never committed.
+
+Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
+enums: a cache directory planted in a repository cannot make joblint run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__, prefilter
+from .analysis import FileResult, FileTask, analyze, module_name
+
+DIRECTORY_NAME = ".joblint_cache"
+_GITIGNORE = "# Created by joblint: its cache is never committed.\n*\n"
+_CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file marks joblint's cache directory.\n"
+
+# Settings that decide which files are checked or which findings are shown, not what a rule
+# computes for one file; changing them must not throw the cache away.
+ENGINE_SETTINGS = frozenset(
+    {"select", "extend_select", "ignore", "per_file_ignores", "exclude", "extend_exclude", "respect_gitignore",
+     "baseline", "cache_dir"}
+)
+
+
+@dataclass(frozen=True)
+class Cache:
+    directory: Path  # the entries' directory, one per joblint build
+    options: str  # digest of the settings rules read
+
+    @classmethod
+    def open(cls, root: Path, settings: Any = None) -> Cache | None:
+        """The cache under `root` (created with its .gitignore), or None when it cannot be created."""
+        try:
+            _prepare(root)
+            directory = root / f"v-{_build()[:16]}"
+            directory.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return cls(directory, _options_digest(settings))
+
+    def key(self, task: FileTask, digest: bytes) -> str:
+        name, is_package = module_name(Path(task.path))
+        parts = (_build(), self.options, task.display, task.kind, name, is_package, task.rules, task.words, digest.hex())
+        return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+    def load(self, key: str) -> FileResult | None:
+        try:
+            data = (self.directory / key).read_bytes()
+        except OSError:
+            return None
+        try:
+            stored_key, result = _SafeUnpickler(io.BytesIO(data)).load()
+        except Exception:  # noqa: BLE001 - any damage to an entry makes it a miss, rewritten after
+            return None
+        if stored_key != key or not isinstance(result, FileResult):
+            return None
+        return result
+
+    def store(self, key: str, result: FileResult) -> None:
+        """Write an entry atomically; a cache that cannot be written never fails the run."""
+        try:
+            data = pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an unpicklable fact: run without caching this file
+            return
+        try:
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(temporary, self.directory / key)
+        except OSError:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def content_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def probe(task: FileTask, cache: Cache | None) -> FileResult | None:
+    """What the main process settles without parsing: a skipped file or a cached result.
+
+    None means the file needs analysis. Reading every file here, before any worker starts, keeps
+    skipped files and cache hits off the process pool entirely.
+    """
+    if task.text is not None:
+        return None  # in-memory sources (fix iterations, stdin) are always analysed
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError:
+        return None  # analysis reports why it cannot be read
+    if not prefilter.keeps(data, task.words, task.path):
+        return FileResult(task.display)
+    if cache is None:
+        return None
+    return cache.load(cache.key(task, content_digest(data)))
+
+
+def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
+    """Analyse one file and cache the result under the hash of the bytes actually analysed."""
+    if cache is None or task.text is not None:
+        return analyze(task)
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError:
+        return analyze(task)
+    result = analyze(replace(task, data=data))
+    cache.store(cache.key(task, content_digest(data)), result)
+    return result
+
+
+def analyze_chunk(tasks: list[FileTask], cache: Cache | None) -> list[FileResult]:
+    """A worker's unit of work: several files per submission, so small files do not pay IPC each."""
+    return [analyze_and_store(task, cache) for task in tasks]
+
+
+def directory_for(config: Any, cli_dir: Path | None = None) -> Path:
+    """--cache-dir, else `cache-dir` from the config (relative to its file), else .joblint_cache/ at the root."""
+    if cli_dir is not None:
+        return Path(os.path.abspath(cli_dir))
+    configured = getattr(config.settings, "cache_dir", None)
+    if configured:
+        base = config.source.parent if config.source is not None else config.root
+        return Path(os.path.abspath(base / configured))
+    return config.root / DIRECTORY_NAME
+
+
+def _prepare(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+        path = root / name
+        if not path.exists():
+            _write_atomically(path, text.encode())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(temporary, path)
+
+
+def _options_digest(settings: Any) -> str:
+    if settings is None:
+        return ""
+    dumped = settings.model_dump(mode="json") if hasattr(settings, "model_dump") else dict(settings)
+    relevant = {k: v for k, v in sorted(dumped.items()) if k not in ENGINE_SETTINGS}
+    return hashlib.blake2b(repr(relevant).encode(), digest_size=12).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _build() -> str:
+    """joblint's version, the Python version and a fingerprint of joblint's own source files.
+
+    The fingerprint (sizes and modification times, no reading) keeps an editable install from
+    serving results computed by code that has since changed.
+    """
+    package = Path(__file__).parent
+    stamps = []
+    for path in sorted(package.rglob("*.py")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        stamps.append((str(path.relative_to(package)), stat.st_size, stat.st_mtime_ns))
+    parts = (__version__, sys.version_info[:2], stamps)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Builds only joblint's dataclasses, enums and module-level constants (UNKNOWN)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "joblint" or module.startswith("joblint."):
+            found = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
+            if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
+                return found
+            if found is not None and not callable(found) and not isinstance(found, type(sys)):
+                return found
+        raise pickle.UnpicklingError(f"cache entry refers to {module}.{name}")
