@@ -20,9 +20,10 @@ BY_ID = {hook["id"]: hook for hook in HOOKS}
 LAUNCH_FILES = [
     "Procfile", "Procfile.dev", "deploy/docker-compose.yml", "docker-compose.prod.yaml", "compose.yaml",
     "systemd/celery-worker.service", "supervisor/conf.d/celery.conf", "supervisord.ini", "Dockerfile",
-    "docker/Dockerfile.worker", "scripts/start-worker.sh", "Makefile",
+    "docker/Dockerfile.worker", "worker.dockerfile", "scripts/start-worker.sh", "Makefile", "build/rules.mk",
+    "k8s/worker-deployment.yaml",
 ]
-NOT_READ = ["README.md", "setup.cfg", "requirements.txt", "config.yaml", "logo.png", "package.json"]
+NOT_READ = ["README.md", "setup.cfg", "requirements.txt", "pyproject.toml", "logo.png", "package.json", "notes.txt"]
 
 
 def selected(hook: dict, root: Path, name: str) -> bool:
@@ -77,6 +78,8 @@ def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_clean_one(tmp_p
     project.mkdir()
     (project / "bad.py").write_text(BAD)
     (project / "clean.py").write_text(CLEAN)
+    # The project's configuration reaches the hook: only the rule this test is about.
+    (project / "pyproject.toml").write_text('[tool.joblint]\nselect = ["CEL101"]\n')
     _git("init", "-q", cwd=project)
     _git("add", ".", cwd=project)
     env = {

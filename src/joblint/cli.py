@@ -10,8 +10,10 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from . import __version__
 
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    check.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: .joblint_cache/)")
 
     rule = sub.add_parser("rule", help="print a rule's document")
     rule.add_argument("code", help="a rule code (CEL101) or name (pickle-serializer)")
@@ -132,13 +136,16 @@ def _command_check(args: argparse.Namespace) -> int:
     color = to_terminal and "NO_COLOR" not in os.environ
     fixed = 0
     exit_on_changes = False
+    report_stream = sys.stdout
     if args.fix or args.diff:
         paths_by_display = {f.display: f.path for f in files}
-        outcome = fix_until_stable(
-            paths_by_display,
-            lambda overrides: engine.run(files, config, enabled, args.jobs, overrides).findings,
-            unsafe=args.unsafe_fixes,
-        )
+        with _editor_buffers(overrides) as buffers:
+            paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
+            outcome = fix_until_stable(
+                paths_by_display,
+                lambda fixed: engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}).findings,
+                unsafe=args.unsafe_fixes,
+            )
         for failure in outcome.failures:
             print(f"joblint: {failure}", file=sys.stderr)
         if args.diff:
@@ -148,7 +155,11 @@ def _command_check(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"Would fix {outcome.applied} finding{'s' if outcome.applied != 1 else ''} in {changed} file{'s' if changed != 1 else ''}.", file=sys.stderr)
             return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_OK
-        for failure in write_all(outcome, paths_by_display):
+        if overrides:
+            # Fix-on-save: the fixed buffer goes to stdout for the editor, the findings left to stderr.
+            sys.stdout.write("".join(outcome.texts.get(display, text) for display, text in overrides.items()))
+            report_stream = sys.stderr
+        for failure in write_all(outcome, paths_by_display) if not overrides else ():
             print(f"joblint: {failure}", file=sys.stderr)
             exit_on_changes = True
         findings = outcome.findings
@@ -157,7 +168,7 @@ def _command_check(args: argparse.Namespace) -> int:
         skipped = None
     else:
         with bar(len(files)) as tick:
-            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick)
+            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick, cache=_cache(args, config))
         findings = result.findings
         result_files = result.files
         skipped = result.skipped
@@ -184,8 +195,8 @@ def _command_check(args: argparse.Namespace) -> int:
 
         sys.stdout.write((statistics.render_json if fmt == "json" else statistics.render)(findings, context))
     elif args.output_file is None:
-        sys.stdout.write(report)
-    sys.stdout.flush()
+        report_stream.write(report)
+    report_stream.flush()
     if not args.quiet:
         report_has_summary = fmt == "full" and args.output_file is None and not args.statistics
         _summary(findings, result_files, skipped, fixed, "full" if report_has_summary else "", baselined)
@@ -196,13 +207,21 @@ def _command_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings or (args.exit_non_zero_on_fix and fixed) else EXIT_OK
 
 
+def _cache(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+    """The per-file cache for this run, unless --no-cache (None also when it cannot be created)."""
+    if args.no_cache:
+        return None
+    from .cache import Cache, directory_for
+
+    return Cache.open(directory_for(config, args.cache_dir), config.settings)
+
+
 def _check_combinations(args: argparse.Namespace) -> None:
     if args.stdin_filename is not None:
         if args.paths:
             raise UsageError("--stdin-filename reads standard input: give no paths with it")
-        for flag, given in (("--fix", args.fix), ("--diff", args.diff), ("--add-noqa", args.add_noqa)):
-            if given:
-                raise UsageError(f"{flag} cannot be used with --stdin-filename")
+        if args.add_noqa:
+            raise UsageError("--add-noqa cannot be used with --stdin-filename")
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be used with --fix or --diff")
     if args.write_baseline is not None and (args.add_noqa or args.diff):
@@ -219,6 +238,21 @@ def _stdin_source(path: Path, cwd: Path) -> tuple[list, dict[str, str]]:
     display = display_path(absolute, cwd)
     text = sys.stdin.read()
     return [SourceFile(absolute, display, file_kind(absolute) or "python")], {display: text}
+
+
+@contextmanager
+def _editor_buffers(overrides: dict[str, str]) -> Iterator[dict[str, Path]]:
+    """Each in-memory source as a temporary file, for the fixer, which reads what it fixes from disk."""
+    if not overrides:
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="joblint-stdin-") as directory:
+        copies = {}
+        for index, (display, text) in enumerate(overrides.items()):
+            copy = Path(directory) / f"{index}-{Path(display).name}"
+            copy.write_bytes(text.encode("utf-8"))
+            copies[display] = copy
+        yield copies
 
 
 def _configured_baseline(config) -> Path | None:  # type: ignore[no-untyped-def]
