@@ -72,8 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
-    check.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
-    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: .joblint_cache/)")
 
     rule = sub.add_parser("rule", help="print a rule's document")
     rule.add_argument("code", help="a rule code (CEL101) or name (pickle-serializer)")
@@ -168,7 +166,7 @@ def _command_check(args: argparse.Namespace) -> int:
         skipped = None
     else:
         with bar(len(files)) as tick:
-            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick, cache=_cache(args, config))
+            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick)
         findings = result.findings
         result_files = result.files
         skipped = result.skipped
@@ -205,15 +203,6 @@ def _command_check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if findings or (args.exit_non_zero_on_fix and fixed) else EXIT_OK
-
-
-def _cache(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
-    """The per-file cache for this run, unless --no-cache (None also when it cannot be created)."""
-    if args.no_cache:
-        return None
-    from .cache import Cache, directory_for
-
-    return Cache.open(directory_for(config, args.cache_dir), config.settings)
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
