@@ -122,3 +122,12 @@ def test_a_finding_no_comment_can_reach_is_reported_and_the_file_left_alone(tmp_
 def test_add_noqa_with_fix_is_a_usage_error(tmp_path):
     result = joblint("check", "--add-noqa", "--fix", ".", cwd=tmp_path)
     assert result.returncode == 2
+
+
+def test_launch_files_are_reported_not_edited(tmp_path):
+    # A trailing comment is not a comment everywhere: systemd passes it to the program as arguments.
+    write_project(tmp_path, {"Procfile": "worker: celery -A proj worker -B\n", "proj.py": 'from celery import Celery\napp = Celery("proj")\n'})
+    result = joblint("check", "--add-noqa", "--select", "CEL501", ".", cwd=tmp_path)
+    assert "Procfile: no noqa added: not a Python file" in result.stderr
+    assert result.returncode == 1
+    assert (tmp_path / "Procfile").read_text() == "worker: celery -A proj worker -B\n"

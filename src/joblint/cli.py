@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "rules", "audit")
+SUBCOMMANDS = ("check", "rule", "rules", "audit", "check-app")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    check.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: .joblint_cache/)")
 
     rule = sub.add_parser("rule", help="print a rule's document")
     rule.add_argument("code", help="a rule code (CEL101) or name (pickle-serializer)")
@@ -91,7 +93,52 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--no-respect-gitignore", action="store_true", help="check files .gitignore excludes")
     audit.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     audit.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+
+    app = sub.add_parser(
+        "check-app", help="import a Celery app (runs its code, in a child process) and check its final configuration"
+    )
+    app.add_argument("target", help="MODULE:ATTR of the Celery app, e.g. proj.celery:app")
+    app.add_argument("--timeout", type=float, default=30.0, help="seconds the import may take (default 30)")
+    app.add_argument("--python", help="the interpreter to import the app with (default: this one)")
+    app.add_argument("--show-settings", action="store_true", help="print the final value of every setting a rule reads")
+    app.add_argument("--config", type=Path, help="a pyproject.toml or joblint TOML file to use")
+    app.add_argument("--select", type=_csv, help="rules to enable")
+    app.add_argument("--ignore", type=_csv, help="rules to disable")
+    app.add_argument(
+        "--output-format", choices=("full", "concise", "json", "github", "sarif", "gitlab", "junit", "pylint"), help="as for check"
+    )
+    app.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     return parser
+
+
+def _command_check_app(args: argparse.Namespace) -> int:
+    from . import config as config_mod
+    from dataclasses import replace
+
+    from . import runtime
+    from .engine import project_findings
+    from .report import ReportContext, renderer
+    from .rules import all_meta
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    config = config_mod.discover([Path.cwd()], args.config)
+    origin = str(config.source) if config.source else "[tool.joblint]"
+    enabled = config_mod.select(config.settings, all_meta(), origin, args.select, None, args.ignore)
+    try:
+        app = runtime.load(args.target, args.python, args.timeout)
+    except runtime.AppLoadError as exc:
+        raise UsageError(str(exc)) from None
+    if args.show_settings:
+        print(runtime.show_settings(app), file=sys.stderr if not args.output_format else sys.stdout, end="")
+    # There is no file to edit: a loaded app's findings carry no fix.
+    findings = [replace(f, fix=None) for f in project_findings(runtime.project(app), enabled)]
+    fmt = args.output_format or ("full" if sys.stdout.isatty() else "concise")
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(renderer(fmt)(findings, ReportContext(files=0, color=color, root=str(config.root))))
+    if not findings:
+        print(f"All checks passed! ({args.target})", file=sys.stderr)
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
 def _command_check(args: argparse.Namespace) -> int:
@@ -166,7 +213,7 @@ def _command_check(args: argparse.Namespace) -> int:
         skipped = None
     else:
         with bar(len(files)) as tick:
-            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick)
+            result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick, cache=_cache(args, config))
         findings = result.findings
         result_files = result.files
         skipped = result.skipped
@@ -203,6 +250,15 @@ def _command_check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if findings or (args.exit_non_zero_on_fix and fixed) else EXIT_OK
+
+
+def _cache(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+    """The per-file cache for this run, unless --no-cache (None also when it cannot be created)."""
+    if args.no_cache:
+        return None
+    from .cache import Cache, directory_for
+
+    return Cache.open(directory_for(config, args.cache_dir), config.settings)
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
@@ -268,7 +324,7 @@ def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool) -> int:
 def _add_noqa(findings: list, files: list, quiet: bool) -> int:
     from .noqa import add_noqa
 
-    outcome = add_noqa(findings, {f.display: f.path for f in files})
+    outcome = add_noqa(findings, {f.display: f.path for f in files}, {f.display for f in files if f.kind == "python"})
     for problem in outcome.problems:
         print(f"joblint: {problem}", file=sys.stderr)
     if not quiet:
@@ -401,7 +457,13 @@ def _command_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": _command_check, "rule": _command_rule, "rules": _command_rules, "audit": _command_audit}
+COMMANDS = {
+    "check": _command_check,
+    "rule": _command_rule,
+    "rules": _command_rules,
+    "audit": _command_audit,
+    "check-app": _command_check_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,12 +7,14 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pathspec
 
+from . import prefilter
 from . import project as project_analysis
-from .analysis import FileResult, FileTask, Source, analyze, source_lines, to_finding
+from .analysis import FileResult, FileTask, Source, source_lines, to_finding
+from .cache import Cache, analyze_and_store, analyze_chunk, probe
 from .config import Config, expand
 from .discover import SourceFile
 from .findings import Finding, Span
@@ -31,28 +33,31 @@ class RunResult:
     results: dict[str, FileResult] = field(default_factory=dict)
 
 
-def prefilter_words(enabled: frozenset[str]) -> tuple[bytes, ...] | None:
-    """Words a file must contain for an enabled rule to need it; None when a rule needs every file."""
-    words: set[str] = set()
-    rules = all_rules()
-    if not any(code in rules for code in enabled):
-        # Only the built-in findings (syntax errors): report them for files any rule would read.
-        enabled = frozenset(rules)
-    for code, rule in rules.items():
-        if code not in enabled:
-            continue
-        if not rule.meta.words:
-            return None
-        words.update(rule.meta.words)
-    return tuple(sorted(w.encode() for w in words))
+def _analyze_all(
+    tasks: list[FileTask], jobs: int, progress: Callable[[], None] | None = None, cache: Cache | None = None
+) -> list[FileResult]:
+    """Results in task order: skipped files and cache hits settled here, the rest analysed."""
+    results: list[FileResult | None] = []
+    for task in tasks:
+        settled = probe(task, cache)
+        results.append(settled if settled is None else _ticked(settled, progress))
+    misses = [i for i, r in enumerate(results) if r is None]
+    for i, result in zip(misses, _analyze_misses([tasks[i] for i in misses], jobs, cache)):
+        results[i] = _ticked(result, progress)
+    return results  # type: ignore[return-value] # every miss is filled
 
 
-def _analyze_all(tasks: list[FileTask], jobs: int, progress: Callable[[], None] | None = None) -> list[FileResult]:
+def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> Iterator[FileResult]:
     if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        return [_ticked(analyze(t), progress) for t in tasks]
-    chunk = max(1, min(64, len(tasks) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=all_rules) as pool:
-        return [_ticked(r, progress) for r in pool.map(analyze, tasks, chunksize=chunk)]
+        yield from (analyze_and_store(t, cache) for t in tasks)
+        return
+    # A few chunks per worker: small files do not pay one round trip each, and a slow file
+    # does not leave the other workers idle at the end.
+    size = max(1, min(32, len(tasks) // (jobs * 8)))
+    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=all_rules) as pool:
+        for future in [pool.submit(analyze_chunk, chunk, cache) for chunk in chunks]:
+            yield from future.result()
 
 
 def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
@@ -68,23 +73,24 @@ def run(
     jobs: int | None = None,
     overrides: dict[str, str] | None = None,
     progress: Callable[[], None] | None = None,  # called once per file analysed
+    cache: Cache | None = None,  # per-file results kept between runs
 ) -> RunResult:
     rules = all_rules()
     overrides = overrides or {}
     file_codes = tuple(sorted(c for c in enabled if c in rules and rules[c].scope == "file"))
-    words = prefilter_words(enabled)
+    words = prefilter.words(enabled)
     tasks = [
         FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
     ]
-    results = _analyze_all(tasks, jobs or os.cpu_count() or 1, progress)
+    results = _analyze_all(tasks, jobs or os.cpu_count() or 1, progress, cache)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build(
         [r.facts for r in results if r.facts is not None],
         config.settings.extra_settings,
         config.settings.known_tasks,
     )
-    findings += _project_findings(project, enabled)
+    findings += project_findings(project, enabled)
 
     by_display = {r.display: r for r in results}
     findings = _filter(findings, enabled, config, files, by_display)
@@ -98,7 +104,7 @@ def run(
     )
 
 
-def _project_findings(project: project_analysis.Project, enabled: frozenset[str]) -> list[Finding]:
+def project_findings(project: project_analysis.Project, enabled: frozenset[str]) -> list[Finding]:
     out: list[Finding] = []
     for code, rule in sorted(all_rules().items()):
         if rule.scope != "project" or code not in enabled:

@@ -131,8 +131,13 @@ def annotate(text: str, findings: list[Finding]) -> tuple[str, int, list[Finding
     return text, changed, left
 
 
-def add_noqa(findings: list[Finding], paths: dict[str, Path]) -> NoqaOutcome:
-    """Add noqa comments for `findings` to the files they are in (display path -> file)."""
+def add_noqa(findings: list[Finding], paths: dict[str, Path], python: set[str] | None = None) -> NoqaOutcome:
+    """Add noqa comments for `findings` to the files they are in (display path -> file).
+
+    Only Python files (`python`, display paths; default all) are edited: in launch files a trailing
+    comment can change meaning (a Dockerfile's JSON-array CMD becomes a shell command), so those
+    are reported for a person to suppress.
+    """
     outcome = NoqaOutcome()
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -140,6 +145,9 @@ def add_noqa(findings: list[Finding], paths: dict[str, Path]) -> NoqaOutcome:
     for display, file_findings in sorted(by_file.items()):
         if display not in paths:
             outcome.problems.append(f"{display}: no noqa added: not a file joblint read")
+            continue
+        if python is not None and display not in python:
+            outcome.problems.append(f"{display}: no noqa added: not a Python file; add `# noqa: CODE` by hand")
             continue
         _add_to_file(display, paths[display], file_findings, outcome)
     return outcome

@@ -46,6 +46,11 @@ class SettingValue:
     def data(self) -> Any:
         return self.value.data
 
+    @property
+    def where(self) -> str:
+        """`KEY at path:line`, or just the key for a value read from a loaded app (no line)."""
+        return f"{self.key} at {self.path}:{self.span.line}" if self.span.line else self.key
+
 
 @dataclass(frozen=True)
 class IgnoredKey:

@@ -29,6 +29,7 @@ class ProjectClass:
     names: dict[str, tuple[str, ...]]  # options whose values are names (exception classes)
     path: str
     module: str | None
+    methods: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -62,10 +63,10 @@ def class_index(project: Project) -> dict[str, ProjectClass]:
 
     for facts in project.files:
         for cls in facts.tasks.task_classes:
-            add(ProjectClass(cls.name, cls.qualname, cls.bases, cls.options, cls.names, facts.path, facts.module))
+            add(ProjectClass(cls.name, cls.qualname, cls.bases, cls.options, cls.names, facts.path, facts.module, cls.methods))
         for core in facts.core.classes:
             options = {a.name: a.value for a in core.attributes}
-            add(ProjectClass(core.name, core.qualname, core.bases, options, {}, facts.path, facts.module))
+            add(ProjectClass(core.name, core.qualname, core.bases, options, {}, facts.path, facts.module, core.methods))
     _index_cache.clear()
     _index_cache[id(project)] = (project, index)
     return index
@@ -133,7 +134,7 @@ def effective_option(
         for model in project.models_for(task):
             write = model.get(setting)
             if write is not None:
-                return write.value, f"{write.key} at {write.path}:{write.span.line}"
+                return write.value, write.where
     return None, ""
 
 

@@ -1,4 +1,7 @@
-"""`path:line:col: CODE message`, one finding per line: what editors' problem matchers read."""
+"""`path:line:col: CODE message`, one finding per line: what editors' problem matchers read.
+
+A finding about a loaded app (`joblint check-app`) has no line: `celery:proj.celery:app: CODE message`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from ..findings import Finding
 from . import ReportContext
 
 
+def _where(f: Finding) -> str:
+    return f"{f.path}:{f.span.line}:{f.span.col}" if f.span.line else f.path
+
+
 def render(findings: list[Finding], context: ReportContext) -> str:
-    return "".join(
-        f"{f.path}:{f.span.line}:{f.span.col}: {f.code} {f.message}{' [*]' if f.fix else ''}\n" for f in findings
-    )
+    return "".join(f"{_where(f)}: {f.code} {f.message}{' [*]' if f.fix else ''}\n" for f in findings)

@@ -9,7 +9,9 @@ from ..findings import Finding, Span
 from . import ReportContext
 
 
-def _location(span: Span, end: bool = False) -> dict[str, int]:
+def _location(span: Span, end: bool = False) -> dict[str, int] | None:
+    if not span.line:
+        return None  # a finding about a loaded app's setting: no line to point at
     return {"row": span.end_line, "column": span.end_col} if end else {"row": span.line, "column": span.col}
 
 

@@ -167,7 +167,7 @@ def soft_time_limit_not_below_hard(project: Project) -> Iterator[Report]:
         soft, hard = model.get(SOFT), model.get(HARD)
         s, h = known_number(soft), known_number(hard)
         if soft is not None and hard is not None and s is not None and h is not None and s >= h:
-            where = f"{hard.key} at {hard.path}:{hard.span.line}"
+            where = hard.where
             yield Report(soft.value.span, _limit_message(s, h, where), path=soft.path)
     for task in project.tasks:
         yield from _task_limits(project, task)
@@ -182,7 +182,7 @@ def _effective(task: ProjectTask, model: SettingsModel | None, option: str, sett
     if model is not None:
         write = model.get(setting)
         if write is not None:
-            return write.value, f"{write.key} at {write.path}:{write.span.line}"
+            return write.value, write.where
     return None, ""
 
 

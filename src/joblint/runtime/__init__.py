@@ -1,0 +1,161 @@
+"""`joblint check-app MODULE:ATTR`: check the configuration a Celery app really ends up with.
+
+This is the only place joblint runs user code, and only when asked: the app is imported in a
+child process (the project's interpreter, a time limit, an address-space limit), which writes
+plain JSON to a file; the same settings model is filled from it and the same rules run on it.
+Findings name the setting; they have no line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..facts.tasks import TaskDef
+from ..facts.values import UNKNOWN, Value
+from ..facts.celery import AppDef, SettingWrite
+from ..findings import Span
+from ..project import Project, ProjectTask, SettingsModel
+
+NO_LINE = Span(0, 0, 0, 0)
+MEMORY_LIMIT = 2 * 1024**3  # address space of the child, bytes
+
+
+class AppLoadError(Exception):
+    """The app could not be loaded: one line for the user, exit 2."""
+
+
+@dataclass
+class LoadedApp:
+    target: str
+    settings: dict[str, dict[str, Any]]  # name -> {"value": ..., "set": bool}
+    tasks: dict[str, dict[str, Any]]
+    namespace: str | None = None
+
+    @property
+    def path(self) -> str:
+        return f"celery:{self.target}"
+
+
+def _limits() -> None:  # pragma: no cover - runs in the child
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def load(target: str, python: str | None = None, timeout: float = 30.0, cwd: Path | None = None) -> LoadedApp:
+    """Import `target` (`module:attr`) in a child process and read its final configuration."""
+    if ":" not in target and not target.replace(".", "").replace("_", "").isalnum():
+        raise AppLoadError(f"{target!r} is not MODULE:ATTR")
+    interpreter = python or sys.executable
+    child = Path(__file__).with_name("child.py")
+    with tempfile.TemporaryDirectory(prefix="joblint-app-") as tmp:
+        out = Path(tmp) / "app.json"
+        try:
+            proc = subprocess.run(
+                [interpreter, str(child), target, str(out)],
+                cwd=cwd or Path.cwd(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                preexec_fn=_limits if os.name == "posix" else None,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            )
+        except subprocess.TimeoutExpired:
+            raise AppLoadError(f"importing {target} took longer than {timeout:g}s (see --timeout)") from None
+        except OSError as exc:
+            raise AppLoadError(f"cannot run {interpreter}: {exc.strerror or exc}") from None
+        if not out.exists():
+            raise AppLoadError(_failure(target, proc))
+        try:
+            data = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise AppLoadError(f"loading {target} gave unreadable output: {exc}") from None
+    if "error" in data:
+        error = data["error"]
+        if error.startswith("celery is not installed"):
+            error += " (pip install 'joblint[celery]', or --python PATH for the project's interpreter)"
+        raise AppLoadError(error)
+    return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"))
+
+
+def _failure(target: str, proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = str(-proc.returncode)
+        return f"loading {target} killed the child process ({name})"
+    last = next((line for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
+    detail = f": {last.strip()}" if last else ""
+    return f"loading {target} exited with status {proc.returncode} before reporting{detail}"
+
+
+def _value(data: Any) -> Value:
+    if isinstance(data, dict) and set(data) == {"repr"}:
+        return Value(UNKNOWN, NO_LINE)
+    items = tuple(_value(v) for v in data) if isinstance(data, list) else ()
+    entries = tuple((Value(k, NO_LINE), _value(v)) for k, v in data.items()) if isinstance(data, dict) else ()
+    known = data if not isinstance(data, list) else ([i.data for i in items] if all(i.known for i in items) else UNKNOWN)
+    return Value(known, NO_LINE, items=items, entries=entries)
+
+
+def project(app: LoadedApp) -> Project:
+    """The loaded app as a project: one settings model (explicitly set values as writes) and its tasks."""
+    ref = app.path
+    model = SettingsModel(ref, app.path, NO_LINE, True, None, app=AppDef(ref, None, "app", NO_LINE))
+    for key, entry in sorted(app.settings.items()):
+        if entry.get("set"):
+            model.add(app.path, SettingWrite(key, _value(entry["value"]), NO_LINE, ref, "runtime"), "preconf")
+    tasks = []
+    for name, options in sorted(app.tasks.items()):
+        opts = {k: _value(v) for k, v in options.items()}
+        opts["name"] = Value(name, NO_LINE)
+        module, _, function = name.rpartition(".")
+        task = TaskDef(function or name, function or name, NO_LINE, NO_LINE, ref, opts, ())
+        tasks.append(ProjectTask(task, app.path, module or None))
+    return Project([], [model], tasks, {ref: ref})
+
+
+def rule_settings() -> list[str]:
+    """Settings the rules read, for --show-settings."""
+    return [
+        "accept_content", "result_accept_content", "task_serializer", "result_serializer", "event_serializer",
+        "task_acks_late", "task_reject_on_worker_lost", "task_retry_on_worker_lost", "task_time_limit",
+        "task_soft_time_limit", "worker_prefetch_multiplier", "enable_utc", "timezone", "broker_url",
+        "result_backend", "broker_transport_options", "broker_connection_retry",
+        "broker_connection_retry_on_startup", "task_always_eager", "task_ignore_result", "result_expires",
+        "task_queues", "task_routes", "task_create_missing_queues", "task_queue_max_priority", "beat_schedule",
+    ]
+
+
+def show_settings(app: LoadedApp) -> str:
+    from ..rules.celery_config import _credential
+
+    lines = []
+    width = max(len(s) for s in rule_settings())
+    for name in rule_settings():
+        entry = app.settings.get(name)
+        if entry is None:
+            continue
+        value = entry["value"]
+        text = value["repr"] if isinstance(value, dict) and set(value) == {"repr"} else json.dumps(value)
+        if isinstance(value, str) and _credential(value):
+            text = json.dumps(_credential(value))
+        source = "config" if entry.get("set") else "default"
+        lines.append(f"{name:<{width}}  {source:<7}  {text}")
+    return "\n".join(lines) + "\n"
