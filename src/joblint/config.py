@@ -34,6 +34,7 @@ class Settings(BaseModel):
     # Task names registered by installed packages, for rules that check names against the project.
     known_tasks: list[str] = Field(default_factory=list, alias="known-tasks")
     baseline: str | None = None  # a baseline file (relative to this config's directory): report only new findings
+    cache_dir: str | None = Field(default=None, alias="cache-dir")  # relative to this config's directory
 
 
 DEFAULT_EXCLUDE = [

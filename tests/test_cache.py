@@ -1,0 +1,194 @@
+"""The per-file cache: warm runs re-analyse nothing, yet cross-file findings follow every change."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from joblint import cache as cache_mod
+from joblint import config as config_mod
+from joblint import engine
+from joblint.cache import Cache
+from joblint.discover import discover
+from joblint.rules import all_meta
+
+from conftest import write_project
+
+PROJECT = {
+    "proj/__init__.py": "",
+    "proj/celery.py": """
+        from celery import Celery
+
+        app = Celery("proj")
+        app.config_from_object("proj.celeryconfig")
+        """,
+    "proj/celeryconfig.py": "task_time_limit = 120\n",
+    "proj/tasks.py": """
+        from proj.celery import app
+
+
+        @app.task(soft_time_limit=300)
+        def crunch():
+            pass
+        """,
+    "proj/util.py": "def helper():\n    return 1\n",
+}
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """The display paths the run actually parsed (cache misses), in order."""
+    seen: list[str] = []
+    real = cache_mod.analyze
+
+    def counting(task):  # type: ignore[no-untyped-def]
+        seen.append(task.display)
+        return real(task)
+
+    monkeypatch.setattr(cache_mod, "analyze", counting)
+    return seen
+
+
+def run(root: Path, select: list[str] | None = None, cache: bool = True, jobs: int = 1):
+    cfg = config_mod.discover([root])
+    enabled = config_mod.select(cfg.settings, all_meta(), "test", select)
+    files = discover([root], cfg, root)
+    opened = Cache.open(cache_mod.directory_for(cfg), cfg.settings) if cache else None
+    result = engine.run(files, cfg, enabled, jobs, cache=opened)
+    return [(f.path, f.span.line, f.code, f.message) for f in result.findings]
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted(p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
+
+
+def test_warm_run_analyses_nothing_and_reports_the_same(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    cold = run(tmp_path, ["CEL104"])
+    assert sorted(analysed) == ["proj/celery.py", "proj/celeryconfig.py", "proj/tasks.py"]  # util.py: pre-filter
+    analysed.clear()
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert analysed == []
+    assert [(p, line, code) for p, line, code, _ in cold] == [("proj/tasks.py", 4, "CEL104")]
+
+
+def test_changed_settings_file_changes_cross_file_findings_on_a_warm_run(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    assert [f[:3] for f in run(tmp_path, ["CEL104"])] == [("proj/tasks.py", 4, "CEL104")]
+    analysed.clear()
+    (tmp_path / "proj/celeryconfig.py").write_text("task_time_limit = 600\n")
+    assert run(tmp_path, ["CEL104"]) == []  # the finding in the unchanged, cached tasks.py is gone
+    assert analysed == ["proj/celeryconfig.py"]
+    analysed.clear()
+    (tmp_path / "proj/celeryconfig.py").write_text("task_time_limit = 60\n")
+    warm = run(tmp_path, ["CEL104"])
+    assert [f[:3] for f in warm] == [("proj/tasks.py", 4, "CEL104")]
+    assert "hard limit 60s" in warm[0][3]
+    assert analysed == ["proj/celeryconfig.py"]
+
+
+def test_a_corrupted_entry_is_ignored_and_rewritten(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    cold = run(tmp_path, ["CEL104"])
+    damaged = entries(tmp_path)
+    assert len(damaged) == 3
+    damaged[0].write_bytes(b"\x80\x05not a pickle")
+    damaged[1].write_bytes(damaged[1].read_bytes()[:20])  # truncated
+    damaged[2].write_bytes(b"")
+    analysed.clear()
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert len(analysed) == 3
+    cache = Cache.open(tmp_path / ".joblint_cache")
+    assert cache is not None
+    assert all(cache.load(p.name) is not None for p in entries(tmp_path)), "damaged entries are rewritten"
+    analysed.clear()
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert analysed == []
+
+
+def test_an_entry_that_would_run_code_is_refused(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    cold = run(tmp_path, ["CEL104"])
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.system, (f"touch {marker}",))
+
+    entry = entries(tmp_path)[0]
+    entry.write_bytes(pickle.dumps((entry.name, Exploit())))
+    analysed.clear()
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert not marker.exists()
+    assert len(analysed) == 1
+
+
+def test_entries_depend_on_the_enabled_rules(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    run(tmp_path, ["CEL104"])
+    analysed.clear()
+    assert run(tmp_path, ["CEL1"]) == run(tmp_path, ["CEL1"], cache=False)
+    assert "proj/celery.py" in analysed  # other rules, other words and file rules: not the CEL104 entry
+    analysed.clear()
+    run(tmp_path, ["CEL1"])
+    assert analysed == []
+
+
+def test_cache_directory_is_gitignored_and_writes_leave_no_temporary_files(tmp_path):
+    write_project(tmp_path, PROJECT)
+    run(tmp_path, ["CEL104"])
+    directory = tmp_path / ".joblint_cache"
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert not list(directory.rglob(".tmp-*"))
+    assert entries(tmp_path)
+
+
+def test_without_cache_nothing_is_written(tmp_path):
+    write_project(tmp_path, PROJECT)
+    run(tmp_path, ["CEL104"], cache=False)
+    assert not (tmp_path / ".joblint_cache").exists()
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "joblint", "check", "--output-format", "concise", "--select", "CEL104", *args, "."]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_cache_flags_and_config_key(tmp_path):
+    write_project(tmp_path, PROJECT)
+    assert cli(tmp_path, "--no-cache").returncode == 1
+    assert not (tmp_path / ".joblint_cache").exists()
+
+    assert cli(tmp_path, "--cache-dir", "elsewhere").returncode == 1
+    assert list((tmp_path / "elsewhere").glob("v-*/*"))
+    assert not (tmp_path / ".joblint_cache").exists()
+
+    (tmp_path / "pyproject.toml").write_text('[tool.joblint]\ncache-dir = "build/lint-cache"\n')
+    first = cli(tmp_path)
+    assert first.returncode == 1
+    assert list((tmp_path / "build/lint-cache").glob("v-*/*"))
+    assert not (tmp_path / ".joblint_cache").exists()
+    assert cli(tmp_path).stdout == first.stdout
+
+
+def test_two_concurrent_runs_both_succeed(tmp_path):
+    files = dict(PROJECT)
+    for i in range(60):  # enough files for both runs to be writing entries at the same time
+        files[f"proj/jobs_{i}.py"] = f"from proj.celery import app\n\n\n@app.task(soft_time_limit={100 + i})\ndef job_{i}():\n    pass\n"
+    write_project(tmp_path, files)
+    expected = cli(tmp_path, "--no-cache").stdout
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "joblint", "check", "--output-format", "concise", "--select", "CEL104", "."]
+    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outputs = [r.communicate(timeout=120) for r in runs]
+    assert [r.returncode for r in runs] == [1, 1], [err for _, err in outputs]
+    assert [out for out, _ in outputs] == [expected, expected]
+    assert not list((tmp_path / ".joblint_cache").rglob(".tmp-*"))
+    assert cli(tmp_path).stdout == expected  # and the entries they both wrote are whole

@@ -1,0 +1,132 @@
+"""The pre-filter is sound: skipping the files it skips never changes what joblint reports.
+
+The main test re-runs the rule test suite and every rule document example (tests/rules and
+tests/test_rule_docs.py) in a subprocess where each `engine.run` is done twice, with and without
+the pre-filter; any difference names the test, the rules, the files the pre-filter skipped and
+the words that failed to keep them. New rules and new test cases are covered without listing them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from joblint import prefilter, rule_docs
+from joblint.rules import all_rules
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+
+PROBE = textwrap.dedent(
+    r"""
+    import json, os, sys
+    import pytest
+    from joblint import engine, prefilter
+
+    real_run, real_words = engine.run, prefilter.words
+    probed, problems = [], []
+
+    def rows(result):
+        return sorted((f.path, f.span.line, f.span.col, f.code, f.message) for f in result.findings)
+
+    def checked_run(files, config, enabled, *args, **kwargs):
+        filtered = real_run(files, config, enabled, *args, **kwargs)
+        prefilter.words = lambda enabled: None
+        try:
+            everything = real_run(files, config, enabled, *args, **kwargs)
+        finally:
+            prefilter.words = real_words
+        probed.append(1)
+        if rows(filtered) != rows(everything):
+            skipped = sorted(
+                d for d, r in filtered.results.items() if not r.parsed and everything.results[d].parsed
+            )
+            words = real_words(enabled)
+            problems.append({
+                "test": os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0],
+                "enabled": sorted(enabled) if len(enabled) <= 8 else f"{len(enabled)} rules",
+                "missing": [r for r in rows(everything) if r not in rows(filtered)],
+                "extra": [r for r in rows(filtered) if r not in rows(everything)],
+                "skipped": skipped,
+                "words": [w.decode() for w in words] if words is not None else None,
+            })
+        return filtered
+
+    engine.run = checked_run
+    pytest.main([*sys.argv[2:], "-q", "-p", "no:cacheprovider", "-o", "addopts="])
+    with open(sys.argv[1], "w") as out:
+        json.dump({"probed": len(probed), "problems": problems}, out)
+    """
+)
+
+
+@pytest.mark.slow
+def test_prefilter_never_changes_findings_of_any_rule_test_or_document_example(tmp_path):
+    report = tmp_path / "probe.json"
+    targets = [str(TESTS / "rules"), str(TESTS / "test_rule_docs.py")]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *targets],
+        cwd=REPO, capture_output=True, text=True, timeout=1800, env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert report.exists(), f"the probe did not finish:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    outcome = json.loads(report.read_text())
+    assert outcome["probed"] >= len(all_rules()), "too few runs probed: the rule tests did not run"
+    messages = [
+        f"{p['test']} (rules {p['enabled']}): the pre-filter skipped {p['skipped']}; "
+        f"missing {p['missing']}, extra {p['extra']}; words {p['words']}"
+        for p in outcome["problems"]
+    ]
+    assert not messages, "pre-filter words are unsound:\n" + "\n".join(messages)
+
+
+BLOCK = re.compile(r"```\w*\n(.*?)```", re.DOTALL)
+FILE = re.compile(r"^# file: (\S+)\n")
+MARK = re.compile(r"# expect: ([A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*)")
+EXAMPLES = [d for d in rule_docs.all_paths() if "## Example" in d.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("doc", EXAMPLES, ids=[d.stem for d in EXAMPLES])
+def test_rule_words_keep_every_flagged_file_of_its_document(doc: Path):
+    """A file the document says is flagged is kept when only that rule is enabled."""
+    code = doc.name.split("-", 1)[0]
+    words = prefilter.words(frozenset({code}))
+    example = rule_docs.sections(doc.read_text(encoding="utf-8"))["Example"]
+    for number, block in enumerate(BLOCK.findall(example)):
+        match = FILE.match(block)
+        name = match.group(1) if match else f"block {number + 1}"
+        if MARK.search(block):
+            assert prefilter.keeps(block.encode(), words), f"{code}'s words {words} do not keep {name} of {doc.name}"
+
+
+def test_disabling_rules_narrows_the_words():
+    every = prefilter.words(frozenset(all_rules()))
+    for code in all_rules():
+        one = prefilter.words(frozenset({code}))
+        assert one is not None, f"{code} declares no words: every file would be parsed"
+        assert every is not None and set(one) <= set(every)
+    assert prefilter.words(frozenset({"JL001"})) == every  # built-in findings alone: files any rule reads
+
+
+def test_words_match_case_insensitively_on_raw_bytes():
+    words = (b"temporalio", b"celery")
+    assert prefilter.keeps(b"from Celery import X", words)
+    assert prefilter.keeps(b"import TEMPORALIO", words)
+    assert not prefilter.keeps(b"import os\n", words)
+    assert prefilter.keeps(b"anything", None)
+
+
+def test_skipped_files_are_reported(tmp_path):
+    (tmp_path / "app.py").write_text("from celery import Celery\napp = Celery('x', task_serializer='pickle')\n")
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "joblint", "check", "--no-cache", "--select", "CEL101", "--statistics", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert "(2 files checked, 1 skipped by the pre-filter)" in done.stderr
