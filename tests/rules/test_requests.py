@@ -173,3 +173,39 @@ def refund(order):
         select=["CEL803"],
     )
     assert found == [("shop/views.py", 8, "CEL803"), ("shop/views.py", 16, "CEL803")]
+
+
+def test_cel803_task_class_that_sends_on_commit_itself(project):
+    found = project(
+        {
+            "tasks.py": """
+from celery import Celery, Task
+from django.db import transaction
+
+app = Celery("proj")
+
+class TransactionAwareTask(Task):
+    def apply_async(self, *args, **kwargs):
+        transaction.on_commit(lambda: super(TransactionAwareTask, self).apply_async(*args, **kwargs))
+
+@app.task(base=TransactionAwareTask)
+def notify(pk):
+    return pk
+
+@app.task
+def plain(pk):
+    return pk
+""",
+            "views.py": """
+from django.db import transaction
+from tasks import notify, plain
+
+def save(order):
+    with transaction.atomic():
+        notify.apply_async(args=(order.pk,))
+        plain.delay(order.pk)
+""",
+        },
+        select=["CEL803"],
+    )
+    assert found == [("views.py", 7, "CEL803")]

@@ -282,3 +282,20 @@ def fixed():
     outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True)
     (_, text), = outcome.changed().values()
     assert "    autoretry_for=(IOError,), retry_backoff=True,\n" in text
+
+
+def test_cel405_a_guard_after_the_effect_does_not_protect_it(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+from shop.models import Payment, Receipt
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def charge(self, order_id, amount):
+    requests.post("https://pay.example/charge", json={"amount": amount})
+    Receipt.objects.update_or_create(order_id=order_id, defaults={"amount": amount})
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 10, "CEL405")]

@@ -87,6 +87,7 @@ class TaskClassDef:
     bases: tuple[str, ...]
     options: dict[str, Value]
     names: dict[str, tuple[str, ...]]
+    methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -411,8 +412,9 @@ class TaskCollector:
         bases = tuple(
             self.ctx.imports.qualify(a.value) or dotted(a.value) or "" for a in node.bases if a.keyword is None
         )
+        methods = tuple(s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef))
         self.facts.task_classes.append(
-            TaskClassDef(node.name.value, ".".join([*scopes, node.name.value]), bases, options, names)
+            TaskClassDef(node.name.value, ".".join([*scopes, node.name.value]), bases, options, names, methods)
         )
         run = next(
             (s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "run"), None

@@ -7,8 +7,8 @@ from typing import Iterator
 from ..context import FileContext
 from ..facts.results import BLOCKING
 from ..findings import Applicability, Edit, Severity
-from ..project import Project
-from ..task_options import resolve_task
+from ..project import Project, ProjectTask
+from ..task_options import base_classes, resolve_task
 from . import Report, fix, rule
 from .results import PRODUCER_WORDS, describe, in_any
 
@@ -68,20 +68,31 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
     name="dispatch-in-transaction",
     severity=Severity.WARNING,
     summary="A task is sent inside a database transaction: a worker can run it before the data is committed.",
-    scope="file",
+    scope="project",
     fix=Applicability.UNSAFE,
-    words=("atomic",),
+    words=("atomic", "task"),
 )
-def dispatch_in_transaction(ctx: FileContext) -> Iterator[Report]:
-    for call in ctx.facts.tasks.dispatches:
-        if call.method not in ("delay", "apply_async") or not call.in_transaction or call.in_on_commit:
-            continue
-        replacement = f"{call.method}_on_commit"
-        edits = [Edit(call.method_span, replacement)] if call.method_span is not None else []
-        yield Report(
-            call.span,
-            f"{call.target}.{call.method}() inside transaction.atomic publishes the task before the transaction "
-            "commits: a fast worker reads rows that do not exist yet (or that roll back); send it on commit with "
-            f"{call.target}.{replacement}(...) (Celery 5.4+) or transaction.on_commit(partial({call.target}.{call.method}, ...))",
-            fix(edits, f"Send the task on commit with .{replacement}()", Applicability.UNSAFE) if edits else None,
-        )
+def dispatch_in_transaction(project: Project) -> Iterator[Report]:
+    for facts in project.files:
+        for call in facts.tasks.dispatches:
+            if call.method not in ("delay", "apply_async") or not call.in_transaction or call.in_on_commit:
+                continue
+            task = resolve_task(project, call.target, call.qualified, facts.path)
+            if task is not None and _sends_itself(project, task):
+                continue
+            replacement = f"{call.method}_on_commit"
+            edits = [Edit(call.method_span, replacement)] if call.method_span is not None else []
+            yield Report(
+                call.span,
+                f"{call.target}.{call.method}() inside transaction.atomic publishes the task before the transaction "
+                "commits: a fast worker reads rows that do not exist yet (or that roll back); send it on commit with "
+                f"{call.target}.{replacement}(...) (Celery 5.4+) or "
+                f"transaction.on_commit(partial({call.target}.{call.method}, ...))",
+                fix(edits, f"Send the task on commit with .{replacement}()", Applicability.UNSAFE) if edits else None,
+                path=facts.path,
+            )
+
+
+def _sends_itself(project: Project, task: ProjectTask) -> bool:
+    """A task class that overrides how it is sent (often to wait for the commit itself)."""
+    return any({"apply_async", "delay"} & set(cls.methods) for cls in base_classes(project, task))

@@ -210,7 +210,7 @@ def retry_without_backoff(project: Project) -> Iterator[Report]:
 def non_idempotent_retry(project: Project) -> Iterator[Report]:
     for task in project.tasks:
         how = _retries(project, task)
-        if how is None or _guarded(project, task):
+        if how is None or _deduplicated(project, task):
             continue
         effect = _repeated_effect(task)
         if effect is None:
@@ -236,10 +236,14 @@ def _retries(project: Project, task: ProjectTask) -> str | None:
     return None
 
 
-def _guarded(project: Project, task: ProjectTask) -> bool:
-    if any(name.rsplit(".", 1)[-1] in DEDUPLICATING_BASES for name in base_names(project, task)):
-        return True
-    return any(guard(site) is not None for site in task.task.body.calls)
+def _deduplicated(project: Project, task: ProjectTask) -> bool:
+    return any(name.rsplit(".", 1)[-1] in DEDUPLICATING_BASES for name in base_names(project, task))
+
+
+def _guarded(site: CallSite, calls: tuple[CallSite, ...]) -> bool:
+    """A guard that runs before the effect (a lock, SET NX, get_or_create) or is part of it (a key)."""
+    start = (site.span.line, site.span.col)
+    return any(guard(other) is not None and (other.span.line, other.span.col) <= start for other in calls)
 
 
 # Calls after a side effect that do not make the task fail: logging, and the retry itself (which
@@ -253,7 +257,7 @@ def _repeated_effect(task: ProjectTask) -> tuple[CallSite, str] | None:
     retries = {r.span for r in task.task.body.retries}
     for site in calls:
         what = side_effect(site)
-        if what is None:
+        if what is None or _guarded(site, calls):
             continue
         end = (site.span.end_line, site.span.end_col)
         if any(
