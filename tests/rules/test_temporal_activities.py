@@ -161,3 +161,36 @@ class W:
         await workflow.execute_activity("act", start_to_close_timeout=timedelta(seconds=1))
 """
     assert project({"wf.py": source}) == []
+
+
+def test_tmp201_and_tmp202_heartbeat_through_a_helper_of_another_module(project):
+    helpers = """
+from temporalio import activity
+
+def progress(done):
+    activity.heartbeat(done)
+"""
+    acts = """
+import time
+from temporalio import activity
+from helpers import progress
+
+@activity.defn
+def copy(items: list[str]) -> None:
+    for i, item in enumerate(items):
+        time.sleep(1)
+        progress(i)
+"""
+    workflow = """
+from datetime import timedelta
+from temporalio import workflow
+from acts import copy
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self, items: list[str]) -> None:
+        await workflow.execute_activity(copy, items, start_to_close_timeout=timedelta(hours=1), heartbeat_timeout=timedelta(seconds=30))
+"""
+    files = {"helpers.py": helpers, "acts.py": acts, "wf.py": workflow}
+    assert project(files, select=["TMP201", "TMP202"]) == []

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
+from conftest import lint
 
 from joblint.cli import main
-
-from conftest import lint
 
 HEAD = """
 import asyncio

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..findings import Span
+from ..rules._blocking import blocking, io_call
 from .names import dotted
 from .values import Value
 from .walker import WalkContext
@@ -36,6 +37,7 @@ CHILD_WORKFLOW_FUNCTIONS = frozenset({"execute_child_workflow", "start_child_wor
 CLIENT_START_METHODS = frozenset({"start_workflow", "execute_workflow"})
 WITH_START_OPERATION = "temporalio.client.WithStartWorkflowOperation"
 WORKER = {"temporalio.worker.Worker", "temporalio.worker._worker.Worker"}
+SLEEPS = {"time.sleep", "asyncio.sleep"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class ActivityDef:
     is_async: bool
     span: Span  # the function name
     heartbeats: bool  # calls a heartbeat, itself or through a helper of this module
+    helpers: tuple[str, ...] = ()  # imported functions it (or a helper of this module) calls
+    busy_loop: Span | None = None  # its first loop over slow work (I/O, sleeps, awaits)
+    busy_keyword: str = ""  # that loop's keyword: for, async for, while
     node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
 
 
@@ -162,6 +167,8 @@ class TemporalFacts:
     raises: list[WorkflowRaise] = field(default_factory=list)
     # `Worker(workflow_failure_exception_types=...)`: the names, or None when not a literal list.
     worker_failure_types: list[tuple[str, ...] | None] = field(default_factory=list)
+    # Module-level functions that heartbeat (`module.func`), for activities that call them.
+    heartbeat_functions: list[str] = field(default_factory=list)
     # Module-level classes with bases: (`module.Class`, qualified bases), to tell exception kinds.
     classes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
@@ -186,6 +193,7 @@ class _UnitData:
     activity: str | None  # the registered name when the unit is an activity
     handler: str | None
     callees: set[tuple[str, str]] = field(default_factory=set)  # ("func", f) | ("self", m)
+    imported: set[str] = field(default_factory=set)  # qualified names of imported callees
     heartbeat: bool = False
     calls: list[tuple[cst.Call, str, _Frame]] = field(default_factory=list)
     environ: list[cst.Attribute] = field(default_factory=list)
@@ -394,6 +402,8 @@ class TemporalCollector:
         if frame is not None:
             unit = self._units[frame.unit]
             unit.calls.append((node, name or "", frame))
+            if name is not None and name != getattr(func, "value", None):
+                unit.imported.add(name)
             if isinstance(func, cst.Name):
                 unit.callees.add(("func", func.value))
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
@@ -486,12 +496,15 @@ class TemporalCollector:
 
     # -- the module as a whole -----------------------------------------------------------------
     def leave_Module(self, node: cst.Module) -> None:
+        heartbeats = self._heartbeat_units()
+        self.facts.heartbeat_functions = sorted(
+            f"{self._module_key}.{key}" for key in heartbeats if self._units[key].klass is None
+        )
         relevant = self.facts.workflows or self._api or any(u.activity is not None for u in self._units.values())
         if not relevant:
             return  # nothing Temporal here: no positions to compute, no units to keep
         workflow_units = self._workflow_code()
         raising_units = self._workflow_code(exclude=("query", "validator"))
-        heartbeats = self._heartbeat_units()
         for key, data in self._units.items():
             is_workflow = key in workflow_units
             unit = Unit(
@@ -516,7 +529,9 @@ class TemporalCollector:
                         unit.is_async,
                         unit.span,
                         key in heartbeats,
-                        data.node,
+                        self._helpers(key),
+                        *self._busy_loop(data.node),
+                        node=data.node,
                     )
                 )
             if is_workflow or data.activity is not None:
@@ -579,9 +594,7 @@ class TemporalCollector:
         target = self._units[key]
         out = []
         for k, data in self._units.items():
-            if target.klass is None and ("func", key) in data.callees:
-                out.append(k)
-            elif target.klass is not None and data.klass == target.klass and ("self", target.node.name.value) in data.callees:
+            if target.klass is None and ("func", key) in data.callees or target.klass is not None and data.klass == target.klass and ("self", target.node.name.value) in data.callees:
                 out.append(k)
         return out
 
@@ -619,6 +632,70 @@ class TemporalCollector:
                 reach.add(key)
                 todo.append(key)
         return reach
+
+    def _helpers(self, key: str) -> tuple[str, ...]:
+        """Imported functions a unit calls, itself or through the functions of this module it calls."""
+        seen = {key}
+        todo = [key]
+        found: set[str] = set()
+        while todo:
+            data = self._units[todo.pop()]
+            found |= data.imported
+            for kind, name in data.callees:
+                callee = name if kind == "func" else f"{data.klass}.{name}" if data.klass else None
+                if callee in self._units and callee not in seen:
+                    seen.add(callee)
+                    todo.append(callee)
+        return tuple(sorted(found))
+
+    def _busy_loop(self, function: cst.FunctionDef) -> tuple[Span | None, str]:
+        """The first loop whose body does I/O, sleeps or awaits (an `async for` awaits by itself)."""
+        imports = self.ctx.imports
+        found: list[tuple[cst.CSTNode, str]] = []
+
+        def slow(body: cst.CSTNode) -> bool:
+            hit = [False]
+
+            class Work(cst.CSTVisitor):
+                def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                    return False
+
+                def visit_Lambda(self, node: cst.Lambda) -> bool:
+                    return False
+
+                def visit_Await(self, node: cst.Await) -> None:
+                    hit[0] = True
+
+                def visit_Call(self, node: cst.Call) -> None:
+                    name = imports.qualify(node.func) or ""
+                    if name in SLEEPS or blocking(name) or io_call(name, builtin_ok=False):
+                        hit[0] = True
+
+            body.visit(Work())
+            return hit[0]
+
+        class Loops(cst.CSTVisitor):
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                return node is function
+
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False
+
+            def visit_For(self, node: cst.For) -> bool:
+                if not found and (node.asynchronous is not None or slow(node.body)):
+                    found.append((node, "async for" if node.asynchronous is not None else "for"))
+                return not found
+
+            def visit_While(self, node: cst.While) -> bool:
+                if not found and slow(node.body):
+                    found.append((node, "while"))
+                return not found
+
+        function.visit(Loops())
+        if not found:
+            return None, ""
+        loop, keyword = found[0]
+        return self.ctx.span(loop), keyword
 
     def _heartbeat_units(self) -> set[str]:
         beating = {key for key, data in self._units.items() if data.heartbeat}

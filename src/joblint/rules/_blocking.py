@@ -55,6 +55,36 @@ def _is_exception(name: str) -> bool:
     return leaf.endswith(("Error", "Exception", "Warning")) or ".exceptions." in name
 
 
+# -- I/O (TMP102, and the slow work TMP201 looks for) ------------------------------------------------
+
+IO_MODULES = (
+    "requests.", "httpx.", "aiohttp.", "urllib.request.", "urllib3.", "http.client.", "socket.",
+    "subprocess.", "psycopg2.", "psycopg.", "asyncpg.", "pymysql.", "aiomysql.", "sqlite3.",
+    "aiosqlite.", "redis.", "pymongo.", "motor.", "boto3.", "aioboto3.", "botocore.", "shutil.",
+    "tempfile.", "glob.", "aiofiles.",
+)
+IO_CALLS = frozenset(
+    {
+        "open", "input", "io.open", "os.getenv", "os.putenv", "os.listdir", "os.scandir", "os.walk",
+        "os.remove", "os.unlink", "os.makedirs", "os.mkdir", "os.rename", "os.replace", "os.rmdir",
+        "os.system", "os.popen", "os.stat", "os.path.exists", "os.path.isfile", "os.path.isdir",
+        "os.path.getsize", "os.path.getmtime", "asyncio.open_connection", "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+    }
+)
+
+
+def io_call(name: str, builtin_ok: bool = True) -> bool:
+    """Whether a qualified call name does network, file, process or environment I/O."""
+    if not name:
+        return False
+    if name in ("open", "input"):
+        return builtin_ok
+    if name in IO_CALLS:
+        return True
+    return name.startswith(IO_MODULES) and not _is_exception(name)
+
+
 # -- nondeterministic calls (TMP101) ---------------------------------------------------------------
 
 NONDETERMINISTIC_CALLS = frozenset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
@@ -13,59 +13,14 @@ from ..findings import Severity, Span
 from ..project import Project
 from . import Report, rule
 from ._blocking import blocking
-from .temporal_workflows import WORDS, has_option, imports_of, io_call, is_none, keyword_node
-
-SLEEPS = {"time.sleep", "asyncio.sleep"}
-
+from .temporal_workflows import WORDS, has_option, imports_of, is_none, keyword_node
 
 # -- TMP201 ------------------------------------------------------------------------------------
 
-def _busy_loop(ctx: FileContext, activity: ActivityDef) -> cst.CSTNode | None:
-    """The first loop in the activity whose body does blocking I/O, sleeps or awaits."""
-    assert activity.node is not None
-    imports = imports_of(ctx)
-    found: list[cst.CSTNode] = []
-
-    def busy(body: cst.CSTNode) -> bool:
-        hit = [False]
-
-        class Work(cst.CSTVisitor):
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-                return False
-
-            def visit_Lambda(self, node: cst.Lambda) -> bool:
-                return False
-
-            def visit_Await(self, node: cst.Await) -> None:
-                hit[0] = True
-
-            def visit_Call(self, node: cst.Call) -> None:
-                name = imports.qualify(node.func) or ""
-                if name in SLEEPS or blocking(name) or io_call(name, builtin_ok=False):
-                    hit[0] = True
-
-        body.visit(Work())
-        return hit[0]
-
-    class Loops(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is activity.node
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_For(self, node: cst.For) -> bool:
-            if not found and (node.asynchronous is not None or busy(node.body)):
-                found.append(node)
-            return not found
-
-        def visit_While(self, node: cst.While) -> bool:
-            if not found and busy(node.body):
-                found.append(node)
-            return not found
-
-    activity.node.visit(Loops())
-    return found[0] if found else None
+def heartbeating(project: Project) -> Callable[[ActivityDef], bool]:
+    """Whether an activity heartbeats: itself, through its module's helpers, or an imported one."""
+    beating = {name for facts in project.files for name in facts.temporal.heartbeat_functions}
+    return lambda activity: activity.heartbeats or any(h in beating for h in activity.helpers)
 
 
 @rule(
@@ -73,26 +28,23 @@ def _busy_loop(ctx: FileContext, activity: ActivityDef) -> cst.CSTNode | None:
     name="long-activity-without-heartbeat",
     severity=Severity.WARNING,
     summary="An activity loops over slow work and never heartbeats.",
-    scope="file",
+    scope="project",
     words=WORDS,
 )
-def long_activity_without_heartbeat(ctx: FileContext) -> Iterator[Report]:
-    for activity in ctx.facts.temporal.activities:
-        if activity.heartbeats or activity.node is None:
-            continue
-        loop = _busy_loop(ctx, activity)
-        if loop is None:
-            continue
-        start = ctx.span(loop)
-        keyword = "async for" if isinstance(loop, cst.For) and loop.asynchronous is not None else (
-            "for" if isinstance(loop, cst.For) else "while"
-        )
-        yield Report(
-            Span(start.line, start.col, start.line, start.col + len(keyword)),
-            f"activity {activity.function} loops over slow work without activity.heartbeat(): if its worker dies, "
-            "Temporal notices only at start_to_close_timeout, and cancellation never reaches it; call "
-            "activity.heartbeat(progress) in the loop and schedule it with heartbeat_timeout=",
-        )
+def long_activity_without_heartbeat(project: Project) -> Iterator[Report]:
+    beats = heartbeating(project)
+    for facts in project.files:
+        for activity in facts.temporal.activities:
+            loop = activity.busy_loop
+            if loop is None or beats(activity):
+                continue
+            yield Report(
+                Span(loop.line, loop.col, loop.line, loop.col + len(activity.busy_keyword)),
+                f"activity {activity.function} loops over slow work without activity.heartbeat(): if its worker dies, "
+                "Temporal notices only at start_to_close_timeout, and cancellation never reaches it; call "
+                "activity.heartbeat(progress) in the loop and schedule it with heartbeat_timeout=",
+                path=facts.path,
+            )
 
 
 # -- TMP202 ------------------------------------------------------------------------------------
@@ -123,12 +75,13 @@ def heartbeat_timeout_without_heartbeat(project: Project) -> Iterator[Report]:
             by_name.setdefault(activity.name, []).append(activity)
     if not by_target:
         return
+    beats = heartbeating(project)
     for facts in project.files:
         for call in facts.temporal.api_calls:
             if call.kind != "activity" or not has_option(call, "heartbeat_timeout"):
                 continue
             activity = _resolve(call, by_target, by_name)
-            if activity is None or activity.heartbeats:
+            if activity is None or beats(activity):
                 continue
             timeout = call.keyword("heartbeat_timeout")
             assert timeout is not None

@@ -8,8 +8,8 @@ workflow code, so the same calls there are not reported.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 import libcst as cst
 
@@ -20,7 +20,7 @@ from ..facts.temporal import ApiCall, CallSite
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project
 from . import Report, fix, rule
-from ._blocking import RANDOM_METHODS, nondeterministic
+from ._blocking import RANDOM_METHODS, io_call, nondeterministic
 
 WORDS = ("temporalio",)
 WORKFLOW = "temporalio.workflow"
@@ -187,21 +187,6 @@ def nondeterministic_call(ctx: FileContext) -> Iterator[Report]:
 
 # -- TMP102 ------------------------------------------------------------------------------------
 
-IO_MODULES = (
-    "requests.", "httpx.", "aiohttp.", "urllib.request.", "urllib3.", "http.client.", "socket.",
-    "subprocess.", "psycopg2.", "psycopg.", "asyncpg.", "pymysql.", "aiomysql.", "sqlite3.",
-    "aiosqlite.", "redis.", "pymongo.", "motor.", "boto3.", "aioboto3.", "botocore.", "shutil.",
-    "tempfile.", "glob.", "aiofiles.",
-)
-IO_CALLS = frozenset(
-    {
-        "open", "input", "io.open", "os.getenv", "os.putenv", "os.listdir", "os.scandir", "os.walk",
-        "os.remove", "os.unlink", "os.makedirs", "os.mkdir", "os.rename", "os.replace", "os.rmdir",
-        "os.system", "os.popen", "os.stat", "os.path.exists", "os.path.isfile", "os.path.isdir",
-        "os.path.getsize", "os.path.getmtime", "asyncio.open_connection", "asyncio.create_subprocess_exec",
-        "asyncio.create_subprocess_shell",
-    }
-)
 PATH_IO = frozenset(
     {
         "read_text", "read_bytes", "write_text", "write_bytes", "open", "exists", "is_file", "is_dir",
@@ -209,20 +194,6 @@ PATH_IO = frozenset(
     }
 )
 PATHS = {"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"}
-
-
-def io_call(name: str, builtin_ok: bool = True) -> bool:
-    """Whether a qualified call name does network, file, process or environment I/O."""
-    if not name:
-        return False
-    if name in ("open", "input"):
-        return builtin_ok
-    if name in IO_CALLS:
-        return True
-    leaf = name.rsplit(".", 1)[-1]
-    if leaf.endswith(("Error", "Exception", "Warning")) or ".exceptions." in name:
-        return False
-    return name.startswith(IO_MODULES)
 
 
 def path_io(ctx: FileContext, call: cst.Call) -> bool:
