@@ -125,11 +125,15 @@ def _continues_block(line: str, indent: int) -> bool:
     return depth == indent and line.lstrip().startswith("- ") and _YAML_KEY.match(line) is None
 
 
+# Commands that mention a command line without running it.
+NOT_RUN = {"echo", "printf", "cat", "print", "log", "help"}
+
+
 def _is_celery(token: str) -> bool:
     return token.rsplit("/", 1)[-1] in ("celery", "celery.exe")
 
 
-def _is_beat_flag(token: str) -> bool:
+def is_beat_flag(token: str) -> bool:
     if token == "--beat":
         return True
     return bool(re.fullmatch(r"-[BE]+", token)) and "B" in token
@@ -142,6 +146,8 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
     spans = []
     for command in commands:
         texts = [t.text for t in command]
+        if texts[0] in NOT_RUN:
+            continue
         starts = [i for i, t in enumerate(texts) if _is_celery(t)]
         for start in starts:
             sub = next((i for i in range(start + 1, len(texts)) if texts[i] in ("worker", "multi", "beat")), None)
@@ -150,6 +156,6 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
             for token in command[sub + 1:]:
                 if _is_celery(token.text):
                     break
-                if _is_beat_flag(token.text):
+                if is_beat_flag(token.text):
                     spans.append(Span(token.line, token.col, token.line, token.col + len(token.text)))
     return sorted(set(spans))

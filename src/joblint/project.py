@@ -366,6 +366,10 @@ def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, Setti
                     model.add(path, write, "source", model.namespace)
     # Preconf: the app's own file first, then the others in path order, each in source order.
     ordered = sorted(files, key=lambda f: f.path)
+    for facts in files:
+        for owner in facts.celery.opaque:
+            for model in _targets(owner, by_ref, apps):
+                model.complete = False
     for model in apps:
         home = [f for f in ordered if f.path == model.path]
         for facts in home + [f for f in ordered if f.path != model.path]:

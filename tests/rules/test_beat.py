@@ -155,3 +155,30 @@ def test_cel601_opt_in_and_observers(project):
     assert project({"proj.py": handler}, select=["CEL601"]) == []
     sentry = app + "import sentry_sdk\nfrom sentry_sdk.integrations.celery import CeleryIntegration\n"
     assert project({"proj.py": sentry}, select=["CEL601"]) == []
+
+
+def test_cel504_deduplicating_base_is_fine_and_get_or_create_is_no_lock(project):
+    app_files = files()
+    app_files["proj/tasks.py"] = TASKS.replace("@app.task(time_limit=600)", "@app.task(time_limit=600, base=QueueOnce)")
+    app_files["proj/tasks.py"] = "from celery_once import QueueOnce\n" + app_files["proj/tasks.py"]
+    assert project(app_files, select=["CEL504"]) == []
+    app_files["proj/tasks.py"] = TASKS.replace("def cleanup():\n    pass", "def cleanup():\n    Run.objects.get_or_create(day=1)")
+    assert project(app_files, select=["CEL504"]) == [("proj/celery.py", 6, "CEL504")]
+
+
+def test_cel502_module_outside_a_package(project):
+    app_files = files()
+    del app_files["proj/__init__.py"]
+    found = project(app_files, select=["CEL502"])
+    assert found == [("proj/celery.py", 7, "CEL502")]  # the misspelt one only
+
+
+def test_cel501_echo_is_not_a_worker_and_combined_flags_count(project):
+    found = project(
+        {
+            "usage.sh": 'echo "usage: celery -A proj worker -B"\n',
+            "run.py": "from proj.celery import app\napp.worker_main(['worker', '-BE'])\n",
+        },
+        select=["CEL501"],
+    )
+    assert found == [("run.py", 2, "CEL501")]

@@ -234,9 +234,23 @@ def test_cel102_fix_adds_the_keyword(tmp_path):
 
     from conftest import lint, write_project
 
-    write_project(tmp_path, {"app.py": app()})
+    write_project(tmp_path, {"app.py": app(body=TASK.format(opts=""))})
     outcome = fix_until_stable({"app.py": tmp_path / "app.py"}, lambda o: lint(tmp_path, ["CEL102"], overrides=o), unsafe=True)
-    assert outcome.texts["app.py"] == app(", task_acks_late=True")
+    assert outcome.texts["app.py"] == app(", task_acks_late=True", TASK.format(opts=""))
+
+
+def test_cel102_quiet_on_settings_it_cannot_read(project):
+    found = project(
+        {
+            "a.py": "from settings import CONFIG\n" + app(body="app.conf.update(CONFIG)\n" + TASK.format(opts="")),
+            "b.py": "from settings import OPTS\n" + app(", **OPTS", TASK.format(opts="")),
+            "c.py": app(body=TASK.format(opts="")),
+            "d.py": app(),  # sends tasks only
+        },
+        select=["CEL102", "CEL105", "CEL111"],
+    )
+    # CEL111 is about every app, producers included.
+    assert found == [("c.py", 3, "CEL102"), ("c.py", 3, "CEL105"), ("c.py", 3, "CEL111"), ("d.py", 3, "CEL111")]
 
 
 def test_cel103_late_acks_without_reject(project):
@@ -354,14 +368,16 @@ def test_cel109_extra_settings_config(project):
 def test_cel110_visibility_timeout(project):
     found = project(
         {
-            "a.py": app(', broker="redis://localhost", task_time_limit=7200'),
-            "b.py": app(', broker="redis://localhost", task_time_limit=7200, broker_transport_options={"visibility_timeout": 10800}'),
-            "c.py": app(', broker="amqp://localhost", task_time_limit=7200'),
-            "d.py": app(', broker="sqs://", task_time_limit=600'),
+            "a.py": app(', broker="redis://localhost", task_acks_late=True, task_time_limit=7200'),
+            "b.py": app(', broker="redis://localhost", task_acks_late=True, task_time_limit=7200, broker_transport_options={"visibility_timeout": 10800}'),
+            "c.py": app(', broker="amqp://localhost", task_acks_late=True, task_time_limit=7200'),
+            "d.py": app(', broker="sqs://", task_acks_late=True, task_time_limit=600'),
+            "e.py": app(', broker="redis://localhost", task_time_limit=7200'),  # early acks: never redelivered
+            "f.py": app(', broker="redis://localhost"', TASK.format(opts="") + "\nwork.apply_async(countdown=2 * 3600)\n"),
         },
         select=["CEL110"],
     )
-    assert found == [("a.py", 3, "CEL110")]
+    assert found == [("a.py", 3, "CEL110"), ("f.py", 10, "CEL110")]
 
 
 def test_cel111_opt_in_and_fix_value(project):
@@ -401,3 +417,40 @@ def test_cel113_always_eager(project):
 
 
 from conftest import lint  # noqa: E402
+
+
+def test_cel108_preconf_old_names_are_not_a_mix(project):
+    from conftest import lint
+
+    project({"a.py": app(', broker="redis://x"', "app.conf.update(CELERYD_PREFETCH_MULTIPLIER=1)\n")}, select=["CEL108"])
+    [finding] = lint(project.root, ["CEL108"])
+    assert finding.severity.value == "info"
+
+
+def test_cel109_suggests_the_spelling_the_source_takes(project):
+    from conftest import lint
+
+    project(
+        {
+            "a.py": app(', broker="redis://x"', 'app.conf.update(task_serializer="json", CELERY_TASK_ACKS_LATE=True)\n'),
+            "proj/__init__.py": "",
+            "proj/settings.py": "INSTALLED_APPS = []\nCELERY_TASK_ACKS_LATE = True\n",
+            "proj/celery.py": app(body='app.config_from_object("django.conf:settings")\n'),
+        },
+        select=["CEL109"],
+    )
+    fixes = {f.path: f.fix.edits[0].content for f in lint(project.root, ["CEL109"]) if f.fix}
+    assert fixes == {"a.py": "task_acks_late", "proj/settings.py": "CELERY_ACKS_LATE"}
+
+
+def test_cel108_fix_renames_the_whole_source_even_with_a_noqa(tmp_path):
+    from joblint.fix import fix_until_stable
+
+    from conftest import lint, write_project
+
+    text = 'BROKER_URL = "redis://x"\nCELERY_ACKS_LATE = True  # noqa: CEL108\nCELERYD_PREFETCH_MULTIPLIER = 1\n'
+    write_project(tmp_path, {"celeryconfig.py": text})
+    outcome = fix_until_stable({"celeryconfig.py": tmp_path / "celeryconfig.py"}, lambda o: lint(tmp_path, ["CEL108"], overrides=o), unsafe=False)
+    assert outcome.texts["celeryconfig.py"] == (
+        'broker_url = "redis://x"\ntask_acks_late = True  # noqa: CEL108\nworker_prefetch_multiplier = 1\n'
+    )

@@ -186,7 +186,7 @@ def test_two_apps_get_two_models(project):
     found = project(
         {
             "a.py": 'from celery import Celery\napp = Celery("a", task_acks_late=True, task_reject_on_worker_lost=True)\n',
-            "b.py": 'from celery import Celery\napp = Celery("b")\n',
+            "b.py": 'from celery import Celery\napp = Celery("b")\n\n@app.task\ndef work():\n    pass\n',
         },
         select=["CEL102"],
     )

@@ -9,6 +9,7 @@ import libcst as cst
 from ..findings import Span
 from .names import dotted
 from .values import Value
+from ..launch import is_beat_flag
 from .walker import WalkContext, literal
 
 CELERY_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
@@ -85,12 +86,14 @@ class CeleryFacts:
     django_settings: list[str] = field(default_factory=list)  # DJANGO_SETTINGS_MODULE values set here
     signals: list[str] = field(default_factory=list)  # qualified names of connected celery signals
     embedded_beat: list[Span] = field(default_factory=list)  # app.Worker(beat=True), worker_main([... -B])
+    # Apps given settings joblint cannot read (`Celery(**opts)`, `app.conf.update(CONFIG)`): their
+    # models are incomplete, so "never set" cannot be concluded.
+    opaque: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.apps or self.settings or self.sources or self.django_settings or self.signals)
 
 
-BEAT_FLAGS = ("-B", "--beat")
 
 
 class CeleryCollector:
@@ -150,6 +153,8 @@ class CeleryCollector:
         namespace = main = None
         for i, arg in enumerate(call.args):
             if arg.star:
+                if arg.star == "**":
+                    self.facts.opaque.append(ref)
                 continue
             key = arg.keyword.value if arg.keyword is not None else ("main" if i == 0 else None)
             if key is None:
@@ -235,6 +240,8 @@ class CeleryCollector:
                 self._write(arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value))
 
     def _dict_writes(self, expr: cst.BaseExpression, owner: str, via: str) -> None:
+        if isinstance(expr, cst.Dict) and any(not isinstance(el, cst.DictElement) for el in expr.elements):
+            self.facts.opaque.append(owner)  # {**other, ...}
         if isinstance(expr, cst.Dict):
             for el in expr.elements:
                 if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString):
@@ -245,6 +252,10 @@ class CeleryCollector:
             for arg in expr.args:
                 if arg.keyword is not None:
                     self._write(arg.keyword.value, arg.value, arg.keyword, owner, via, anchor=self.ctx.span(arg.value))
+                else:
+                    self.facts.opaque.append(owner)
+        else:
+            self.facts.opaque.append(owner)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         target = node.target
@@ -298,5 +309,6 @@ class CeleryCollector:
                 self.facts.embedded_beat.append(self.ctx.span(arg))
             elif method == "worker_main" and isinstance(arg.value, (cst.List, cst.Tuple)):
                 for el in arg.value.elements:
-                    if literal(el.value) in BEAT_FLAGS:
+                    flag = literal(el.value)
+                    if isinstance(flag, str) and is_beat_flag(flag):
                         self.facts.embedded_beat.append(self.ctx.span(el.value))

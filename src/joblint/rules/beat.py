@@ -54,6 +54,15 @@ def _task_names(project: Project) -> dict[str, ProjectTask]:
     return {t.name: t for t in project.tasks}
 
 
+def _find_task(names: dict[str, ProjectTask], wanted: str) -> ProjectTask | None:
+    """The task registered as `wanted`. A module outside any package (no __init__.py) is named
+    here by its file alone, while Celery may know it by a longer dotted path: match the end."""
+    if wanted in names:
+        return names[wanted]
+    found = [t for name, t in names.items() if t.module is not None and "." not in t.module and wanted.endswith("." + name)]
+    return found[0] if len(found) == 1 else None
+
+
 @rule(
     code="CEL502",
     name="beat-schedules-unknown-task",
@@ -70,7 +79,7 @@ def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
         task = entry.entry("task")
         if task is None or not isinstance(task.data, str):
             continue
-        if task.data in names or task.data in project.known_tasks or task.data.startswith("celery."):
+        if _find_task(names, task.data) or task.data in project.known_tasks or task.data.startswith("celery."):
             continue
         close = [n for n in names if n.rsplit(".", 1)[-1] == task.data.rsplit(".", 1)[-1]]
         hint = f"; did you mean {close[0]!r}?" if len(close) == 1 else ""
@@ -171,10 +180,18 @@ def period(schedule: Value) -> float | None:
     return None
 
 
-def _takes_lock(task: ProjectTask) -> bool:
-    from ._effects import guard
+# Guards that keep two runs from overlapping (an idempotent write does not).
+LOCKS = ("select_for_update", "a lock", "cache.add", "SET NX")
 
-    return any(guard(site) for site in task.task.body.calls)
+
+def _takes_lock(task: ProjectTask) -> bool:
+    from ._effects import DEDUPLICATING_BASES, GUARDS, classify
+
+    base = (task.task.base or "").rsplit(".", 1)[-1]
+    if base in DEDUPLICATING_BASES:
+        return True
+    locks = [(what, predicate) for what, predicate in GUARDS if what in LOCKS]
+    return any(classify(site, locks) for site in task.task.body.calls)
 
 
 @rule(
@@ -191,9 +208,9 @@ def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
     names = _task_names(project)
     for write, name, entry in _entries(project):
         task_name, schedule = entry.entry("task"), entry.entry("schedule")
-        if task_name is None or schedule is None or task_name.data not in names:
+        task = _find_task(names, task_name.data) if task_name is not None and isinstance(task_name.data, str) else None
+        if task is None or schedule is None:
             continue
-        task = names[task_name.data]
         every = period(schedule)
         limit, where = effective_option(project, task, "time_limit", "task_time_limit")
         hard = limit.number() if limit is not None else None

@@ -278,7 +278,8 @@ def acks_late_disabled(project: Project) -> Iterator[Report]:
         if not model.complete:
             continue
         tasks = _app_tasks(project, model)
-        if tasks and all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
+        # An app with no tasks in the project only sends them: acks are the workers' business.
+        if all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
             continue
         edit = _add_to_app(model, "task_acks_late", "True")
         yield Report(model.span, f"task_acks_late is never set (Celery's default is False): {why}", edit, path=model.path)
@@ -489,15 +490,14 @@ def deprecated_setting_name(project: Project) -> Iterator[Report]:
     for model in project.models:
         for layer in ("source", "preconf"):
             writes = [w for w in model.writes if w.layer == layer]
-            if layer == "preconf" and model.source_writes():
-                mixed = False  # Celery checks the config source; preconf keys are converted to its style
-            else:
-                mixed = not model.namespace and _mixed(writes)
-            new_settings = {w.setting for w in writes if w.spelling != "old"}
+            # Celery's mix check reads the config source only; keys given to Celery() and app.conf are
+            # converted to the source's style.
+            mixed = layer == "source" and not model.namespace and _mixed(writes)
+            renames = _renames(model, writes)
             for write in writes:
                 if write.spelling != "old":
                     continue
-                target = spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
+                target = _new_spelling(write, model)
                 message = f"{write.key} is the old name of {target}: old names are deprecated and removed in Celery 6"
                 severity = None
                 if mixed:
@@ -506,11 +506,28 @@ def deprecated_setting_name(project: Project) -> Iterator[Report]:
                         f"{write.key} is an old setting name in a source that also uses new names: Celery raises "
                         f"ImproperlyConfigured at start-up; rename it to {target}"
                     )
-                edit = None
-                if write.setting not in new_settings and not (model.django and not model.namespace):
-                    edit = rename(write, target)
-                fixed = fix([edit], f"Rename {write.key} to {target}", Applicability.SAFE) if edit else None
-                yield Report(write.span, message, fixed, path=write.path, severity=severity)
+                yield Report(write.span, message, renames, path=write.path, severity=severity)
+
+
+def _new_spelling(write: SettingValue, model: SettingsModel) -> str:
+    return spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
+
+
+def _renames(model: SettingsModel, writes: list[SettingValue]) -> Fix | None:
+    """One fix renaming every old name of a source at once, so no fix leaves old and new names
+    mixed (which Celery refuses), even when some of the findings are suppressed."""
+    if model.django and not model.namespace:
+        return None  # Django settings are UPPERCASE: the new names need namespace="CELERY" first
+    new_settings = {w.setting for w in writes if w.spelling != "old"}
+    edits = []
+    for write in writes:
+        if write.spelling != "old" or write.setting in new_settings:
+            continue  # both spellings given: Celery accepts that; renaming would duplicate the key
+        edit = rename(write, _new_spelling(write, model))
+        if edit is None:
+            return None
+        edits.append(edit)
+    return fix(edits, "Rename the old setting names of this source", Applicability.SAFE) if edits else None
 
 
 # -- CEL109 ------------------------------------------------------------------------------------
@@ -540,23 +557,36 @@ def _setting_like(key: str, layer: str, model: SettingsModel) -> bool:
     return key.islower() and key.startswith(SETTING_PREFIXES)
 
 
-def _suggestion(key: str, namespace: str | None) -> str | None:
+def _suggestion(key: str, namespace: str | None, uppercase: bool) -> str | None:
+    """The setting `key` was probably meant to be, spelled the way its source can hold it:
+    new lowercase names unless the source only takes UPPERCASE names (Django settings, old-style
+    config modules), where a new name would be ignored or mixed."""
     import difflib
 
     table = celery_settings.table()
     if namespace:
         prefix = namespace.upper() + "_"
         choices = [prefix + s.upper() for s in table] + list(celery_settings.old_to_new())
-    elif key.isupper():
-        choices = list(celery_settings.old_to_new())
-        # A Django-style name in a source read without the namespace: Celery ignores it.
-        if key.startswith("CELERY_") and key[7:].lower() in table:
-            old = table[key[7:].lower()].old_names
-            return old[0] if old else key[7:].lower()
-    else:
-        choices = list(table)
-    found = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+        found = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+        return found[0] if found else None
+    # A Django-style name in a source read without the namespace: Celery ignores it.
+    if key.startswith("CELERY_") and key[7:].lower() in table:
+        new = key[7:].lower()
+        old = table[new].old_names
+        return (old[0] if old else None) if uppercase else new
+    choices = list(celery_settings.old_to_new()) if uppercase else list(table)
+    found = difflib.get_close_matches(key if uppercase else key.lower(), choices, n=1, cutoff=0.8)
     return found[0] if found else None
+
+
+def _uppercase_source(model: SettingsModel, layer: str) -> bool:
+    """Whether a source's names must stay UPPERCASE: Django settings, or an old-style module."""
+    if layer == "preconf":
+        return False
+    if model.django:
+        return True
+    spellings = {w.spelling for w in model.writes if w.layer == layer}
+    return "old" in spellings and "new" not in spellings
 
 
 @rule(
@@ -575,9 +605,9 @@ def unknown_setting(project: Project) -> Iterator[Report]:
             if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
                 continue
             namespace = ignored.namespace
-            suggestion = _suggestion(key, namespace)
+            suggestion = _suggestion(key, namespace, _uppercase_source(model, ignored.layer))
             message = f"{key} is not a Celery setting: Celery ignores it silently, so its default stays in force"
-            if namespace is None and key.startswith("CELERY_") and suggestion and not key.islower() and key[7:].lower() in celery_settings.table():
+            if namespace is None and key.startswith("CELERY_") and suggestion and key[7:].lower() in celery_settings.table():
                 message = (
                     f"{key} is ignored: this source is read without namespace='CELERY', where the name is "
                     f"{suggestion}; rename it, or load the source with namespace='CELERY'"
@@ -638,12 +668,18 @@ def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
         if found is None:
             continue
         kind, timeout = found
+        # A running task's message stays unacknowledged only with late acks; with early acks a long
+        # run is never redelivered. A countdown/ETA message is held unacknowledged either way.
+        late = model.get("task_acks_late")
+        app_late = late is not None and late.data is True
         hard = model.get("task_time_limit")
-        if known_number(hard) is not None and known_number(hard) > timeout:  # type: ignore[operator]
+        if app_late and known_number(hard) is not None and known_number(hard) > timeout:  # type: ignore[operator]
             yield Report(hard.value.span, message("task_time_limit", known_number(hard), kind, timeout), path=hard.path)  # type: ignore[union-attr, arg-type]
         for task in _app_tasks(project, model):
             own = task.task.option("time_limit")
-            if own is not None and own.number() is not None and own.number() > timeout:  # type: ignore[operator]
+            acks = task.task.option("acks_late")
+            task_late = acks.data is True if acks is not None else app_late
+            if task_late and own is not None and own.number() is not None and own.number() > timeout:  # type: ignore[operator]
                 yield Report(own.span, message(f"time_limit of task {task.task.function}", own.number(), kind, timeout), path=task.path)  # type: ignore[arg-type]
     for facts in project.files:
         for call in facts.tasks.dispatches:
@@ -745,8 +781,8 @@ def credentials_in_broker_url(project: Project) -> Iterator[Report]:
                 if masked is not None:
                     yield Report(
                         literal.span,
-                        f"{write.key} holds a password ({masked}): anyone who can read the repository can reach the "
-                        "broker; read the URL from the environment or a secrets store, with no credential in the default",
+                        f"{write.key} holds a password ({masked}): anyone who can read the repository can reach "
+                        "that service; read the URL from the environment or a secrets store, with no credential in the default",
                         path=write.path,
                     )
 
