@@ -20,10 +20,16 @@ from .facts import ModuleFacts, extract
 from .findings import Finding, Span
 from .rules import BUILTIN, Report, all_rules
 from .launch import embedded_beat
+from .nesting import nesting_problem
 from .prefilter import keeps
 from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+
+# Larger files are reported, not parsed: libcst takes about 20 s and 250 MB per MB of dense code.
+# The largest hand-written or generated module in the CPython tree, its site-packages and the
+# corpus is under 4 MB (and mostly string data).
+MAX_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,10 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
         return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
     if not keeps(data, task.words, task.path):
         return None, None
+    if len(data) > MAX_BYTES:
+        size = f"{len(data) / 1024 / 1024:.1f} MB"
+        message = f"not analysed: the file is {size}, above the {MAX_BYTES // 1024 // 1024} MB joblint parses"
+        return None, _builtin("JL001", task.display, Span.point(1), message)
     if task.kind == "launch":  # text files read for command lines: never a reason to fail
         return Source(data.decode("utf-8", errors="replace"), "utf-8", "\n"), None
     try:
@@ -142,6 +152,10 @@ def analyze(task: FileTask) -> FileResult:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         result.findings.append(_builtin("JL001", task.display, Span.point(line), "source contains NUL bytes"))
+        return result
+    too_deep = nesting_problem(text)  # libcst's native parser would overflow its stack and kill the process
+    if too_deep is not None:
+        result.findings.append(_builtin("JL001", task.display, Span.point(too_deep[0]), too_deep[1]))
         return result
     try:
         module = cst.parse_module(text)

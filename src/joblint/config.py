@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,14 @@ def find_root(start: Path) -> Path:
     return start
 
 
+def _resolve(path: Path) -> Path:
+    """The real path; a symlink loop (RuntimeError before Python 3.13) resolves no further."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
+
+
 def discover(paths: list[Path], explicit: Path | None = None) -> Config:
     """The configuration for a run: --config, else the nearest pyproject.toml with [tool.joblint]."""
     if explicit is not None:
@@ -106,7 +115,7 @@ def discover(paths: list[Path], explicit: Path | None = None) -> Config:
         settings = load_file(explicit, section_required=True)
         assert settings is not None
         return Config(settings, explicit.resolve().parent, explicit)
-    start = (paths[0] if paths else Path.cwd()).resolve()
+    start = _resolve(paths[0] if paths else Path.cwd())
     start = start if start.is_dir() else start.parent
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,22 +91,42 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
         path = (cwd / given) if not given.is_absolute() else given
         path = Path(os.path.abspath(path))
         if not path.exists():
-            raise PathError(f"{given}: no such file or directory")
+            reason = "a broken or looping symbolic link" if path.is_symlink() else "no such file or directory"
+            raise PathError(f"{given}: {reason}")
+        if not path.is_file() and not path.is_dir():
+            raise PathError(f"{given}: not a regular file or directory")
         if path.is_file():
             kind = file_kind(path) or "python"  # an explicitly named file is checked as Python
             if not ignores.exclude.match_file(_rel(path, config.root)):
                 found[path] = SourceFile(path, display_path(path, cwd), kind)
             continue
-        for directory, dirnames, filenames in os.walk(path):
+        for directory, dirnames, filenames in os.walk(path, onerror=_unreadable_directory):
             base = Path(directory)
             dirnames[:] = sorted(d for d in dirnames if not ignores.ignored(base / d, True))
             for name in filenames:
                 file = base / name
                 kind = file_kind(file)
-                if kind is None or ignores.ignored(file, False):
+                if kind is None or ignores.ignored(file, False) or _special(file):
                     continue
                 found[file] = SourceFile(file, display_path(file, cwd), kind)
     return sorted(found.values())
+
+
+def _special(file: Path) -> bool:
+    """A FIFO, socket or device named like a source file: reading it could block forever.
+
+    A file that cannot be stat'ed (a symlink loop, a dangling link) is kept: its analysis says why
+    it cannot be read.
+    """
+    try:
+        return not stat.S_ISREG(file.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _unreadable_directory(error: OSError) -> None:
+    """os.walk skips a directory it cannot list; say so rather than check less in silence."""
+    print(f"joblint: warning: {error.filename}: cannot list directory: {error.strerror or error}", file=sys.stderr)
 
 
 def _rel(path: Path, root: Path) -> str:
