@@ -229,7 +229,7 @@ def to_finding(meta, report: Report, display: str) -> Finding:  # type: ignore[n
     )
 
 
-_TEST_PARTS = ("tests", "test", "testing")
+_TEST_PARTS = ("tests", "test", "testing", "testutils", "test_utils", "testsuite")
 
 
 def is_test_path(display: str) -> bool:
