@@ -196,7 +196,8 @@ def backend_kind(model: SettingsModel) -> str:
     """`none`, `redis`, `rpc`, `other`, or `unknown` (not a literal) for an app's result backend."""
     write = model.get("result_backend")
     if write is None:
-        return "none"
+        # Never set where joblint can see; a config source it could not read may set it.
+        return "none" if model.unset("result_backend") else "unknown"
     if write.value.data is None:
         return "none"
     scheme = url_scheme(write.value)

@@ -19,7 +19,7 @@ from .celery import SHARED_TASK, CeleryCollector
 from .names import dotted
 from .task_body import TaskBody, summarise
 from .values import Value
-from .walker import WalkContext
+from .walker import WalkContext, literal
 
 TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"}
 TRANSACTION_ATOMIC = {"django.db.transaction.atomic"}
@@ -32,6 +32,7 @@ CANVAS_KINDS = {
     "celery.chain": "chain",
     "celery.canvas.chain": "chain",
 }
+QUEUE_CLASSES = {"kombu.Queue", "kombu.entity.Queue"}
 CANVAS_FACTORIES = {"celery.signature", "celery.canvas.signature", "celery.subtask", "celery.canvas.Signature"}
 
 
@@ -138,12 +139,22 @@ class CanvasUse:
     span: Span
 
 
+@dataclass(frozen=True)
+class QueueDef:
+    """`kombu.Queue("name", ..., max_priority=N / queue_arguments={"x-max-priority": N})`."""
+
+    name: str | None  # None when not a literal
+    span: Span  # the whole call
+    max_priority: int | None = None
+
+
 @dataclass
 class TaskFacts:
     tasks: list[TaskDef] = field(default_factory=list)
     dispatches: list[DispatchCall] = field(default_factory=list)
     canvases: list[CanvasUse] = field(default_factory=list)
     task_classes: list[TaskClassDef] = field(default_factory=list)
+    queues: list[QueueDef] = field(default_factory=list)
 
 
 DISPATCH_METHODS = {"apply_async", "delay", "s", "si", "signature", "delay_on_commit", "apply_async_on_commit"}
@@ -182,6 +193,8 @@ class TaskCollector:
             self._signature_factory(node)
         elif self.ctx.imports.qualify(func) in ON_COMMIT:
             self._on_commit_args.extend(arg.value for arg in node.args)
+        elif self.ctx.imports.qualify(func) in QUEUE_CLASSES:
+            self._queue(node)
         self._task_call(node)
         self._canvas_call(node)
 
@@ -473,6 +486,22 @@ class TaskCollector:
                         if found:
                             names[target.value] = found
         return attributes, names
+
+    # -- queues --------------------------------------------------------------------------------
+    def _queue(self, call: cst.Call) -> None:
+        name = None
+        max_priority = None
+        for i, arg in enumerate(call.args):
+            keyword = arg.keyword.value if arg.keyword is not None else ("name" if i == 0 else None)
+            value = literal(arg.value, self.ctx.imports)
+            if keyword == "name" and isinstance(value, str):
+                name = value
+            elif keyword == "max_priority" and isinstance(value, int):
+                max_priority = value
+            elif keyword == "queue_arguments" and isinstance(value, dict):
+                found = value.get("x-max-priority")
+                max_priority = found if isinstance(found, int) else max_priority
+        self.facts.queues.append(QueueDef(name, self.ctx.span(call), max_priority))
 
     # -- canvases ------------------------------------------------------------------------------
     def _canvas_kind(self, expr: cst.BaseExpression) -> str | None:
