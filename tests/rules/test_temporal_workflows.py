@@ -505,3 +505,62 @@ def build(client):
 """
     assert project({"wf.py": workflows}, select=["TMP113"]) == [("wf.py", 7, "TMP113")]
     assert project({"wf.py": workflows, "worker.py": worker}, select=["TMP113"]) == []
+
+
+def test_workflow_init_is_workflow_code_and_validators_may_raise(project):
+    source = """
+import uuid
+from temporalio import workflow
+
+@workflow.defn
+class W:
+    def __init__(self) -> None:
+        self.token = uuid.uuid4()
+
+    @workflow.run
+    async def run(self) -> None: ...
+
+    @workflow.update
+    async def set_amount(self, amount: int) -> int:
+        return amount
+
+    @set_amount.validator
+    def check_amount(self, amount: int) -> None:
+        if amount < 0:
+            raise ValueError("negative")
+"""
+    assert project({"wf.py": source}, select=["TMP101", "TMP113"]) == [("wf.py", 7, "TMP101")]
+
+
+def test_all_workflow_fixes_together_parse_and_converge(project):
+    from joblint.fix import fix_until_stable, parses
+
+    source = """\
+\"\"\"Orders.\"\"\"
+import logging
+import time
+import uuid
+from temporalio.workflow import defn, run, sleep
+
+log = logging.getLogger(__name__)
+
+
+@defn
+class W:
+    @run
+    async def run(self) -> str:
+        log.info("start")
+        sleep(1)
+        time.sleep(1)
+        return str(uuid.uuid4()) + str(time.time())
+"""
+    codes = ["TMP101", "TMP103", "TMP111", "TMP112"]
+    project({"wf.py": source}, select=codes)
+    root = project.root
+    outcome = fix_until_stable({"wf.py": root / "wf.py"}, lambda o: lint(root, codes, overrides=o), unsafe=True)
+    (_, text), = outcome.changed().values()
+    assert parses(text)
+    assert "from temporalio.workflow import defn, run, sleep\nfrom temporalio import workflow\nimport asyncio\n" in text
+    assert "        workflow.logger.info(\"start\")\n        await sleep(1)\n        await asyncio.sleep(1)\n" in text
+    assert "return str(workflow.uuid4()) + str(workflow.time())" in text
+    assert [f for f in outcome.findings if f.fix is not None] == []

@@ -600,9 +600,11 @@ class TemporalCollector:
 
     def _workflow_code(self, exclude: tuple[str, ...] = ()) -> set[str]:
         """Units reachable from workflow handlers, minus module functions other code calls too."""
+        # Temporal builds the workflow object in the sandbox too: __init__ is workflow code.
         roots = {
             key for key, data in self._units.items()
-            if data.klass in self._classes and data.handler is not None and data.handler not in exclude
+            if data.klass in self._classes
+            and (data.handler is not None and data.handler not in exclude or data.node.name.value == "__init__")
         }
         blocked: set[str] = set()
         reach = self._reachable(roots, blocked)

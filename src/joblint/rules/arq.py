@@ -119,7 +119,8 @@ def enqueue_unknown_job(project: Project) -> Iterator[Report]:
         for call in facts.arq.enqueues:
             if call.name in names:
                 continue
-            known = ", ".join(sorted(names)) or "none"
+            shown = sorted(names)
+            known = ", ".join(shown[:8]) + (f" and {len(shown) - 8} more" if len(shown) > 8 else "") or "none"
             yield Report(
                 call.span,
                 f"no WorkerSettings registers a job named {call.name!r} (registered: {known}): the job is queued, then "
