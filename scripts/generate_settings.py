@@ -14,6 +14,13 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "joblint" / "settings" / "ce
 
 
 def _plain(value: object) -> object:
+    import datetime
+    import math
+
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()  # durations are seconds everywhere in joblint
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -23,17 +30,26 @@ def _plain(value: object) -> object:
     return repr(value)
 
 
-def main() -> None:
+def build() -> dict:
+    """The settings table of the installed Celery."""
     import celery
     from celery.app import defaults
 
+    old_names: dict[str, list[str]] = {}
+    for old_key, new_key in defaults._TO_NEW_KEY.items():  # what detect_settings() accepts
+        old_names.setdefault(new_key, []).append(old_key)
     settings = {}
     for key, option in sorted(defaults.flatten(defaults.NAMESPACES)):
-        old = sorted({o.upper() for o in (option.old or ())})
-        settings[key] = {"default": _plain(option.default), "type": option.type, "old_names": old}
-    data = {"celery": celery.__version__, "settings": settings}
+        old = sorted(old_names.get(key, []))
+        kind = option.type if isinstance(option.type, str) else option.type.__name__  # a few are classes (int)
+        settings[key] = {"default": _plain(option.default), "type": kind, "old_names": old}
+    return {"celery": celery.__version__, "settings": settings}
+
+
+def main() -> None:
+    data = build()
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    print(f"{len(settings)} settings written to {OUT}")
+    print(f"{len(data['settings'])} settings written to {OUT}")
 
 
 if __name__ == "__main__":

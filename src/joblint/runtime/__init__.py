@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import settings as celery_settings
 from ..facts.tasks import TaskDef
 from ..facts.values import UNKNOWN, Value
 from ..facts.celery import AppDef, SettingWrite
@@ -143,10 +144,23 @@ def rule_settings() -> list[str]:
     ]
 
 
+def typed_settings(app: LoadedApp) -> tuple[Any, list[str]]:
+    """The loaded values through the typed settings model (unknown objects left out)."""
+    from ..settings.model import validate
+
+    values = {
+        name: entry["value"]
+        for name, entry in app.settings.items()
+        if name in celery_settings.table() and not (isinstance(entry["value"], dict) and set(entry["value"]) == {"repr"})
+    }
+    return validate(values)
+
+
 def show_settings(app: LoadedApp) -> str:
     from ..rules.celery_config import _credential
 
-    lines = []
+    _, problems = typed_settings(app)
+    lines = [f"warning: {problem}" for problem in problems]
     width = max(len(s) for s in rule_settings())
     for name in rule_settings():
         entry = app.settings.get(name)
