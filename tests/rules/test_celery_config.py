@@ -454,3 +454,8 @@ def test_cel108_fix_renames_the_whole_source_even_with_a_noqa(tmp_path):
     assert outcome.texts["celeryconfig.py"] == (
         'broker_url = "redis://x"\ntask_acks_late = True  # noqa: CEL108\nworker_prefetch_multiplier = 1\n'
     )
+
+
+def test_apps_built_in_tests_are_fixtures(project):
+    found = project({"tests/test_tasks.py": app(body=TASK.format(opts="")), "conftest.py": app()}, select=["CEL102", "CEL105", "CEL111"])
+    assert found == []

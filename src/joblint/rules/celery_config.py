@@ -120,10 +120,11 @@ def pickle_serializer(project: Project) -> Iterator[Report]:
         value = task.task.option("serializer")
         if value is not None and _is_pickle(value):
             yield _with_path(_replace_serializer(value), task.path)
-    for path, cls in task_classes(project):
-        for attr in cls.attributes:
-            if attr.name == "serializer" and _is_pickle(attr.value):
-                yield _with_path(_replace_serializer(attr.value), path)
+    for facts in project.files:
+        for task_class in facts.tasks.task_classes:  # Task subclasses, abstract bases included
+            value = task_class.options.get("serializer")
+            if value is not None and _is_pickle(value):
+                yield _with_path(_replace_serializer(value), facts.path)
     for facts in project.files:
         for call in facts.tasks.dispatches:
             value = call.options.get("serializer")
@@ -231,6 +232,11 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
 # -- shared ------------------------------------------------------------------------------------
 
 
+def production_apps(project: Project) -> list[SettingsModel]:
+    """Apps whose missing settings matter: an app built in a test module is a fixture."""
+    return [m for m in project.apps if not _test_module(m.path)]
+
+
 def _app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
     return [t for t in project.tasks if any(m is model for m in project.models_for(t))]
 
@@ -269,7 +275,7 @@ def acks_late_disabled(project: Project) -> Iterator[Report]:
         "with early acks a message is acknowledged before the task runs, so a worker crash, OOM kill or "
         "deploy loses the task; set task_acks_late=True (and make tasks idempotent: they may run twice)"
     )
-    for model in project.apps:
+    for model in production_apps(project):
         write = model.get("task_acks_late")
         if write is not None:
             if write.data is False:
@@ -369,7 +375,7 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
 def no_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
 
-    for model in project.apps:
+    for model in production_apps(project):
         write = model.get("task_time_limit")
         if write is not None and (write.value.known and write.data is not None):
             continue
@@ -708,7 +714,7 @@ def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
     words=CONFIG_WORDS,
 )
 def broker_retry_on_startup_unset(project: Project) -> Iterator[Report]:
-    for model in project.apps:
+    for model in production_apps(project):
         if not model.unset("broker_connection_retry_on_startup"):
             continue
         retry = model.get("broker_connection_retry")

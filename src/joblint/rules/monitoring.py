@@ -7,7 +7,7 @@ from typing import Iterator
 from ..findings import Severity
 from ..project import Project
 from . import Report, rule
-from .celery_config import task_classes
+from .celery_config import production_apps, task_classes
 
 ERROR_TRACKERS = ("sentry_sdk.integrations.celery", "rollbar.contrib.celery", "bugsnag.celery", "newrelic", "ddtrace", "honeybadger.contrib.celery")
 
@@ -22,7 +22,7 @@ ERROR_TRACKERS = ("sentry_sdk.integrations.celery", "rollbar.contrib.celery", "b
     words=("celery",),
 )
 def task_failures_unobserved(project: Project) -> Iterator[Report]:
-    apps = project.apps
+    apps = production_apps(project)
     if not apps:
         return
     for facts in project.files:
