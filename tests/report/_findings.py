@@ -30,3 +30,8 @@ def context(root: Path, cwd: Path | None = None) -> ReportContext:
 
 def made(code: str = "CEL101", severity: Severity = Severity.ERROR, path: str = "app.py", message: str = "bad", line: int = 3) -> Finding:
     return Finding(code, "pickle-serializer", severity, path, Span(line, 5, line, 13), message, source_line="x = 'pickle'")
+
+
+def without_line(path: str = "celery:proj.celery:app") -> Finding:
+    """What `joblint check-app` reports: a loaded app's setting, with no line to point at."""
+    return Finding("CEL101", "pickle-serializer", Severity.ERROR, path, Span(0, 0, 0, 0), "task_serializer is 'pickle'")

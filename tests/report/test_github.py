@@ -40,3 +40,11 @@ def test_paths_are_relative_to_the_repository_root(tmp_path):
 
 def test_no_findings_no_output(tmp_path):
     assert github.render([], context(tmp_path)) == ""
+
+
+def test_a_finding_without_a_line_names_its_source_in_the_message(tmp_path):
+    from ._findings import without_line
+
+    assert github.render([without_line()], context(tmp_path)) == (
+        "::error title=CEL101 pickle-serializer::celery:proj.celery:app: task_serializer is 'pickle'\n"
+    )

@@ -30,3 +30,10 @@ def test_identical_lines_get_distinct_fingerprints(tmp_path):
 
 def test_no_findings_is_an_empty_array(tmp_path):
     assert json.loads(gitlab.render([], context(tmp_path))) == []
+
+
+def test_a_finding_without_a_line_is_put_on_line_1(tmp_path):
+    from ._findings import without_line
+
+    [issue] = json.loads(gitlab.render([without_line()], context(tmp_path)))
+    assert issue["location"]["lines"] == {"begin": 1, "end": 1}

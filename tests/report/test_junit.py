@@ -32,3 +32,11 @@ def test_no_findings_is_one_passing_testcase(tmp_path):
     cases = root.findall("testsuite/testcase")
     assert len(cases) == 1 and cases[0].find("failure") is None
     assert root.get("failures") == "0"
+
+
+def test_a_finding_without_a_line(tmp_path):
+    from ._findings import without_line
+
+    case = ET.fromstring(junit.render([without_line()], context(tmp_path))).find("testsuite/testcase")
+    assert case.get("name") == "CEL101 pickle-serializer" and case.get("line") is None
+    assert case.find("failure").text == "celery:proj.celery:app: CEL101 task_serializer is 'pickle'"

@@ -11,3 +11,9 @@ def test_pylint_parseable_lines(tmp_path):
     )
     assert lines[1].startswith("proj/app.py:6: [CEL104] soft time limit 300s")
     assert len(lines) == 2
+
+
+def test_a_finding_without_a_line(tmp_path):
+    from ._findings import without_line
+
+    assert pylint.render([without_line()], context(tmp_path)) == "celery:proj.celery:app: [CEL101] task_serializer is 'pickle'\n"

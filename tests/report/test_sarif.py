@@ -91,3 +91,12 @@ def test_fingerprints_survive_lines_inserted_above(tmp_path):
     after = json.loads(sarif.render(lint(tmp_path, ["CEL101", "CEL104"]), context(tmp_path)))["runs"][0]["results"]
     assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after] == [7, 9]
     assert [r["partialFingerprints"] for r in after] == [r["partialFingerprints"] for r in before]
+
+
+def test_a_finding_without_a_line_has_a_logical_location_and_validates(tmp_path, validator):
+    from ._findings import without_line
+
+    document = json.loads(sarif.render([without_line()], context(tmp_path)))
+    assert not list(validator.iter_errors(document))
+    [result] = document["runs"][0]["results"]
+    assert result["locations"] == [{"logicalLocations": [{"fullyQualifiedName": "celery:proj.celery:app", "kind": "object"}]}]

@@ -22,10 +22,12 @@ def escape_property(text: str) -> str:
 
 def annotation(finding: Finding, path: str) -> str:
     span = finding.span
+    title = f"title={escape_property(f'{finding.code} {finding.name}')}"
+    if not span.line:  # a finding about a loaded app (check-app): no file to annotate, so name it
+        return f"::{COMMAND[finding.severity]} {title}::{escape_data(f'{finding.path}: {finding.message}')}\n"
     properties = (
         f"file={escape_property(path)},line={span.line},col={span.col},"
-        f"endLine={span.end_line},endColumn={span.end_col},"
-        f"title={escape_property(f'{finding.code} {finding.name}')}"
+        f"endLine={span.end_line},endColumn={span.end_col},{title}"
     )
     return f"::{COMMAND[finding.severity]} {properties}::{escape_data(finding.message)}\n"
 

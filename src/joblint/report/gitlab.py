@@ -24,7 +24,8 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             "check_name": f.code,
             "fingerprint": fingerprint,
             "severity": SEVERITY[f.severity],
-            "location": {"path": paths[f.path], "lines": {"begin": f.span.line, "end": f.span.end_line}},
+            # GitLab needs a line; a finding about a loaded app (check-app) has none, so line 1.
+            "location": {"path": paths[f.path], "lines": {"begin": f.span.line or 1, "end": f.span.end_line or 1}},
         }
         for f, fingerprint in zip(findings, ids)
     ]

@@ -15,7 +15,7 @@ from ..audit import Audit, Frame, RuleExplanation
 from ..findings import Finding
 
 SEVERITY_COLOUR = {"error": "#d92d20", "warning": "#dc6803", "info": "#1570ef"}
-PALETTE = ("#3e4784", "#0e9384", "#7a5af8", "#dd2590", "#e62e05", "#4e5ba6", "#15b79e", "#6172f3", "#ba24d5", "#667085")
+PALETTE = ("#3e4784", "#0e9384", "#7a5af8", "#dd2590", "#669f2a", "#4e5ba6", "#15b79e", "#6172f3", "#ba24d5", "#667085")
 # Findings lists longer than this start folded; the explanation above them always shows.
 OPEN_LIMIT = 12
 
@@ -279,8 +279,9 @@ def _message(text: str) -> str:
 
 def _finding(finding: Finding, frame: Frame | None) -> str:
     fixable = ' · <span style="color:#0e9384">fixable</span>' if finding.fix else ""
+    where = f"{finding.path}:{finding.span.line}:{finding.span.col}" if finding.span.line else finding.path
     return (
-        f'<div class="finding"><div class="where mono">{escape(finding.path)}:{finding.span.line}:{finding.span.col}'
+        f'<div class="finding"><div class="where mono">{escape(where)}'
         f"{fixable}</div><div class=\"msg\">{_message(finding.message)}</div>{code_frame(finding, frame)}</div>"
     )
 

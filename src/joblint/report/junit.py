@@ -19,12 +19,13 @@ def _suite(parent: ET.Element, name: str, findings: list[Finding]) -> None:
     if not findings:
         ET.SubElement(suite, "testcase", name="no findings", classname="joblint")
     for f in findings:
-        case = ET.SubElement(
-            suite, "testcase", name=f"{f.code} {f.name} at {f.span.line}:{f.span.col}", classname=f.path,
-            file=f.path, line=str(f.span.line),
-        )
+        where = f" at {f.span.line}:{f.span.col}" if f.span.line else ""  # check-app findings have no line
+        case = ET.SubElement(suite, "testcase", name=f"{f.code} {f.name}{where}", classname=f.path, file=f.path)
+        if f.span.line:
+            case.set("line", str(f.span.line))
         failure = ET.SubElement(case, "failure", message=f.message, type=f.code)
-        failure.text = f"{f.path}:{f.span.line}:{f.span.col}: {f.code} {f.message}"
+        location = f"{f.path}:{f.span.line}:{f.span.col}" if f.span.line else f.path
+        failure.text = f"{location}: {f.code} {f.message}"
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:

@@ -7,4 +7,5 @@ from . import ReportContext
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
-    return "".join(f"{f.path}:{f.span.line}: [{f.code}] {f.message}\n" for f in findings)
+    # A finding about a loaded app (check-app) has no line: `celery:proj.celery:app: [CODE] message`.
+    return "".join(f"{f.path}{f':{f.span.line}' if f.span.line else ''}: [{f.code}] {f.message}\n" for f in findings)

@@ -52,6 +52,18 @@ def _region(finding: Finding) -> dict:
     return region
 
 
+def _location(finding: Finding, path: str) -> dict:
+    if not finding.span.line:
+        # A finding about a loaded app (check-app) points at the app object, not at a file.
+        return {"logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "object"}]}
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": quote(path), "uriBaseId": ROOT_BASE},
+            "region": _region(finding),
+        }
+    }
+
+
 def render(findings: list[Finding], context: ReportContext) -> str:
     metas = all_meta()
     index = {code: i for i, code in enumerate(metas)}
@@ -63,14 +75,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             "ruleId": finding.code,
             "level": LEVEL[finding.severity],
             "message": {"text": finding.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": quote(paths[finding.path]), "uriBaseId": ROOT_BASE},
-                        "region": _region(finding),
-                    }
-                }
-            ],
+            "locations": [_location(finding, paths[finding.path])],
             "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         }
         if finding.code in index:
