@@ -8,8 +8,8 @@ follows that order over the project's facts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from .facts.values import Value
 from .project import Project, ProjectTask, SettingsModel

@@ -90,7 +90,7 @@ def test_dispatch_calls_keep_options_apart_from_task_arguments():
         path="proj/views.py",
         module="proj.views",
     )
-    calls = [(c.method, dict((k, v.data) for k, v in c.options.items()), c.in_transaction, c.in_on_commit)
+    calls = [(c.method, {k: v.data for k, v in c.options.items()}, c.in_transaction, c.in_on_commit)
              for c in facts.tasks.dispatches]
     assert calls == [
         ("delay", {}, False, False),
@@ -136,3 +136,24 @@ def test_effective_option_merges_decorator_base_class_and_app_settings():
     assert effective_option(project, task, "retry_backoff", None) == (None, "")
     assert resolve_task(project, "fetch", "proj.tasks.fetch", "proj/views.py") is task
     assert resolve_task(project, "fetch", None, "proj/views.py") is None
+
+
+def test_task_subclass_facts_feed_cel101(project):
+    found = project(
+        {
+            "tasks.py": """
+import luigi
+from celery import Celery, Task
+
+app = Celery("proj")
+
+class PickledBase(app.Task):
+    serializer = "pickle"
+
+class Job(luigi.Task):
+    serializer = "pickle"
+"""
+        },
+        select=["CEL101"],
+    )
+    assert found == [("tasks.py", 7, "CEL101")]

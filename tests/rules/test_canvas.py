@@ -139,6 +139,7 @@ def run(flags, mask):
 
 def test_cel302_fix_makes_the_step_immutable(project):
     from conftest import lint
+
     from joblint.fix import fix_until_stable
 
     project(

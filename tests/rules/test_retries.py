@@ -52,6 +52,7 @@ def other_retry(self, session):
 
 def test_cel401_fix_raises_the_retry(project):
     from conftest import lint
+
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """
@@ -269,6 +270,7 @@ def last_step(self, url):
 
 def test_cel404_fix_adds_backoff_after_autoretry_for_in_a_multiline_decorator(project):
     from conftest import lint
+
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """

@@ -161,9 +161,9 @@ class ResultCollector:
         if self.ctx.imports.qualify(func) in ALLOW_JOIN:
             self._bypass("allow_join_result", node)
         for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value == "disable_sync_subtasks":
-                if isinstance(arg.value, cst.Name) and arg.value.value == "False":
-                    self._bypass("disable_sync_subtasks=False", node)
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword == "disable_sync_subtasks" and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+                self._bypass("disable_sync_subtasks=False", node)
         if isinstance(func, cst.Attribute) and func.attr.value in READS:
             self._read(func.attr.value, func.value, node)
 

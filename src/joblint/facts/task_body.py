@@ -8,7 +8,7 @@ effect, which a guard) stays with the rules (`rules/_effects.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst

@@ -7,7 +7,7 @@ the task runs again; a guard is a call that makes running again harmless (or imp
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from ..facts.task_body import CallSite
 
@@ -42,7 +42,7 @@ SIDE_EFFECTS: list[tuple[str, Predicate]] = [
     (
         "a row insert",
         lambda s: ".objects." in f"{s.name}." and _method(s) in ("create", "bulk_create")
-        and not s.keywords.get("ignore_conflicts") is True and not s.keywords.get("update_conflicts") is True,
+        and s.keywords.get("ignore_conflicts") is not True and s.keywords.get("update_conflicts") is not True,
     ),
     ("a save of a new object", lambda s: s.new_object and _method(s) == "save"),
     ("an email", lambda s: (s.qualified or "") in MAIL_FUNCTIONS),

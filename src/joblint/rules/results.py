@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..context import FileContext
 from ..facts.results import BLOCKING, ResultRead
@@ -146,7 +146,7 @@ def _scheme(url: object) -> str | None:
     severity=Severity.ERROR,
     summary="Code reads a task's result, but the task's app has no result backend: the read fails or waits forever.",
     scope="project",
-    words=(*PRODUCER_WORDS, "task", "celery"),
+    words=(*PRODUCER_WORDS, "task", "celery", "result_backend"),
 )
 def result_read_without_backend(project: Project) -> Iterator[Report]:
     for facts in project.files:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..context import FileContext
-from ..facts.tasks import TaskDef
 from ..facts.task_body import CallSite
+from ..facts.tasks import TaskDef
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project, ProjectTask
 from ..task_options import OptionSource, base_names, find_option

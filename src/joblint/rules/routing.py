@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..facts import ModuleFacts
 from ..facts.values import Value
@@ -14,7 +15,7 @@ from . import Report, rule
 
 QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
-REDIS_PRIORITIES = range(0, 10)
+REDIS_PRIORITIES = range(10)
 AMQP_MAX_PRIORITY = 255
 
 
