@@ -177,3 +177,27 @@ async def background(redis):
     return await job.result()
 """
     assert project({"api.py": source}, select=["ARQ104"]) == [("api.py", 11, "ARQ104"), ("api.py", 16, "ARQ104")]
+
+
+def test_worker_keyword_arguments_are_settings(project):
+    worker = """
+from arq.worker import Worker, run_worker
+
+def plain(ctx):
+    pass
+
+async def fine(ctx):
+    pass
+
+worker = Worker(functions=[plain, fine])
+run_worker(object, functions=(fine,))
+"""
+    caller = """
+async def enqueue(redis):
+    await redis.enqueue_job("fine")
+    await redis.enqueue_job("plain")
+    await redis.enqueue_job("missing")
+"""
+    assert project({"worker.py": worker, "caller.py": caller}, select=["ARQ102", "ARQ103"]) == [
+        ("caller.py", 4, "ARQ103"), ("worker.py", 9, "ARQ102"),
+    ]

@@ -329,8 +329,12 @@ async def start(client: Client, x: str) -> None:
     await client.execute_workflow(W.run, x, id=f"order-{uuid.uuid4().hex}", task_queue="q")
     await client.start_workflow(W.run, x, id=f"order-{x}", task_queue="q")
     await client.start_workflow(W.run, x, id=str(x), task_queue="q")
+    WithStartWorkflowOperation(W.run, x, id=f"w-{time.time()}", task_queue="q", id_conflict_policy=USE_EXISTING)
 """
-    assert project({"client.py": source}, select=["TMP108"]) == [("client.py", 6, "TMP108"), ("client.py", 7, "TMP108")]
+    source = source.replace("import uuid\n", "import time\nimport uuid\nfrom temporalio.client import WithStartWorkflowOperation\n")
+    assert project({"client.py": source}, select=["TMP108"]) == [
+        ("client.py", 8, "TMP108"), ("client.py", 9, "TMP108"), ("client.py", 12, "TMP108"),
+    ]
 
 
 def test_tmp108_needs_temporalio(project):

@@ -50,6 +50,14 @@ def blocking(name: str | None) -> bool:
     return name in BLOCKING_CALLS or (name.startswith(BLOCKING_MODULES) and not _is_exception(name))
 
 
+def what_blocks(name: str, where: str) -> str:
+    """`time.sleep() blocks the event loop ...`; a synchronous client's calls block, not its creation."""
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf[:1].isupper() or leaf in ("session", "from_url"):
+        return f"{name}() is a synchronous client: its calls block the event loop {where}"
+    return f"{name}() blocks the event loop {where}"
+
+
 def _is_exception(name: str) -> bool:
     leaf = name.rsplit(".", 1)[-1]
     return leaf.endswith(("Error", "Exception", "Warning")) or ".exceptions." in name

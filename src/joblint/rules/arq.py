@@ -9,6 +9,7 @@ from ..facts.arq import JobEntry, ModuleFunction
 from ..findings import Severity
 from ..project import Project
 from . import Report, rule
+from ._blocking import what_blocks
 
 
 def _functions(project: Project) -> dict[str, ModuleFunction]:
@@ -43,7 +44,7 @@ def blocking_call_in_async_job(project: Project) -> Iterator[Report]:
             for call in fn.blocking:
                 yield Report(
                     call.span,
-                    f"{call.name}() blocks the event loop this ARQ job runs on: every other job on the worker stalls, "
+                    what_blocks(call.name, "this ARQ job runs on") + ": every other job on the worker stalls, "
                     "job_timeout cannot fire, and past job_timeout + 10s another worker starts the same job again; use "
                     "an async client (`await asyncio.sleep`, httpx.AsyncClient, redis.asyncio) or "
                     "`await loop.run_in_executor(None, ...)`",

@@ -12,7 +12,7 @@ from ..facts.temporal import ActivityDef, ApiCall
 from ..findings import Severity, Span
 from ..project import Project
 from . import Report, rule
-from ._blocking import blocking
+from ._blocking import blocking, what_blocks
 from .temporal_workflows import WORDS, has_option, imports_of, is_none, keyword_node
 
 # -- TMP201 ------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def blocking_call_in_async_activity(ctx: FileContext) -> Iterator[Report]:
             continue
         yield Report(
             ctx.span(call.node),
-            f"{call.name}() blocks the event loop this async activity runs on: every other activity and workflow on "
+            what_blocks(call.name, "this async activity runs on") + ": every other activity and workflow on "
             "the worker stalls, heartbeats stop, timeouts fire; use an async library, `await asyncio.to_thread(...)`, "
             "or make the activity a plain `def` (run in the worker's thread pool)",
         )
