@@ -432,12 +432,11 @@ def _command_audit(args: argparse.Namespace) -> int:
     with bar(len(files), label="Auditing") as tick:
         result = engine.run(files, config, enabled, args.jobs, progress=tick)
     by_display = {f.display: f.path for f in files}
-    target = " ".join(p.as_posix() for p in paths)
-    if target == ".":
-        target = cwd.name
+    given = " ".join(p.as_posix() for p in paths)
+    target = cwd.name if given == "." else given
     report = audit_mod.build(
         target, result.findings, result.files, time.perf_counter() - started, len(enabled),
-        lambda display: by_display.get(display, cwd / display),
+        lambda display: by_display.get(display, cwd / display), given,
     )
     written = []
     for path, render in ((args.html, html.render), (args.markdown, markdown.render)):

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .rules import BUILTIN
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -170,6 +172,9 @@ def select(
     extend = [(s, origin) for s in settings.extend_select] + [(s, cli) for s in cli_extend or []]
     for sel, where in extend:
         enabled |= expand(sel, metas, where)
+    # JL001 (a file that cannot be read or parsed) and JL002 (a rule crashed) say the selected rules
+    # did not run on a file: a narrow selection must not turn that into "All checks passed!".
+    enabled |= {code for code in BUILTIN if code in metas}
     ignore = [(s, origin) for s in settings.ignore] + [(s, cli) for s in cli_ignore or []]
     for sel, where in ignore:
         enabled -= expand(sel, metas, where)

@@ -86,6 +86,12 @@ def fix_until_stable(
         progressed = False
         for display, fixes in by_path.items():
             if display not in result.originals:
+                if paths[display].is_symlink():
+                    # Writing through the link could change a file outside the project; replacing
+                    # the link would turn it into a copy. Its target is fixed under its own path.
+                    result.failures.append(f"{display}: not fixed: a symbolic link (fix the file it points to)")
+                    broken.add(display)
+                    continue
                 try:
                     result.originals[display] = Source.decode(paths[display].read_bytes())
                 except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
@@ -113,14 +119,19 @@ def fix_until_stable(
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same directory and a rename; keep the file's mode."""
-    mode = path.stat().st_mode & 0o7777
+    status = path.stat()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".joblint", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, status.st_mode & 0o7777)
+        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+            try:  # only root may give a file away; everyone else writes files they own anyway
+                os.chown(tmp, status.st_uid, status.st_gid)
+            except PermissionError:
+                pass
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -134,14 +145,29 @@ def write_all(result: FixResult, paths: dict[str, Path]) -> list[str]:
     """Write every changed file; returns one line per file that could not be written."""
     failures = []
     for display, (original, text) in sorted(result.changed().items()):
-        data = original.encode(text)
+        try:
+            data = original.encode(text)
+        except UnicodeEncodeError as exc:
+            failures.append(f"{display}: not fixed: the fixed text cannot be encoded as {original.encoding}: {exc.reason}")
+            continue
         if original.encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
             data = b"\xef\xbb\xbf" + data
         try:
+            if _changed_on_disk(paths[display], original):
+                failures.append(f"{display}: not fixed: the file changed while joblint ran; run it again")
+                continue
             write_atomic(paths[display], data)
         except OSError as exc:
             failures.append(f"{display}: not fixed: cannot write: {exc.strerror or exc}")
     return failures
+
+
+def _changed_on_disk(path: Path, original: Source) -> bool:
+    """Whether someone edited the file since it was read: their edit must not be overwritten."""
+    try:
+        return Source.decode(path.read_bytes()).text != original.text
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return True
 
 
 def unified_diff(result: FixResult) -> str:
