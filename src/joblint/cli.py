@@ -487,7 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one line for users; JOBLINT_DEBUG shows the traceback
         if os.environ.get("JOBLINT_DEBUG"):
             raise
-        print(f"joblint: internal error: {type(exc).__name__}: {exc} (set JOBLINT_DEBUG=1 for the traceback)", file=sys.stderr)
+        detail = " ".join(str(exc).split())  # one line, whatever the exception says
+        print(f"joblint: internal error: {type(exc).__name__}: {detail} (set JOBLINT_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_ERROR
 
 
