@@ -25,6 +25,7 @@ from .prefilter import keeps
 from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 # Larger files are reported, not parsed: libcst takes about 20 s and 250 MB per MB of dense code.
 # The largest hand-written or generated module in the CPython tree, its site-packages and the
@@ -63,7 +64,10 @@ class Source:
 
     @classmethod
     def decode(cls, data: bytes) -> Source:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        # tokenize reads lines ending in \n only: a file with lone \r line ends would be one line,
+        # its coding cookie decoded as UTF-8 together with the rest of the file.
+        lines = (m.group() for m in _LINE_BYTES.finditer(data))
+        encoding, _ = tokenize.detect_encoding(lambda: next(lines, b""))
         text = data.decode(encoding)
         if encoding == "utf-8-sig" and text.startswith("\ufeff"):
             text = text[1:]
