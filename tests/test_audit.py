@@ -74,6 +74,7 @@ def test_html_has_the_charts_top_files_and_every_finding_with_its_frame_and_expl
     assert '<div class=hit><span class="ln">4</span>' in html
     assert "Unpickling runs code" in html  # CEL101's "Why it matters"
     assert "The soft limit raises <code>SoftTimeLimitExceeded</code>" in html  # CEL104's
+    assert "Reproduce with <code>joblint audit . --html report.html</code>" in html
 
 
 def test_markdown_summary_for_a_ticket(tmp_path):

@@ -76,6 +76,7 @@ class Audit:
     frames: list[Frame | None]  # one per finding
     rules: dict[str, RuleExplanation]  # every rule with findings
     enabled: int  # how many rules ran
+    paths: str = "."  # the paths as given on the command line, to reproduce the run
     generated: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     version: str = __version__
 
@@ -171,6 +172,7 @@ def build(
     seconds: float,
     enabled: int,
     path_of: Callable[[str], Path],
+    paths: str = ".",
 ) -> Audit:
     """The audit of a finished run; `path_of` maps a finding's display path to the file."""
     metas = all_meta()
@@ -181,4 +183,4 @@ def build(
             cache[finding.path] = _read_lines(path_of(finding.path))
         frames.append(frame(cache[finding.path], finding))
     rules = {code: explain(metas[code]) for code in sorted({f.code for f in findings}) if code in metas}
-    return Audit(target, files, seconds, findings, frames, rules, enabled)
+    return Audit(target, files, seconds, findings, frames, rules, enabled, paths)
