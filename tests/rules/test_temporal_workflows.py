@@ -568,3 +568,22 @@ class W:
     assert "        workflow.logger.info(\"start\")\n        await sleep(1)\n        await asyncio.sleep(1)\n" in text
     assert "return str(workflow.uuid4()) + str(workflow.time())" in text
     assert [f for f in outcome.findings if f.fix is not None] == []
+
+
+def test_tmp111_fix_only_where_await_is_allowed(project):
+    source = """
+from temporalio import workflow
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self) -> None:
+        async def later():
+            workflow.sleep(1)
+        def sync_helper():
+            workflow.sleep(2)
+        await later()
+        sync_helper()
+"""
+    project({"wf.py": source}, select=["TMP111"])
+    assert [(f.span.line, f.fix is not None) for f in lint(project.root, ["TMP111"])] == [(8, True), (10, False)]

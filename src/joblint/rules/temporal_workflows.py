@@ -88,10 +88,6 @@ def import_edit(ctx: FileContext, statement: str) -> Edit:
     return Edit(Span.point(end, len(last) + 1), "\n" + statement)
 
 
-def span_of(ctx: FileContext, node: cst.CSTNode) -> Span:
-    return ctx.span(node)
-
-
 def keyword_node(call: cst.Call, name: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
@@ -114,7 +110,6 @@ def has_option(call: ApiCall, name: str) -> bool:
 _UTC = {"datetime.timezone.utc", "datetime.UTC", "pytz.utc", "pytz.UTC", "dateutil.tz.UTC"}
 _REPLACEMENT = {
     "uuid.uuid4": "uuid4()",
-    "datetime.datetime.now": "now()",
     "time.time": "time()",
     "time.time_ns": "time_ns()",
 }
@@ -271,7 +266,7 @@ def blocking_sleep(ctx: FileContext) -> Iterator[Report]:
 
 
 def _sleep_fix(ctx: FileContext, call: CallSite):  # type: ignore[no-untyped-def]
-    if not (call.in_async and call.direct and call.statement):
+    if not (call.in_async and call.statement):  # in_async: the innermost function is an async def
         return None
     alias = module_alias(ctx, "asyncio", "asyncio", "import asyncio")
     if alias is None:
@@ -585,7 +580,7 @@ def workflow_api_not_awaited(ctx: FileContext) -> Iterator[Report]:
             f"`await {short}(...)`"
         )
         edit = fix([Edit(Span.point(span.line, span.col), "await ")], "Add the missing await", Applicability.SAFE)
-        yield Report(span, message, edit if call.in_async and call.direct else None)
+        yield Report(span, message, edit if call.in_async else None)
 
 
 # -- TMP112 ------------------------------------------------------------------------------------
