@@ -314,3 +314,23 @@ def total(task_id):
         select=["CEL704"],
     )
     assert found == []
+
+
+def test_cel702_helper_called_by_a_task_in_the_same_module(project):
+    found = project(
+        {
+            "tasks.py": TASKS + """
+def wait_for(x):
+    return add.delay(x, x).get()
+
+def unrelated(x):
+    return add.delay(x, x).get()
+
+@app.task
+def outer(x):
+    return wait_for(x) + len(str(x))
+"""
+        },
+        select=["CEL702"],
+    )
+    assert found == [("tasks.py", 11, "CEL702")]

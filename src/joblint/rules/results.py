@@ -45,13 +45,20 @@ def blocking_result_in_task(ctx: FileContext) -> Iterator[Report]:
     tasks = {t.qualname: t.function for t in ctx.facts.tasks.tasks}
     if not tasks:
         return
+    helpers = _helpers_called_by_tasks(ctx)
     for read in ctx.facts.results.reads:
+        if read.method not in BLOCKING:
+            continue
         task = in_any(read.functions, set(tasks))
-        if task is None or read.method not in BLOCKING:
+        if task is not None:
+            who = f"task {tasks[task]}"
+        elif read.functions and read.functions[0] in helpers:
+            who = f"{read.functions[0]}(), called by task {helpers[read.functions[0]]},"
+        else:
             continue
         yield Report(
             read.span,
-            f"task {tasks[task]} calls .{read.method}() on the result of {describe(read)}: it holds a worker slot "
+            f"{who} calls .{read.method}() on the result of {describe(read)}: it holds a worker slot "
             "while it waits for another task, which can deadlock the pool (Celery raises \"Never call result.get() "
             "within a task!\"); chain the work instead (`first.s() | second.s()`), use a chord, or self.replace()",
         )
@@ -65,6 +72,17 @@ def blocking_result_in_task(ctx: FileContext) -> Iterator[Report]:
             "that waits for another holds its worker slot and can deadlock the pool; restructure with a chain, "
             "a chord or self.replace()",
         )
+
+
+def _helpers_called_by_tasks(ctx: FileContext) -> dict[str, str]:
+    """Module-level functions of this file that a task body calls by name: they run inside the task."""
+    tasks = {t.function for t in ctx.facts.tasks.tasks}
+    helpers: dict[str, str] = {}
+    for task in ctx.facts.tasks.tasks:
+        for site in task.body.calls:
+            if site.qualified is None and site.name.isidentifier() and site.name not in tasks:
+                helpers.setdefault(site.name, task.function)
+    return helpers
 
 
 # -- CEL701 ------------------------------------------------------------------------------------
