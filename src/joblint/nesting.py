@@ -1,14 +1,16 @@
 """A cheap scan that refuses sources too deeply nested to parse safely.
 
 libcst's native parser recurses once (or several times) per level of nesting and has no depth
-limit of its own: about 1,500 nested brackets, 6,000 nested lambdas or 10,000 chained `and`s
-overflow its stack and kill the process with a segmentation fault, and long operator chains take
-minutes. CPython refuses such code too (more than 200 nested brackets is a syntax error; a few
-thousand chained operators exhaust its recursion limit), so no working program is turned away.
+limit of its own: some 1,500 nested brackets, a few thousand nested lambdas or conditional
+expressions, or 10,000 chained `and`s overflow its stack and kill the process with a segmentation
+fault, and long operator chains take minutes. CPython refuses most such code too (more than 200
+nested brackets is a syntax error; about 3,000 chained unary or binary operators exhaust its
+recursion limit). The nearest code Python accepts and joblint refuses is a single expression of
+more than 1,000 operators, which nobody writes by hand.
 
 The scan over-approximates the depth of each statement's tree from its tokens: every operator,
 attribute dot and expression keyword may add a level, a bracket adds one, and commas separate
-siblings, which add none. It never runs Python code and costs about a fiftieth of a parse.
+siblings, which add none. It never runs Python code and costs a few per cent of a parse.
 """
 
 from __future__ import annotations
