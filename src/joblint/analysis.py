@@ -6,7 +6,6 @@ output (`FileResult`) are plain data.
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 import traceback
