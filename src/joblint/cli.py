@@ -141,6 +141,16 @@ def _command_check_app(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
+def _with_project(files: list, config, cwd: Path, respect: bool | None) -> list:  # type: ignore[no-untyped-def]
+    """`files` plus every other file of the project they belong to (through the cache, this is
+    cheap): cross-file rules need the project's settings sources and tasks."""
+    from .discover import discover
+
+    merged = {f.display: f for f in discover([config.root], config, cwd, respect_gitignore=respect)}
+    merged.update({f.display: f for f in files})
+    return sorted(merged.values())
+
+
 def _command_check(args: argparse.Namespace) -> int:
     from . import config as config_mod
     from . import engine
@@ -171,10 +181,17 @@ def _command_check(args: argparse.Namespace) -> int:
     if args.fix and args.diff:
         raise UsageError("--fix and --diff cannot be used together")
     overrides: dict[str, str] = {}
+    respect = False if args.no_respect_gitignore else None
     if args.stdin_filename is not None:
         files, overrides = _stdin_source(args.stdin_filename, cwd)
     else:
-        files = discover(paths, config, cwd, respect_gitignore=False if args.no_respect_gitignore else None)
+        files = discover(paths, config, cwd, respect_gitignore=respect)
+    # Given only files (pre-commit, an editor), judge them against the whole project: a changed
+    # tasks.py is checked with the settings in settings.py. Findings are reported for them only.
+    scope: set[str] | None = None
+    if args.stdin_filename is not None or (args.paths and all((cwd / p).is_file() for p in args.paths)):
+        scope = {f.display for f in files}
+        files = _with_project(files, config, cwd, respect)
 
     to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
     fmt = args.output_format or ("full" if to_terminal else "concise")
@@ -183,7 +200,7 @@ def _command_check(args: argparse.Namespace) -> int:
     exit_on_changes = False
     report_stream = sys.stdout
     if args.fix or args.diff:
-        paths_by_display = {f.display: f.path for f in files}
+        paths_by_display = {f.display: f.path for f in files if scope is None or f.display in scope}
         with _editor_buffers(overrides) as buffers:
             paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
             outcome = fix_until_stable(
@@ -209,14 +226,16 @@ def _command_check(args: argparse.Namespace) -> int:
             exit_on_changes = True
         findings = outcome.findings
         fixed = outcome.applied
-        result_files = len(files)
+        result_files = len(scope) if scope is not None else len(files)
         skipped = None
     else:
         with bar(len(files)) as tick:
             result = engine.run(files, config, enabled, args.jobs, overrides, progress=tick, cache=_cache(args, config))
         findings = result.findings
-        result_files = result.files
-        skipped = result.skipped
+        result_files = len(scope) if scope is not None else result.files
+        skipped = result.skipped if scope is None else None
+    if scope is not None:
+        findings = [f for f in findings if f.path in scope]
 
     if args.write_baseline is not None:
         return _write_baseline(args.write_baseline, findings, cwd, args.quiet)
