@@ -37,7 +37,7 @@ def test_stdin_gets_the_project_too(tmp_path):
     write_project(tmp_path, PROJECT)
     text = (tmp_path / "proj/tasks.py").read_text()
     result = run(tmp_path, "--stdin-filename", "proj/tasks.py", stdin=text)
-    assert "proj/tasks.py:3:27: CEL104" in result.stdout and "celery.py" not in result.stdout
+    assert [line.split(" ")[0] for line in result.stdout.splitlines()] == ["proj/tasks.py:3:27:"]
 
 
 def test_fix_touches_only_the_given_files(tmp_path):
