@@ -153,3 +153,34 @@ def run():
     outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL302"], overrides=o), unsafe=False)
     (_, text), = outcome.changed().values()
     assert 'chain(parse.s("x"), notify.si()).delay()' in text
+
+
+def test_cel301_app_wide_ignore_result_and_signature_option(project):
+    found = project(
+        {
+            "tasks.py": """
+from celery import Celery, chord
+
+app = Celery("proj", broker="redis://localhost", backend="redis://localhost", task_ignore_result=True)
+
+@app.task
+def part(x):
+    return x
+
+@app.task(ignore_result=False)
+def kept(x):
+    return x
+
+@app.task
+def total(xs):
+    return sum(xs)
+
+def run():
+    chord(part.s(i) for i in range(3))(total.s())
+    chord(kept.s(i) for i in range(3))(total.s())
+    chord([kept.s(1).set(ignore_result=True)], total.s())
+"""
+        },
+        select=["CEL301"],
+    )
+    assert found == [("tasks.py", 18, "CEL301"), ("tasks.py", 20, "CEL301")]
