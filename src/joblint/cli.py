@@ -201,11 +201,12 @@ def _command_check(args: argparse.Namespace) -> int:
     report_stream = sys.stdout
     if args.fix or args.diff:
         paths_by_display = {f.display: f.path for f in files if scope is None or f.display in scope}
+        cache = _cache(args, config)  # each round re-reads only the files the fixes changed
         with _editor_buffers(overrides) as buffers:
             paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
             outcome = fix_until_stable(
                 paths_by_display,
-                lambda fixed: engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}).findings,
+                lambda fixed: engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache).findings,
                 unsafe=args.unsafe_fixes,
             )
         for failure in outcome.failures:
