@@ -50,8 +50,9 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             current = finding.path
         style = _STYLE[finding.severity]
         fixable = " [dim][*][/dim]" if finding.fix else ""
+        where = f"{finding.span.line}:{finding.span.col} " if finding.span.line else ""  # check-app: no line
         console.print(
-            f"{finding.span.line}:{finding.span.col} [{style}]{finding.code}[/] {finding.severity.value}: "
+            f"{where}[{style}]{finding.code}[/] {finding.severity.value}: "
             f"{escape(finding.message)} [dim]({finding.name})[/dim]{fixable}"
         )
         _frame(console, finding)
