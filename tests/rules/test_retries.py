@@ -301,3 +301,26 @@ def charge(self, order_id, amount):
         select=["CEL405"],
     )
     assert found == [("tasks.py", 10, "CEL405")]
+
+
+def test_cel402_base_class_in_another_file_reaches_a_task_file_without_the_option(project):
+    found = project(
+        {
+            "base.py": """
+from celery import Task
+
+class RetryAll(Task):
+    autoretry_for = (Exception,)
+""",
+            "tasks.py": """
+from celery import shared_task
+from base import RetryAll
+
+@shared_task(base=RetryAll)
+def sync():
+    pass
+""",
+        },
+        select=["CEL402"],
+    )
+    assert found == [("base.py", 4, "CEL402")]

@@ -187,3 +187,39 @@ def explicit():
         select=["CEL204"],
     )
     assert found == [("tasks.py", 3, "CEL204")]
+
+
+def test_cel201_queues_declared_in_django_settings(project):
+    found = project(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": """
+from kombu import Queue
+
+CELERY_BROKER_URL = "redis://localhost"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("emails"))
+CELERY_TASK_DEFAULT_QUEUE = "default"
+""",
+            "proj/celery.py": """
+import os
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+app = Celery("proj")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+""",
+            "proj/tasks.py": """
+from celery import shared_task
+
+@shared_task(queue="email")
+def send(user_id):
+    return user_id
+
+@shared_task(queue="emails")
+def send_ok(user_id):
+    return user_id
+""",
+        },
+        select=["CEL201"],
+    )
+    assert found == [("proj/tasks.py", 3, "CEL201")]

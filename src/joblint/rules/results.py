@@ -130,7 +130,7 @@ EXPIRING_BACKENDS = ("redis", "rediss", "sentinel", "cache", "memcache", "db", "
     severity=Severity.WARNING,
     summary="result_expires is None or 0: every task result stays in the backend forever.",
     scope="project",
-    words=("result_expires", "task_result_expires"),
+    words=("result_expires", "celery", "result_backend"),
 )
 def results_never_expire(project: Project) -> Iterator[Report]:
     for model in project.apps:

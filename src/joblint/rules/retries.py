@@ -15,6 +15,8 @@ from ._effects import DEDUPLICATING_BASES, guard, side_effect
 
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 RETRY_WORDS = ("retry", "autoretry_for", "max_retries")
+# Task options may sit on a base class in another file: the task files are needed too.
+TASK_WORDS = ("task",)
 
 
 def _retry_receivers(task: TaskDef) -> set[str]:
@@ -106,7 +108,7 @@ def _where(source: OptionSource) -> str:
     severity=Severity.WARNING,
     summary="`autoretry_for=(Exception,)` retries bugs and permanent failures too.",
     scope="project",
-    words=("autoretry_for",),
+    words=("autoretry_for", *TASK_WORDS),
 )
 def broad_autoretry(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -132,7 +134,7 @@ def broad_autoretry(project: Project) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="`max_retries=None` on a task retries it forever.",
     scope="project",
-    words=("max_retries",),
+    words=("max_retries", *TASK_WORDS),
 )
 def unbounded_retries(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -156,7 +158,7 @@ def unbounded_retries(project: Project) -> Iterator[Report]:
     summary="Retries at a fixed delay (no `retry_backoff`) hammer a recovering dependency in lockstep.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("autoretry_for", "retry_jitter", "countdown"),
+    words=("autoretry_for", "retry_jitter", "countdown", *TASK_WORDS),
 )
 def retry_without_backoff(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -205,7 +207,7 @@ def retry_without_backoff(project: Project) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="A retrying task performs a side effect (row insert, POST, email, payment) that repeats on every retry.",
     scope="project",
-    words=RETRY_WORDS,
+    words=(*RETRY_WORDS, *TASK_WORDS),
 )
 def non_idempotent_retry(project: Project) -> Iterator[Report]:
     for task in project.tasks:

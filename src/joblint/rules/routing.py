@@ -17,6 +17,8 @@ QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
 REDIS_PRIORITIES = range(10)
 AMQP_MAX_PRIORITY = 255
+# Routing rules read the app (and its config sources) and the tasks, not only the routing values.
+APP_WORDS = ("celery", "task", "broker")
 
 
 # -- where routing values are written -------------------------------------------------------------
@@ -107,7 +109,7 @@ def declared_queues(project: Project, model: SettingsModel) -> set[str] | None:
     severity=Severity.WARNING,
     summary="A task is routed to a queue missing from the app's declared task_queues.",
     scope="project",
-    words=("queue",),
+    words=("queue", *APP_WORDS),
 )
 def route_to_undeclared_queue(project: Project) -> Iterator[Report]:
     for use in routing_uses(project, "queue"):
@@ -157,7 +159,7 @@ def _max_priority(project: Project, model: SettingsModel) -> int | None | str:
     severity=Severity.WARNING,
     summary="A task priority the broker clamps or ignores (outside 0-9 on Redis, unconfigured or too high on RabbitMQ).",
     scope="project",
-    words=("priority",),
+    words=("priority", *APP_WORDS),
 )
 def priority_out_of_range(project: Project) -> Iterator[Report]:
     uses = list(routing_uses(project, "priority"))
