@@ -129,6 +129,8 @@ def _command_check_app(args: argparse.Namespace) -> int:
         app = runtime.load(args.target, args.python, args.timeout)
     except runtime.AppLoadError as exc:
         raise UsageError(str(exc)) from None
+    for warning in app.warnings:
+        print(f"joblint: warning: {warning}", file=sys.stderr)
     if args.show_settings:
         print(runtime.show_settings(app), file=sys.stderr if not args.output_format else sys.stdout, end="")
     # There is no file to edit: a loaded app's findings carry no fix.

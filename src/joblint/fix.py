@@ -67,6 +67,15 @@ def parses(text: str) -> bool:
     return True
 
 
+def compiles(text: str) -> bool:
+    """What the parser accepts but Python refuses (a repeated keyword argument) shows here."""
+    try:
+        compile(text, "<joblint-fix>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def fix_until_stable(
     paths: dict[str, Path],
     check: Callable[[dict[str, str]], list[Finding]],
@@ -101,7 +110,7 @@ def fix_until_stable(
             original = result.originals[display]
             current = result.texts.get(display, original.text)
             new_text, count = apply_fixes(current, fixes, original.newline)
-            if not parses(new_text):
+            if not parses(new_text) or (compiles(current) and not compiles(new_text)):
                 result.failures.append(f"{display}: not fixed: the fixed source would not parse")
                 broken.add(display)
                 result.texts.pop(display, None)

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from . import settings as celery_settings
 from .facts import ModuleFacts
-from .facts.celery import ConfigSource, SettingWrite
+from .facts.celery import UNRESOLVED_APP, ConfigSource, SettingWrite
 from .facts.core import Assignment, ClassFacts
 from .facts.tasks import TaskDef
 from .facts.values import UNKNOWN, Value
@@ -102,6 +102,10 @@ class SettingsModel:
         if meaning.setting is None:
             self.ignored.append(IgnoredKey(path, write, layer, namespace))
             return
+        if write.via == "conf.setdefault" and any(
+            w.setting == meaning.setting and w.layer == "preconf" for w in self.writes
+        ):
+            return  # setdefault writes only what Celery()/app.conf have not set
         self.writes.append(
             SettingValue(
                 meaning.setting, write.key, meaning.spelling, write.value, path, write.span, write.via, layer, write
@@ -209,11 +213,15 @@ class _Index:
         return None
 
 
+DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")
+
+
 @dataclass
 class _Source:
     name: str
     path: str
     writes: list[tuple[str, SettingWrite]]  # (path, write), in order
+    complete: bool = True  # False when a star import or a base class could not be read
 
     @property
     def django(self) -> bool:
@@ -232,27 +240,36 @@ def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = No
     seen = seen if seen is not None else set()
     seen.add(facts.path)
     writes: list[tuple[str, SettingWrite]] = []
+    complete = True
     for star in facts.core.star_imports:
         imported = index.module(star)
-        if imported is not None and imported.path not in seen:
-            writes += _module_source(index, imported, seen).writes
+        if imported is None:
+            complete = False  # `from company_defaults import *`, `from .local_settings import *`
+        elif imported.path not in seen:
+            inner = _module_source(index, imported, seen)
+            writes += inner.writes
+            complete = complete and inner.complete
     owner = f"module:{facts.module or facts.path}"
     writes += [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
-    return _Source(owner, facts.path, writes)
+    return _Source(owner, facts.path, writes, complete)
 
 
 def _class_source(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int = 0) -> _Source:
     """A config class's attributes, after those of its project base classes."""
     writes: list[tuple[str, SettingWrite]] = []
+    complete = True
     for base in cls.bases if depth < 8 else ():
-        found = index.klass(base) or (
-            (facts, index.local_class(facts, base)) if index.local_class(facts, base) else None
-        )
+        local = index.local_class(facts, base)
+        found = index.klass(base) or ((facts, local) if local else None)
         if found is not None and found[1] is not cls:
-            writes += _class_source(index, found[0], found[1], depth + 1).writes
+            inner = _class_source(index, found[0], found[1], depth + 1)
+            writes += inner.writes
+            complete = complete and inner.complete
+        elif found is None and base not in ("object", ""):
+            complete = False  # a base from an installed package: its attributes are unknown
     owner = f"class:{facts.module or facts.path}.{cls.qualname}"
     writes += [_name_write(facts.path, owner, a, "class") for a in cls.attributes]
-    return _Source(owner, facts.path, writes)
+    return _Source(owner, facts.path, writes, complete)
 
 
 def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
@@ -272,7 +289,7 @@ def resolve_source(index: _Index, source: ConfigSource, origin: ModuleFacts) -> 
     target = source.target
     if target is None:
         return None
-    if target in ("django.conf:settings", "django.conf.settings"):
+    if target in DJANGO_SETTINGS:
         facts = index.django_settings()
         return _module_source(index, facts) if facts is not None else None
     if source.is_string and ":" in target:
@@ -363,20 +380,22 @@ def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, Setti
                 used.add(resolved.name)
                 model.source_name = resolved.name
                 model.django = resolved.django
+                model.complete = model.complete and resolved.complete
                 for path, write in resolved.writes:
                     model.add(path, write, "source", model.namespace)
     # Preconf: the app's own file first, then the others in path order, each in source order.
     ordered = sorted(files, key=lambda f: f.path)
     for facts in files:
         for owner in facts.celery.opaque:
-            for model in _targets(owner, by_ref, apps):
+            for model in apps if owner == UNRESOLVED_APP else _targets(owner, by_ref, apps):
                 model.complete = False
     for model in apps:
         home = [f for f in ordered if f.path == model.path]
         for facts in home + [f for f in ordered if f.path != model.path]:
             for write in facts.celery.settings:
                 if model in _targets(write.owner, by_ref, apps):
-                    model.add(facts.path, write, "preconf")
+                    # Celery looks keys up with the app's namespace in every layer.
+                    model.add(facts.path, write, "preconf", model.namespace)
     return used
 
 
@@ -396,10 +415,17 @@ def _evident(names: list[str], namespace: str | None, title: str) -> bool:
 def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
     """Config modules and classes no app is tied to, checked on their own."""
     models = []
+    # Django settings that no app could be tied to are still read the way the project's apps
+    # read Django settings.
+    django_namespace = next(
+        (s.namespace for f in files for s in f.celery.sources if s.target in DJANGO_SETTINGS and s.namespace), None
+    )
     for facts in files:
         sources: list[tuple[_Source, str | None]] = []
         names = [a.name for a in facts.core.assignments]
         namespace = looks_like_config(names)
+        if namespace is not False and "INSTALLED_APPS" in names and django_namespace:
+            namespace = django_namespace
         if namespace is not False and _evident(names, namespace, facts.path.rsplit("/", 1)[-1]):
             sources.append((_module_source(index, facts), namespace or None))
         for cls in facts.core.classes:

@@ -96,6 +96,9 @@ class CeleryFacts:
 
 
 
+UNRESOLVED_APP = "?"  # an owner meaning "some app joblint cannot name"
+
+
 class CeleryCollector:
     def __init__(self, ctx: WalkContext) -> None:
         self.ctx = ctx
@@ -149,6 +152,15 @@ class CeleryCollector:
     def leave_Assign(self, node: cst.Assign) -> None:
         self._assign_value = None
 
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # `app: Celery = Celery(...)`
+        value = node.value
+        var = dotted(node.target)
+        if isinstance(value, cst.Call) and var is not None and self.ctx.imports.qualify(value.func) in CELERY_CLASSES:
+            ref = self.local_ref(var)
+            self.app_vars[var] = ref
+            self._app(ref, var, value)
+
     def _app(self, ref: str, var: str, call: cst.Call) -> None:
         namespace = main = None
         for i, arg in enumerate(call.args):
@@ -164,7 +176,10 @@ class CeleryCollector:
                 if isinstance(value, str):
                     namespace, main = (value, main) if key == "namespace" else (namespace, value)
             elif key == "changes":
-                self._dict_writes(arg.value, ref, "Celery()")
+                self._dict_writes(arg.value, ref, "Celery(changes)")
+            elif key == "task_cls":
+                # An app-wide base Task: its class attributes are every task's options.
+                self.facts.opaque.append(ref)
             elif key == "config_source":
                 self._source(ref, arg.value, None, arg.value)
             elif key not in APP_PARAMETERS and arg.keyword is not None:
@@ -176,9 +191,13 @@ class CeleryCollector:
 
     # -- app.conf writes and config sources ------------------------------------------------------
     def _conf_owner(self, expr: cst.BaseExpression) -> str | None:
-        """The app whose `.conf` this expression is."""
+        """The app whose `.conf` this expression is. `.conf` of something joblint cannot
+        resolve (an app passed as a parameter, `self.app`) makes every app's model incomplete."""
         if isinstance(expr, cst.Attribute) and expr.attr.value == "conf":
-            return self.app_ref(expr.value)
+            owner = self.app_ref(expr.value)
+            if owner is None and dotted(expr.value) is not None:
+                self.facts.opaque.append(UNRESOLVED_APP)
+            return owner
         return None
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -189,6 +208,8 @@ class CeleryCollector:
         method = func.attr.value
         if method in ("config_from_object", "config_from_envvar"):
             owner = self.app_ref(func.value)
+            if owner is None and dotted(func.value) is not None:
+                self.facts.opaque.append(UNRESOLVED_APP)
             if owner is not None and node.args:
                 namespace = next(
                     (literal(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "namespace"), None

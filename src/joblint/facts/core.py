@@ -42,6 +42,24 @@ class CoreFacts:
     assignments: list[Assignment] = field(default_factory=list)
     classes: list[ClassFacts] = field(default_factory=list)
     star_imports: list[str] = field(default_factory=list)  # absolute modules of `from x import *`
+    # Names that module-level assignments read (`CELERY_RESULT_BACKEND = BROKER_URL`): renaming one
+    # of them breaks the module.
+    names_read: set[str] = field(default_factory=set)
+
+
+def _names_in(expr: cst.CSTNode) -> set[str]:
+    """Every name an expression reads (attribute roots included)."""
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)  # `settings.X`: X is an attribute, not a name read here
+            continue
+        stack.extend(node.children)
+    return found
 
 
 class CoreCollector:
@@ -103,5 +121,6 @@ class CoreCollector:
         scopes = self.ctx.scopes
         if not scopes:
             self.facts.assignments.append(Assignment(target.value, self.ctx.value(value), self.ctx.span(target)))
+            self.facts.names_read.update(_names_in(value))
         elif scopes[-1].kind == "class" and self._class_attrs:
             self._class_attrs[-1].append((target.value, target, value))

@@ -346,7 +346,12 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
         acks = model.get("task_acks_late")
         if acks is None or acks.data is not True or _protected(model, None, project) is not False:
             continue
-        edit = add_sibling(acks, "task_reject_on_worker_lost", "True", model.namespace)
+        present = model.get("task_reject_on_worker_lost")
+        edit = (
+            replace_value(present, "True")
+            if present is not None
+            else add_sibling(acks, "task_reject_on_worker_lost", "True", model.namespace)
+        )
         fixed = fix([edit], "Set task_reject_on_worker_lost=True", Applicability.UNSAFE) if edit else None
         yield Report(acks.value.span, why, fixed, path=acks.path)
     for task in project.tasks:
@@ -355,9 +360,14 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
             continue
         models = project.models_for(task) or [None]
         if all(_protected(m, task, project) is False for m in models):
+            present = task.task.option("reject_on_worker_lost")
             end = own.span
-            edit = Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), ", reject_on_worker_lost=True")
-            fixed = fix([edit], "Add reject_on_worker_lost=True", Applicability.UNSAFE) if task.task.kind != "class" else None
+            edit = (
+                Edit(present.span, "True")
+                if present is not None
+                else Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), ", reject_on_worker_lost=True")
+            )
+            fixed = fix([edit], "Set reject_on_worker_lost=True", Applicability.UNSAFE) if task.task.kind != "class" else None
             yield Report(own.span, f"acks_late=True on task {task.task.function}: {why}", fixed, path=task.path)
 
 
@@ -457,7 +467,7 @@ def non_utc_timezone(project: Project) -> Iterator[Report]:
         if utc is not None and utc.data is False:
             yield Report(utc.value.span, f"enable_utc is False: {why}", path=utc.path)
         zone = model.get("timezone")
-        if zone is None and model.django:
+        if zone is None:
             zone = _django_time_zone(model)
         if zone is not None and isinstance(zone.data, str) and zone.data not in UTC_NAMES:
             source = "" if zone.setting == "timezone" else " (Django's TIME_ZONE, which Celery falls back to)"
@@ -465,8 +475,10 @@ def non_utc_timezone(project: Project) -> Iterator[Report]:
 
 
 def _django_time_zone(model: SettingsModel) -> SettingValue | None:
+    """Celery's `timezone` falls back to TIME_ZONE (CELERY_TIME_ZONE under the namespace)."""
+    names = {"TIME_ZONE", f"{model.namespace.upper()}_TIME_ZONE" if model.namespace else "TIME_ZONE"}
     for ignored in reversed(model.ignored):
-        if ignored.write.key == "TIME_ZONE" and ignored.layer == "source":
+        if ignored.write.key in names and ignored.layer == "source":
             w = ignored.write
             return SettingValue("TIME_ZONE", w.key, "new", w.value, ignored.path, w.span, w.via, "source", w)
     return None
@@ -476,11 +488,15 @@ def _django_time_zone(model: SettingsModel) -> SettingValue | None:
 
 
 def _mixed(writes: list[SettingValue]) -> bool:
-    """Celery's ImproperlyConfigured check: old names and new names in one (un-namespaced) source,
-    except keys given in both spellings."""
+    """Celery's ImproperlyConfigured check (celery/app/utils.py detect_settings): a source with old
+    and new names is read in the style of the majority, and fails when a minority key has no
+    spelling of the majority style beside it."""
     new = {w.setting for w in writes if w.spelling == "new"}
-    old = [w for w in writes if w.spelling == "old"]
-    return bool(new) and any(w.setting not in new for w in old)
+    old = {w.setting for w in writes if w.spelling == "old"}
+    if not new or not old:
+        return False
+    minority, majority = (new, old) if len(old) > len(new) else (old, new)
+    return any(setting not in majority for setting in minority)
 
 
 @rule(
@@ -493,13 +509,15 @@ def _mixed(writes: list[SettingValue]) -> bool:
     words=(*CONFIG_WORDS, "broker_url"),
 )
 def deprecated_setting_name(project: Project) -> Iterator[Report]:
+    names_read = {f.path: f.core.names_read for f in project.files}
     for model in project.models:
         for layer in ("source", "preconf"):
             writes = [w for w in model.writes if w.layer == layer]
-            # Celery's mix check reads the config source only; keys given to Celery() and app.conf are
-            # converted to the source's style.
-            mixed = layer == "source" and not model.namespace and _mixed(writes)
-            renames = _renames(model, writes)
+            # Celery's mix check reads the config source, or, when there is none, the keys written
+            # through app.conf (keyword arguments of Celery() are left out of it).
+            checked = writes if layer == "source" else [w for w in writes if w.via != "Celery()"]
+            mixed = (layer == "source" or not model.source_writes()) and not model.namespace and _mixed(checked)
+            renames = _renames(model, writes, names_read)
             for write in writes:
                 if write.spelling != "old":
                     continue
@@ -519,7 +537,7 @@ def _new_spelling(write: SettingValue, model: SettingsModel) -> str:
     return spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
 
 
-def _renames(model: SettingsModel, writes: list[SettingValue]) -> Fix | None:
+def _renames(model: SettingsModel, writes: list[SettingValue], names_read: dict[str, set[str]]) -> Fix | None:
     """One fix renaming every old name of a source at once, so no fix leaves old and new names
     mixed (which Celery refuses), even when some of the findings are suppressed."""
     if model.django and not model.namespace:
@@ -529,6 +547,8 @@ def _renames(model: SettingsModel, writes: list[SettingValue]) -> Fix | None:
     for write in writes:
         if write.spelling != "old" or write.setting in new_settings:
             continue  # both spellings given: Celery accepts that; renaming would duplicate the key
+        if write.write is not None and write.write.form == "name" and write.key in names_read.get(write.path, ()):
+            return None  # the module reads the old name (`X = CELERYD_TASK_TIME_LIMIT - 30`)
         edit = rename(write, _new_spelling(write, model))
         if edit is None:
             return None
@@ -544,7 +564,21 @@ SETTING_PREFIXES = (
     "security_", "cache_", "mongodb_", "accept_content", "enable_utc", "timezone", "imports", "include",
     "celery", "celeryd", "celerybeat", "celerymon", "broker", "gcs_", "consul_", "filesystem_",
 )
-EXTENSION_PREFIXES = ("redbeat_", "CELERY_REDBEAT_", "CELERY_ONCE", "ONCE", "CELERY_SINGLETON", "singleton_")
+EXTENSION_PREFIXES = (
+    "redbeat_", "CELERY_REDBEAT_", "CELERY_ONCE", "ONCE", "CELERY_SINGLETON", "singleton_", "CELERY_EMAIL_",
+    "CELERY_RESULTS_", "CELERY_BEAT_SCHEDULER_", "CELERY_FLOWER_", "FLOWER_",
+)
+
+
+def _plausible_typo(key: str, suggestion: str) -> bool:
+    """A misspelling, not another setting: the same words but one, and that one close."""
+    import difflib
+
+    a, b = key.lower().split("_"), suggestion.lower().split("_")
+    if len(a) != len(b):
+        return abs(len(a) - len(b)) == 1 and difflib.SequenceMatcher(None, key.lower(), suggestion.lower()).ratio() > 0.9
+    different = [(x, y) for x, y in zip(a, b) if x != y]
+    return len(different) <= 1 and all(difflib.SequenceMatcher(None, x, y).ratio() >= 0.75 for x, y in different)
 
 
 def _setting_like(key: str, layer: str, model: SettingsModel) -> bool:
@@ -605,13 +639,22 @@ def _uppercase_source(model: SettingsModel, layer: str) -> bool:
     words=CONFIG_WORDS,
 )
 def unknown_setting(project: Project) -> Iterator[Report]:
+    names_read = {f.path: f.core.names_read for f in project.files}
     for model in project.models:
         for ignored in model.ignored:
             key = ignored.write.key
             if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
                 continue
+            if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
+                continue  # a helper the module reads (`broker_url = redis_url`), not a setting
+            if model.namespace and key == f"{model.namespace.upper()}_TIME_ZONE":
+                continue  # Celery's timezone falls back to (CELERY_)TIME_ZONE
             namespace = ignored.namespace
             suggestion = _suggestion(key, namespace, _uppercase_source(model, ignored.layer))
+            if suggestion is not None and not (
+                _plausible_typo(key, suggestion) or key[len("CELERY_"):].lower() in celery_settings.table()
+            ):
+                suggestion = None
             message = f"{key} is not a Celery setting: Celery ignores it silently, so its default stays in force"
             if namespace is None and key.startswith("CELERY_") and suggestion and key[7:].lower() in celery_settings.table():
                 message = (
@@ -623,7 +666,10 @@ def unknown_setting(project: Project) -> Iterator[Report]:
             else:
                 message += "; if it belongs to an extension, list it in [tool.joblint] extra-settings"
             setting = SettingValue("", key, "unknown", ignored.write.value, ignored.path, ignored.write.span, ignored.write.via, ignored.layer, ignored.write)
-            edit = rename(setting, suggestion) if suggestion else None
+            taken = suggestion is not None and any(
+                w.key == suggestion and w.layer == ignored.layer and w.path == ignored.path for w in model.writes
+            )
+            edit = rename(setting, suggestion) if suggestion and not taken else None
             fixed = fix([edit], f"Rename {key} to {suggestion}", Applicability.UNSAFE) if edit else None
             yield Report(ignored.write.span, message, fixed, path=ignored.path)
 
@@ -796,11 +842,26 @@ def credentials_in_broker_url(project: Project) -> Iterator[Report]:
 # -- CEL113 ------------------------------------------------------------------------------------
 
 
+NON_PRODUCTION_STEMS = ("local", "dev", "development", "ci", "testing")
+
+
 def _test_module(path: str) -> bool:
     from ..analysis import is_test_path
 
     stem = PurePosixPath(path).stem
-    return is_test_path(path) or stem.startswith("test") or stem.endswith(("_test", "_tests", "_testing"))
+    return (
+        is_test_path(path)
+        or stem.startswith("test")
+        or stem.endswith(("_test", "_tests", "_testing"))
+    )
+
+
+def _non_production(write: SettingValue) -> bool:
+    """Test modules, local/CI settings modules, and config classes named for tests."""
+    stem = PurePosixPath(write.path).stem
+    owner = write.write.owner if write.write is not None else ""
+    klass = owner.rsplit(".", 1)[-1] if owner.startswith("class:") else ""
+    return _test_module(write.path) or stem in NON_PRODUCTION_STEMS or stem.endswith(("_local", "_dev")) or "Test" in klass
 
 
 @rule(
@@ -814,7 +875,7 @@ def _test_module(path: str) -> bool:
 def always_eager_in_production(project: Project) -> Iterator[Report]:
     for model in project.models:
         for write in model.writes:
-            if write.setting == "task_always_eager" and write.data is True and not _test_module(write.path):
+            if write.setting == "task_always_eager" and write.data is True and not _non_production(write):
                 yield Report(
                     write.value.span,
                     f"{write.key}=True outside tests: tasks run inline in the caller, with no queue, no retries and no "

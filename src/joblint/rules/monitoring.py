@@ -9,7 +9,12 @@ from ..project import Project
 from . import Report, rule
 from .celery_config import production_apps, task_classes
 
-ERROR_TRACKERS = ("sentry_sdk.integrations.celery", "rollbar.contrib.celery", "bugsnag.celery", "newrelic", "ddtrace", "honeybadger.contrib.celery")
+# sentry_sdk.init() turns its Celery integration on by itself when celery is installed; ddtrace and
+# OpenTelemetry instrument Celery too.
+ERROR_TRACKERS = (
+    "sentry_sdk", "rollbar.contrib.celery", "bugsnag.celery", "newrelic", "ddtrace", "honeybadger.contrib.celery",
+    "opentelemetry.instrumentation.celery", "elasticapm",
+)
 
 
 @rule(
@@ -19,7 +24,7 @@ ERROR_TRACKERS = ("sentry_sdk.integrations.celery", "rollbar.contrib.celery", "b
     summary="No task_failure handler, on_failure hook or error-tracking integration: failed tasks go unnoticed.",
     scope="project",
     opt_in=True,
-    words=("celery",),
+    words=("celery", "sentry_sdk", "ddtrace", "opentelemetry", "newrelic", "rollbar", "bugsnag", "elasticapm"),
 )
 def task_failures_unobserved(project: Project) -> Iterator[Report]:
     apps = production_apps(project)

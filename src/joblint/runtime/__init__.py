@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class LoadedApp:
     settings: dict[str, dict[str, Any]]  # name -> {"value": ..., "set": bool}
     tasks: dict[str, dict[str, Any]]
     namespace: str | None = None
+    warnings: list[str] = field(default_factory=list)  # e.g. a task module that failed to import
 
     @property
     def path(self) -> str:
@@ -89,7 +90,7 @@ def load(target: str, python: str | None = None, timeout: float = 30.0, cwd: Pat
         if error.startswith("celery is not installed"):
             error += " (pip install 'joblint[celery]', or --python PATH for the project's interpreter)"
         raise AppLoadError(error)
-    return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"))
+    return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"), data.get("warnings", []))
 
 
 def _failure(target: str, proc: subprocess.CompletedProcess) -> str:
@@ -148,10 +149,13 @@ def typed_settings(app: LoadedApp) -> tuple[Any, list[str]]:
     """The loaded values through the typed settings model (unknown objects left out)."""
     from ..settings.model import validate
 
+    table = celery_settings.table()
     values = {
         name: entry["value"]
         for name, entry in app.settings.items()
-        if name in celery_settings.table() and not (isinstance(entry["value"], dict) and set(entry["value"]) == {"repr"})
+        if name in table
+        and entry["value"] != table[name].default  # Celery's own defaults need no checking
+        and not (isinstance(entry["value"], dict) and set(entry["value"]) == {"repr"})
     }
     return validate(values)
 

@@ -33,8 +33,10 @@ TASK_OPTIONS = {
 }
 
 
-# Attributes of app.conf that are not settings.
+# Keys Celery keeps in app.conf that are not settings.
 NOT_SETTINGS = {"deprecated_settings"}
+# Settings that celery.app.utils.Settings computes (environment variables, fallbacks).
+PROPERTIES = {"broker_url", "broker_read_url", "broker_write_url", "result_backend", "timezone"}
 
 
 def plain(value):
@@ -79,18 +81,27 @@ def main():
         return report(out, error=f"cannot import {target}: {type(exc).__name__}: {exc}".splitlines()[0])
     if not isinstance(app, Celery):
         return report(out, error=f"{target} is a {type(app).__name__}, not a Celery app")
+    warnings = []
     try:
         app.loader.import_default_modules()
     except BaseException as exc:
-        sys.stderr.write(f"joblint: importing the app's task modules failed: {exc}\n")
+        warnings.append(f"importing the app's task modules failed: {type(exc).__name__}: {exc}".splitlines()[0])
     app.finalize(auto=True)
+    from celery.app.defaults import NAMESPACES, flatten
+
     conf = app.conf
     settings = {}
-    for key in sorted(conf.keys()):
-        if not key.islower() or key.startswith("_") or key in NOT_SETTINGS:
-            continue
+    # Every setting by its new name, whatever spelling the config used; `changes` adds keys
+    # written through app.conf that Celery does not know (typos).
+    keys = {key for key, _ in flatten(NAMESPACES)} | {
+        k for k in conf.changes if isinstance(k, str) and k.islower() and k not in NOT_SETTINGS
+    }
+    for key in sorted(keys):
         try:
-            settings[key] = {"value": plain(conf[key]), "set": bool(conf.value_set_for(key))}
+            # Properties first: broker_url, result_backend and timezone read the environment and
+            # Django's TIME_ZONE on top of the stored value.
+            value = getattr(conf, key) if key in PROPERTIES else conf.get(key)
+            settings[key] = {"value": plain(value), "set": bool(conf.value_set_for(key)) or key in conf.changes}
         except Exception as exc:  # a lazy value that fails to evaluate
             settings[key] = {"value": {"repr": f"<error: {exc}>"}, "set": True}
     tasks = {}
@@ -106,7 +117,7 @@ def main():
                 continue
             options[option] = plain(value)
         tasks[name] = options
-    report(out, settings=settings, tasks=tasks, main=app.main, namespace=getattr(app, "namespace", None))
+    report(out, settings=settings, tasks=tasks, main=app.main, namespace=getattr(app, "namespace", None), warnings=warnings)
 
 
 def report(out, **data):
