@@ -209,3 +209,27 @@ def save(order):
         select=["CEL803"],
     )
     assert found == [("views.py", 7, "CEL803")]
+
+
+def test_cel802_building_a_task_class_instance_is_not_running_it(project):
+    found = project(
+        {
+            "tasks.py": """
+from celery import Task
+
+class Export(Task):
+    def run(self, pk):
+        return pk
+""",
+            "shop/views.py": """
+from tasks import Export
+
+def export(request, pk):
+    task = Export()
+    task.run(pk)
+    return task.delay(pk).id
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == []

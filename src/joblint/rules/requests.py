@@ -51,8 +51,8 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
     for facts in project.files:
         for call in facts.handlers.calls:
             task = resolve_task(project, call.target, call.qualified, facts.path)
-            if task is None:
-                continue
+            if task is None or (call.method == "call" and task.task.kind == "class"):
+                continue  # `SendTask()` builds a task object; it does not run it
             how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)", "apply": f"{call.target}.apply(...)"}
             yield Report(
                 call.span,
