@@ -47,6 +47,7 @@ class AppDef:
     namespace: str | None = None
     main: str | None = None
     last_arg: Span | None = None  # the last argument, to add a keyword after it
+    module_level: bool = True  # False for an app built inside a function (a factory, a temporary app)
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,9 @@ class CeleryCollector:
         module = self.ctx.imports.module
         qualified = f"{module}.{var}" if module else None
         last = self.ctx.span(call.args[-1].value) if call.args else None
-        self.facts.apps.append(AppDef(ref, qualified, var, self.ctx.span(call), namespace, main, last))
+        self.facts.apps.append(
+            AppDef(ref, qualified, var, self.ctx.span(call), namespace, main, last, self.ctx.function is None)
+        )
 
     # -- app.conf writes and config sources ------------------------------------------------------
     def _conf_owner(self, expr: cst.BaseExpression) -> str | None:

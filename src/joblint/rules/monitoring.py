@@ -37,7 +37,7 @@ def task_failures_unobserved(project: Project) -> Iterator[Report]:
             return
     if any("on_failure" in cls.methods for _, cls in task_classes(project)):
         return
-    app = apps[0]
+    app = next((a for a in apps if a.app is not None and a.app.module_level), apps[0])
     yield Report(
         app.span,
         "nothing in the project observes failed tasks (no task_failure signal handler, no on_failure on a base "
