@@ -182,3 +182,14 @@ def test_check_app_reads_old_style_config_and_warns_on_task_imports(tmp_path):
     assert "task_acks_late" in result.stdout and "config" in result.stdout
     assert "warning: importing the app's task modules failed" in result.stderr
     assert "warning: task_default_delivery_mode" not in result.stdout
+
+
+def test_cel203_known_tasks_config(project):
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery.py": APP + 'app.conf.task_routes = {"proj.tasks.vendored": {"queue": "x"}}\n',
+        "proj/tasks.py": "from proj.celery import app\n\n@app.task\ndef work():\n    pass\n",
+    }
+    assert project(files, select=["CEL203"]) == [("proj/celery.py", 4, "CEL203")]
+    files["pyproject.toml"] = '[tool.joblint]\nknown-tasks = ["proj.tasks.vendored"]\n'
+    assert project(files, select=["CEL203"]) == []

@@ -226,7 +226,7 @@ def route_to_unknown_task(project: Project) -> Iterator[Report]:
         if write is None:
             continue
         for pattern, _ in _routes(write.data):
-            if pattern in names or any(c in pattern for c in GLOB) or pattern.startswith("celery."):
+            if pattern in names or pattern in project.known_tasks or any(c in pattern for c in GLOB) or pattern.startswith("celery."):
                 continue
             if pattern.split(".")[0] not in packages:
                 continue  # a task of an installed package, which joblint cannot see
