@@ -63,8 +63,10 @@ def run(root: Path, select: list[str] | None = None, cache: bool = True, jobs: i
     return [(f.path, f.span.line, f.code, f.message) for f in result.findings]
 
 
-def entries(root: Path) -> list[Path]:
-    return sorted(p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
+def entries(root: Path, prefix: str = "") -> list[Path]:
+    """Per-file entries (or, with prefix "run-", whole-run entries)."""
+    found = (p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
+    return sorted(p for p in found if p.name.startswith(prefix) and (prefix or not p.name.startswith("run-")))
 
 
 def test_warm_run_analyses_nothing_and_reports_the_same(tmp_path, analysed):
@@ -100,6 +102,8 @@ def test_a_corrupted_entry_is_ignored_and_rewritten(tmp_path, analysed):
     damaged[0].write_bytes(b"\x80\x05not a pickle")
     damaged[1].write_bytes(damaged[1].read_bytes()[:20])  # truncated
     damaged[2].write_bytes(b"")
+    for run_entry in entries(tmp_path, "run-"):
+        run_entry.write_bytes(b"garbage")
     analysed.clear()
     assert run(tmp_path, ["CEL104"]) == cold
     assert len(analysed) == 3
@@ -109,6 +113,29 @@ def test_a_corrupted_entry_is_ignored_and_rewritten(tmp_path, analysed):
     analysed.clear()
     assert run(tmp_path, ["CEL104"]) == cold
     assert analysed == []
+
+
+def test_a_warm_run_with_nothing_changed_reads_one_entry(tmp_path, analysed, monkeypatch):
+    write_project(tmp_path, PROJECT)
+    cold = run(tmp_path, ["CEL104"])
+    assert len(entries(tmp_path, "run-")) == 1
+    analysed.clear()
+    loads: list[str] = []
+    real = Cache.load
+    monkeypatch.setattr(Cache, "load", lambda self, key: loads.append(key) or real(self, key))
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert loads == [] and analysed == []  # the whole-run entry answered
+
+
+def test_settings_that_filter_findings_are_part_of_the_run_key(tmp_path, analysed):
+    write_project(tmp_path, PROJECT)
+    assert [f[:3] for f in run(tmp_path, ["CEL104"])] == [("proj/tasks.py", 4, "CEL104")]
+    (tmp_path / "pyproject.toml").write_text('[tool.joblint]\nper-file-ignores = {"proj/tasks.py" = ["CEL104"]}\n')
+    analysed.clear()
+    assert run(tmp_path, ["CEL104"]) == []
+    assert analysed == []  # per-file entries still serve: only the filtering changed
+    (tmp_path / "pyproject.toml").write_text("[tool.joblint]\n")
+    assert [f[:3] for f in run(tmp_path, ["CEL104"])] == [("proj/tasks.py", 4, "CEL104")]
 
 
 def test_an_entry_that_would_run_code_is_refused(tmp_path, analysed):
@@ -122,6 +149,8 @@ def test_an_entry_that_would_run_code_is_refused(tmp_path, analysed):
 
     entry = entries(tmp_path)[0]
     entry.write_bytes(pickle.dumps((entry.name, Exploit())))
+    for run_entry in entries(tmp_path, "run-"):
+        run_entry.write_bytes(pickle.dumps((run_entry.name, Exploit())))
     analysed.clear()
     assert run(tmp_path, ["CEL104"]) == cold
     assert not marker.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import concurrent.futures
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_findings_identical_with_and_without_cache_and_pool(tmp_path, monkeypatc
             pools.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(engine, "POOL_THRESHOLD", 8)
 
     reference = findings(tmp_path, 1, None)

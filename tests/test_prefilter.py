@@ -130,3 +130,16 @@ def test_skipped_files_are_reported(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert "(2 files checked, 1 skipped by the pre-filter)" in done.stderr
+
+
+def test_one_file_check_imports_no_rich_celery_or_process_pool(tmp_path):
+    """The pre-commit case (`joblint check one_file.py`) loads only what analysis needs."""
+    (tmp_path / "app.py").write_text("from celery import Celery\napp = Celery('x', task_serializer='pickle')\n")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "joblint", "check", "--output-format", "concise", "app.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert "CEL101" in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    for unwanted in ("rich", "celery", "multiprocessing", "concurrent.futures.process"):
+        assert unwanted not in imported, f"{unwanted} is imported for a one-file check"

@@ -24,7 +24,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +66,10 @@ class Cache:
         return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
     def load(self, key: str) -> FileResult | None:
+        result = self._load_entry(key)
+        return result if isinstance(result, FileResult) else None
+
+    def _load_entry(self, key: str) -> object:
         try:
             data = (self.directory / key).read_bytes()
         except OSError:
@@ -75,9 +78,27 @@ class Cache:
             stored_key, result = _SafeUnpickler(io.BytesIO(data)).load()
         except Exception:  # noqa: BLE001 - any damage to an entry makes it a miss, rewritten after
             return None
-        if stored_key != key or not isinstance(result, FileResult):
-            return None
-        return result
+        return result if stored_key == key else None
+
+    def run_key(self, probed: list[FileResult | str | None], enabled: frozenset[str], config: Any) -> str | None:
+        """The key of a whole run: every file's key (or skip), the rules and every setting.
+
+        None when some file has no key (unreadable): such a run is never stored whole.
+        """
+        parts: list[object] = [_build(), sorted(enabled), str(config.root), _settings_dump(config.settings)]
+        for settled in probed:
+            if settled is None:
+                return None
+            parts.append(settled if isinstance(settled, str) else ("skipped", settled.display))
+        return "run-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+    def load_run(self, key: str) -> tuple | None:
+        """A whole run's findings and counts, when the same files and settings were checked before."""
+        stored = self._load_entry(key)
+        return stored if isinstance(stored, tuple) and len(stored) == 4 else None
+
+    def store_run(self, key: str, outcome: tuple) -> None:
+        self.store(key, outcome)  # type: ignore[arg-type]
 
     def store(self, key: str, result: FileResult) -> None:
         """Write an entry atomically; a cache that cannot be written never fails the run."""
@@ -86,29 +107,21 @@ class Cache:
         except Exception:  # noqa: BLE001 - an unpicklable fact: run without caching this file
             return
         try:
-            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            _write_atomically(self.directory / key, data)
         except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(temporary, self.directory / key)
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            pass
 
 
 def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=20).digest()
 
 
-def probe(task: FileTask, cache: Cache | None) -> FileResult | None:
-    """What the main process settles without parsing: a skipped file or a cached result.
+def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
+    """What the main process settles without parsing: a skipped file, or the file's cache key.
 
-    None means the file needs analysis. Reading every file here, before any worker starts, keeps
-    skipped files and cache hits off the process pool entirely.
+    None means the file needs analysis (no cache, an in-memory source, an unreadable file).
+    Reading every file here, before any worker starts, keeps skipped files and cache hits off
+    the process pool entirely.
     """
     if task.text is not None:
         return None  # in-memory sources (fix iterations, stdin) are always analysed
@@ -120,7 +133,7 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | None:
         return FileResult(task.display)
     if cache is None:
         return None
-    return cache.load(cache.key(task, content_digest(data)))
+    return cache.key(task, content_digest(data))
 
 
 def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
@@ -161,17 +174,30 @@ def _prepare(root: Path) -> None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(temporary, path)
+    """Write a private temporary file beside `path`, then rename it over `path` (atomic on POSIX and Windows)."""
+    temporary = path.with_name(f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _settings_dump(settings: Any) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    dumped = settings.model_dump(mode="json") if hasattr(settings, "model_dump") else dict(settings)
+    return dict(sorted(dumped.items()))
 
 
 def _options_digest(settings: Any) -> str:
-    if settings is None:
-        return ""
-    dumped = settings.model_dump(mode="json") if hasattr(settings, "model_dump") else dict(settings)
-    relevant = {k: v for k, v in sorted(dumped.items()) if k not in ENGINE_SETTINGS}
+    relevant = {k: v for k, v in _settings_dump(settings).items() if k not in ENGINE_SETTINGS}
     return hashlib.blake2b(repr(relevant).encode(), digest_size=12).hexdigest()
 
 
@@ -198,10 +224,19 @@ class _SafeUnpickler(pickle.Unpickler):
     """Builds only joblint's dataclasses, enums and module-level constants (UNKNOWN)."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == "joblint" or module.startswith("joblint."):
-            found = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
-            if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
-                return found
-            if found is not None and not callable(found) and not isinstance(found, type(sys)):
-                return found
-        raise pickle.UnpicklingError(f"cache entry refers to {module}.{name}")
+        found = _allowed_global(module, name)
+        if found is None:
+            raise pickle.UnpicklingError(f"cache entry refers to {module}.{name}")
+        return found
+
+
+@lru_cache(maxsize=None)
+def _allowed_global(module: str, name: str) -> Any:
+    if module != "joblint" and not module.startswith("joblint."):
+        return None
+    found = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
+    if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
+        return found
+    if found is not None and not callable(found) and not isinstance(found, type(sys)):
+        return found
+    return None

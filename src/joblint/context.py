@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .facts import ModuleFacts
+from .facts.walker import Positions
 from .findings import Span
 
 
@@ -20,8 +20,9 @@ class FileContext:
 
     @cached_property
     def _positions(self):  # type: ignore[no-untyped-def]
-        # Computed at most once per file, and only for files where a rule reports a node.
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        # Computed at most once per file, and only for files where a rule reports a node; the
+        # walker's token-index positions, not libcst's PositionProvider (several times slower).
+        return Positions(self.module)
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self._positions[node]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -34,12 +33,17 @@ class RunResult:
 
 
 def _analyze_all(
-    tasks: list[FileTask], jobs: int, progress: Callable[[], None] | None = None, cache: Cache | None = None
+    tasks: list[FileTask],
+    probed: list[FileResult | str | None],
+    jobs: int,
+    progress: Callable[[], None] | None = None,
+    cache: Cache | None = None,
 ) -> list[FileResult]:
     """Results in task order: skipped files and cache hits settled here, the rest analysed."""
     results: list[FileResult | None] = []
-    for task in tasks:
-        settled = probe(task, cache)
+    for settled in probed:
+        if isinstance(settled, str):
+            settled = cache.load(settled) if cache is not None else None
         results.append(settled if settled is None else _ticked(settled, progress))
     misses = [i for i, r in enumerate(results) if r is None]
     for i, result in zip(misses, _analyze_misses([tasks[i] for i in misses], jobs, cache)):
@@ -55,6 +59,8 @@ def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> It
     # does not leave the other workers idle at the end.
     size = max(1, min(32, len(tasks) // (jobs * 8)))
     chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing costs start-up time
+
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=all_rules) as pool:
         for future in [pool.submit(analyze_chunk, chunk, cache) for chunk in chunks]:
             yield from future.result()
@@ -83,7 +89,15 @@ def run(
         FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
     ]
-    results = _analyze_all(tasks, jobs or os.cpu_count() or 1, progress, cache)
+    probed = [probe(t, cache) for t in tasks]
+    run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
+    if run_key is not None:
+        stored = cache.load_run(run_key)
+        if stored is not None:  # nothing changed since a run with this configuration: its findings stand
+            for _ in tasks if progress is not None else ():
+                progress()  # type: ignore[misc]
+            return RunResult(*stored)
+    results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build(
         [r.facts for r in results if r.facts is not None],
@@ -95,13 +109,16 @@ def run(
     by_display = {r.display: r for r in results}
     findings = _filter(findings, enabled, config, files, by_display)
     findings = _attach_lines(findings, files, overrides)
-    return RunResult(
+    outcome = RunResult(
         findings=findings,
         files=len(tasks),
         parsed=sum(r.parsed for r in results),
         skipped=sum(1 for r in results if not r.parsed and not r.findings),
         results=by_display,
     )
+    if run_key is not None and cache is not None:
+        cache.store_run(run_key, (outcome.findings, outcome.files, outcome.parsed, outcome.skipped))
+    return outcome
 
 
 def project_findings(project: project_analysis.Project, enabled: frozenset[str]) -> list[Finding]:

@@ -8,15 +8,21 @@ when some collector asked for a span: most parsed files record nothing.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections import defaultdict
-from typing import Any, Callable
+from contextlib import contextmanager
+from itertools import accumulate
+from typing import Any, Callable, Iterator
 
 import libcst as cst
-from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
+from libcst._nodes.internal import CodegenState
 
 from ..findings import Span
 from .names import ImportMap, dotted
 from .values import UNKNOWN, Value
+
+NEWLINE_RE = re.compile(r"\r\n?|\n")  # what libcst counts as a line end
 
 
 class Scope:
@@ -49,17 +55,17 @@ class WalkContext:
         return span
 
     def resolve_spans(self) -> None:
-        """Fill the requested spans, generating positions only for the statements that hold them.
+        """Fill the requested spans, generating code only up to the last statement that holds one.
 
-        libcst's PositionProvider generates positions for every node of the file, which costs
-        about twice the parse; most facts sit in a few top-level statements.
+        libcst's PositionProvider costs about twice the parse; `Positions` gives the same ranges
+        for a fraction of that, and only for the text up to the last fact.
         """
         if not self._pending:
             return
-        positions = statement_positions(self.module, {index for _, _, index in self._pending})
+        positions = Positions(self.module, max(index for _, _, index in self._pending))
         if any(node not in positions for _, node, _ in self._pending):
             # A span asked for after the traversal, or outside the statement being walked.
-            positions = statement_positions(self.module, set(range(len(self.module.body) + 1)))
+            positions = Positions(self.module)
         for span, node, _ in self._pending:
             rng = positions[node]
             # Spans are frozen for everyone else; this is their one-time initialisation.
@@ -131,33 +137,87 @@ class WalkContext:
         return ()
 
 
-class _PositionTable:
-    """Stands in for a metadata provider: PositionProvidingCodegenState writes into `_computed`."""
+class _TokenIndexState(CodegenState):
+    """Plain code generation that notes, for every node, the token indices where it starts and ends.
 
-    def __init__(self) -> None:
-        self._computed: dict[cst.CSTNode, object] = {}
+    libcst's PositionProvidingCodegenState computes a line and column after every token (a regex
+    split each time) and builds two position objects per node; noting token indices and turning
+    only the wanted ones into lines and columns afterwards gives the same ranges about five
+    times faster.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.ranges: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._starts: list[int] = []
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append(len(self.tokens))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.ranges:  # a syntactic position recorded inside the node wins
+            self.ranges[node] = (start, len(self.tokens))
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        start = len(self.tokens)
+        try:
+            yield
+        finally:
+            end = len(self.tokens)
+            if start_node is not None:
+                start = self.ranges[start_node][0]
+            if end_node is not None:
+                end = self.ranges[end_node][1]
+            self.ranges[node] = (start, end)
 
 
-def statement_positions(module: cst.Module, statements: set[int]) -> dict[cst.CSTNode, object]:
-    """Positions (libcst CodeRanges) of every node inside the given top-level statements."""
-    table = _PositionTable()
-    line = 1 + len(module.header)
-    last = max(statements)
-    for index, statement in enumerate(module.body[: last + 1]):
-        if index in statements:
-            state = PositionProvidingCodegenState(
-                default_indent=module.default_indent, default_newline=module.default_newline, provider=table  # type: ignore[arg-type]
-            )
-            state.line = line
-            statement._codegen(state)
-            line = state.line
-        else:
-            line += len(NEWLINE_RE.findall(module.code_for_node(statement)))
-    if any(i >= len(module.body) for i in statements):  # nodes in the footer or the module itself
-        from libcst.metadata import MetadataWrapper, PositionProvider
+class _Position:
+    __slots__ = ("line", "column")
 
-        return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
-    return table._computed
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line  # 1-based
+        self.column = column  # 0-based, in characters
+
+
+class _Range:
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: _Position, end: _Position) -> None:
+        self.start = start
+        self.end = end
+
+
+class Positions:
+    """The ranges libcst's PositionProvider gives (`positions[node].start.line`, `.column`, ...)."""
+
+    def __init__(self, module: cst.Module, through: int | None = None) -> None:
+        state = _TokenIndexState(module)
+        if through is None:
+            module._codegen(state)
+        else:  # the header and the top-level statements up to `through`: later text moves nothing before it
+            for line in module.header:
+                line._codegen(state)
+            for statement in module.body[: through + 1]:
+                statement._codegen(state)
+        self._ranges = state.ranges
+        self._offsets = [0, *accumulate(len(token) for token in state.tokens)]
+        self._line_starts = [0, *(m.end() for m in NEWLINE_RE.finditer("".join(state.tokens)))]
+
+    def __contains__(self, node: cst.CSTNode) -> bool:
+        return node in self._ranges
+
+    def __getitem__(self, node: cst.CSTNode) -> _Range:
+        start, end = self._ranges[node]
+        return _Range(self._position(start), self._position(end))
+
+    def _position(self, token_index: int) -> _Position:
+        offset = self._offsets[token_index]
+        line = bisect_right(self._line_starts, offset)
+        return _Position(line, offset - self._line_starts[line - 1])
 
 
 _TIMEDELTA_SECONDS = {
