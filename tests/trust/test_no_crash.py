@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,9 @@ from joblint.findings import Finding
 from joblint.rules import all_meta
 
 from test_rule_docs import blocks
+
+# hypothesmith compiles what it generates; "'str' object is not callable" and the like are noise here.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 EXAMPLES = int(os.environ.get("JOBLINT_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
