@@ -361,6 +361,17 @@ def _targets(ref: str, by_ref: dict[str, SettingsModel], apps: list[SettingsMode
     return apps if len(apps) == 1 and "::" not in ref else []
 
 
+def _opaque_targets(owner: str, facts: ModuleFacts, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> list[SettingsModel]:
+    """Apps that settings joblint cannot read may belong to. `.conf` of an app it cannot name
+    (`def configure(app): app.conf.update(...)`) is the only app's, or one built in that file:
+    in a repository with many apps, one helper must not silence the rules for all of them."""
+    if owner != UNRESOLVED_APP:
+        return _targets(owner, by_ref, apps)
+    if len(apps) == 1:
+        return apps
+    return [m for m in apps if m.path == facts.path]
+
+
 def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> set[str]:
     """Fill each app model: its config source, then its preconf writes. Returns the sources used."""
     used: set[str] = set()
@@ -387,7 +398,7 @@ def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, Setti
     ordered = sorted(files, key=lambda f: f.path)
     for facts in files:
         for owner in facts.celery.opaque:
-            for model in apps if owner == UNRESOLVED_APP else _targets(owner, by_ref, apps):
+            for model in _opaque_targets(owner, facts, by_ref, apps):
                 model.complete = False
     for model in apps:
         home = [f for f in ordered if f.path == model.path]

@@ -193,3 +193,12 @@ def test_cel203_known_tasks_config(project):
     assert project(files, select=["CEL203"]) == [("proj/celery.py", 4, "CEL203")]
     files["pyproject.toml"] = '[tool.joblint]\nknown-tasks = ["proj.tasks.vendored"]\n'
     assert project(files, select=["CEL203"]) == []
+
+
+def test_a_helper_writing_some_apps_conf_does_not_silence_other_apps(project):
+    files = {
+        "a.py": APP + TASK,
+        "b.py": APP + TASK,
+        "lib/helpers.py": "def configure(celery_app):\n    celery_app.conf.update(task_acks_late=True)\n",
+    }
+    assert project(files, select=["CEL102"]) == [("a.py", 3, "CEL102"), ("b.py", 3, "CEL102")]

@@ -238,7 +238,15 @@ def production_apps(project: Project) -> list[SettingsModel]:
 
 
 def _app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
-    return [t for t in project.tasks if any(m is model for m in project.models_for(t))]
+    """The tasks an app runs: those bound to it, and shared tasks — all of them when the project
+    has one app, else those in the app's directory and below it."""
+    several = len(production_apps(project)) > 1
+    home = model.path.rsplit("/", 1)[0] + "/" if "/" in model.path else ""
+    return [
+        t for t in project.tasks
+        if any(m is model for m in project.models_for(t))
+        and not (several and t.task.app in (None, "celery.current_app") and not t.path.startswith(home))
+    ]
 
 
 def _is_true(value: Value | None) -> bool:
