@@ -143,3 +143,20 @@ def test_one_file_check_imports_no_rich_celery_or_process_pool(tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     for unwanted in ("rich", "celery", "multiprocessing", "concurrent.futures.process"):
         assert unwanted not in imported, f"{unwanted} is imported for a one-file check"
+
+
+def test_a_configuration_module_without_rule_words_is_still_read(tmp_path, monkeypatch):
+    """`config_from_object("proj.jobconf")` names a module of bare lowercase settings: no rule word."""
+    from conftest import lint, write_project
+
+    write_project(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("proj.jobconf")\n',
+        "proj/jobconf.py": "worker_prefetch_multiplier = 4\n",
+        "proj/tasks.py": "from proj.celery import app\n\n\n@app.task\ndef crunch():\n    pass\n",
+    })
+    assert not prefilter.keeps(b"worker_prefetch_multiplier = 4\n", prefilter.words(frozenset({"CEL102"})), "proj/jobconf.py")
+    filtered = lint(tmp_path, ["CEL1"])
+    monkeypatch.setattr(prefilter, "words", lambda enabled: None)
+    assert filtered == lint(tmp_path, ["CEL1"])
+    assert ("proj/celery.py", "CEL102") in {(f.path, f.code) for f in filtered}

@@ -12,7 +12,7 @@ import pathspec
 
 from . import prefilter
 from . import project as project_analysis
-from .analysis import FileResult, FileTask, Source, source_lines, to_finding
+from .analysis import FileResult, FileTask, Source, module_name, source_lines, to_finding
 from .cache import Cache, analyze_and_store, analyze_chunk, probe
 from .config import Config, expand
 from .discover import SourceFile
@@ -66,6 +66,25 @@ def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> It
             yield from future.result()
 
 
+def _analyze_named_sources(tasks: list[FileTask], results: list[FileResult], cache: Cache | None) -> None:
+    """Analyse the skipped files that analysed files name as a configuration source.
+
+    `app.config_from_object("proj.conf")` may point at a module holding nothing but lowercase
+    settings (`worker_prefetch_multiplier = 4`): no rule word, yet the settings model needs it.
+    """
+    named = prefilter.named_modules(r.facts for r in results if r.facts is not None)
+    if not named:
+        return
+    for i, (task, result) in enumerate(zip(tasks, results)):
+        if result.parsed or result.findings or task.kind != "python" or task.words is None:
+            continue
+        if module_name(Path(task.path))[0] in named:
+            unfiltered = replace(task, words=None)
+            key = probe(unfiltered, cache)
+            cached = cache.load(key) if cache is not None and isinstance(key, str) else None
+            results[i] = cached or analyze_and_store(unfiltered, cache)
+
+
 def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
     if progress is not None:
         progress()
@@ -98,6 +117,7 @@ def run(
                 progress()  # type: ignore[misc]
             return RunResult(*stored)
     results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
+    _analyze_named_sources(tasks, results, cache)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build(
         [r.facts for r in results if r.facts is not None],

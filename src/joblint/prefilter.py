@@ -2,11 +2,14 @@
 
 Each rule declares the words (case-insensitive) a file must contain for the rule to read it, for
 its findings or for facts it merges across files. The pre-filter keeps a file when it contains any
-word of any enabled rule, so disabling rules narrows it. tests/test_prefilter.py proves the words
-sound on every rule document example and every rule test case.
+word of any enabled rule, so disabling rules narrows it. A skipped file that an analysed file names
+as its configuration source is analysed after all (`named_modules`, used by the engine).
+tests/test_prefilter.py proves the words sound on every rule document example and rule test case.
 """
 
 from __future__ import annotations
+
+from typing import Any, Iterable
 
 from .rules import all_rules
 
@@ -36,3 +39,15 @@ def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
         return True
     lowered = data.lower() + b"\n" + path.rsplit("/", 1)[-1].lower().encode()
     return any(word in lowered for word in wanted)
+
+
+def named_modules(facts: Iterable[Any]) -> set[str]:
+    """Modules that analysed files name as a configuration source (`config_from_object("proj.conf")`,
+    DJANGO_SETTINGS_MODULE): they matter whatever words they contain."""
+    named: set[str] = set()
+    for module in facts:
+        for source in module.celery.sources:
+            if source.target:
+                named.add(source.target.split(":", 1)[0])
+        named.update(module.celery.django_settings)
+    return named
