@@ -829,7 +829,7 @@ def _url_literals(value: Value) -> Iterator[Value]:
     severity=Severity.ERROR,
     summary="A password in a committed broker or result-backend URL.",
     scope="project",
-    words=(*CONFIG_WORDS, "://"),
+    words=(*CONFIG_WORDS, "broker_url", "result_backend", "database_url", "cache_backend"),
 )
 def credentials_in_broker_url(project: Project) -> Iterator[Report]:
     for model in project.models:
