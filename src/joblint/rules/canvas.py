@@ -9,9 +9,10 @@ from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import backend_kind, effective_option, resolve_task
 from . import Report, fix, rule
+from .celery_config import TASK_WORDS
 
 # The canvas file names a canvas or a signature; the task and app files name tasks and Celery.
-CANVAS_WORDS = ("chord", "chain", "group", ".s(", ".signature(", "task", "celery")
+CANVAS_WORDS = ("chord", "chain", "group(", ".s(", ".signature(", "celery", *TASK_WORDS)
 
 
 def chord_headers(canvas: CanvasUse) -> Iterator[tuple[SignatureRef, ...]]:
@@ -33,7 +34,7 @@ def receiving_steps(canvas: CanvasUse) -> Iterator[SignatureRef]:
     severity=Severity.ERROR,
     summary="A chord whose header tasks ignore their results (or whose app has no result backend) never calls its body.",
     scope="project",
-    words=("chord", "group", "task", "celery", "result_backend"),
+    words=("chord", "group(", "celery", "result_backend", *TASK_WORDS),
 )
 def chord_with_ignored_results(project: Project) -> Iterator[Report]:
     for facts in project.files:

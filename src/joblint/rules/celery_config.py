@@ -21,7 +21,7 @@ PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 # and incomplete models keep rules quiet rather than wrong.
 CONFIG_WORDS = ("celery",)
 # Files that define tasks: `@app.task`, `@shared_task`, `class T(Task)`.
-TASK_WORDS = (".task", "shared_task", "task)")
+TASK_WORDS = (".task", "shared_task", "task)", "task,")
 SERIALIZER_SETTINGS = ("task_serializer", "result_serializer", "event_serializer")
 ACCEPT_SETTINGS = ("accept_content", "result_accept_content")
 TASK_BASES = ("celery.Task", "celery.app.task.Task", "celery.task.Task")
@@ -713,7 +713,7 @@ def _visibility(model: SettingsModel) -> tuple[str, float] | None:
     severity=Severity.WARNING,
     summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
     scope="project",
-    words=(*CONFIG_WORDS, *TASK_WORDS, "redis", "sqs", "countdown"),
+    words=(*CONFIG_WORDS, *TASK_WORDS, "broker_url", "broker_transport_options", "visibility_timeout", "sqs", "countdown"),
 )
 def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
     def message(what: str, seconds: float, kind: str, timeout: float) -> str:

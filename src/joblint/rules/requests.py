@@ -10,6 +10,7 @@ from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import base_classes, resolve_task
 from . import Report, fix, rule
+from .celery_config import TASK_WORDS
 from .results import PRODUCER_WORDS, describe, in_any
 
 HANDLER_WORDS = ("request", "route", "view", "fastapi", "flask", "starlette", "quart", "sanic", "litestar")
@@ -70,7 +71,7 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
     summary="A task is sent inside a database transaction: a worker can run it before the data is committed.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("atomic", "task"),
+    words=("atomic", "on_commit", *TASK_WORDS),
 )
 def dispatch_in_transaction(project: Project) -> Iterator[Report]:
     for facts in project.files:

@@ -11,6 +11,7 @@ from ..findings import Severity
 from ..project import Project, ProjectTask
 from ..task_options import backend_kind, effective_option, resolve_task
 from . import Report, rule
+from .celery_config import TASK_WORDS
 
 PRODUCER_WORDS = (".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "group(", "chord(", "chain(")
 
@@ -39,7 +40,7 @@ def in_any(functions: tuple[str, ...], names: set[str]) -> str | None:
     severity=Severity.ERROR,
     summary="A task waits for another task's result (`.get()`, `.join()`): the worker pool can deadlock.",
     scope="file",
-    words=("task",),
+    words=TASK_WORDS,
 )
 def blocking_result_in_task(ctx: FileContext) -> Iterator[Report]:
     tasks = {t.qualname: t.function for t in ctx.facts.tasks.tasks}
@@ -94,7 +95,7 @@ def _helpers_called_by_tasks(ctx: FileContext) -> dict[str, str]:
     severity=Severity.WARNING,
     summary="A task returns a large value (file contents, a response body, a queryset) into a Redis result backend.",
     scope="project",
-    words=("task", "celery", "result_backend", "backend"),
+    words=(*TASK_WORDS, "celery", "result_backend"),
 )
 def large_result_in_redis(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -164,7 +165,7 @@ def _scheme(url: object) -> str | None:
     severity=Severity.ERROR,
     summary="Code reads a task's result, but the task's app has no result backend: the read fails or waits forever.",
     scope="project",
-    words=(*PRODUCER_WORDS, "task", "celery", "result_backend"),
+    words=(*PRODUCER_WORDS, *TASK_WORDS, "celery", "result_backend"),
 )
 def result_read_without_backend(project: Project) -> Iterator[Report]:
     for facts in project.files:

@@ -12,11 +12,11 @@ from ..project import Project, ProjectTask
 from ..task_options import OptionSource, base_names, find_option
 from . import Report, fix, rule
 from ._effects import DEDUPLICATING_BASES, guard, side_effect
+from .celery_config import TASK_WORDS
 
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
-RETRY_WORDS = ("retry", "autoretry_for", "max_retries")
-# Task options may sit on a base class in another file: the task files are needed too.
-TASK_WORDS = ("task",)
+RETRY_WORDS = (".retry(", "autoretry_for", "max_retries")
+# Task options may sit on a base class in another file: the task files are needed too (TASK_WORDS).
 
 
 def _retry_receivers(task: TaskDef) -> set[str]:
@@ -37,7 +37,7 @@ def _retry_receivers(task: TaskDef) -> set[str]:
     summary="`self.retry(...)` is called as a statement instead of `raise self.retry(...)`.",
     scope="file",
     fix=Applicability.SAFE,
-    words=("retry",),
+    words=(".retry(",),
 )
 def retry_not_raised(ctx: FileContext) -> Iterator[Report]:
     task_names = {t.function for t in ctx.facts.tasks.tasks}
@@ -74,7 +74,7 @@ def retry_not_raised(ctx: FileContext) -> Iterator[Report]:
     severity=Severity.ERROR,
     summary="`self.retry(...)` in a task without `bind=True`: there is no task instance to retry.",
     scope="file",
-    words=("retry",),
+    words=(".retry(",),
 )
 def retry_without_bind(ctx: FileContext) -> Iterator[Report]:
     for task in ctx.facts.tasks.tasks:

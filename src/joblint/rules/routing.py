@@ -12,13 +12,14 @@ from ..findings import Severity
 from ..project import Project, SettingsModel
 from ..task_options import broker_kind, find_option, resolve_task
 from . import Report, rule
+from .celery_config import TASK_WORDS
 
 QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
 REDIS_PRIORITIES = range(10)
 AMQP_MAX_PRIORITY = 255
 # Routing rules read the app (and its config sources) and the tasks, not only the routing values.
-APP_WORDS = ("celery", "task", "broker")
+APP_WORDS = ("celery", "broker", *TASK_WORDS)
 
 
 # -- where routing values are written -------------------------------------------------------------
@@ -214,7 +215,7 @@ def _priority_problem(project: Project, model: SettingsModel, priority: int) -> 
     severity=Severity.WARNING,
     summary="A task_routes key names no task in the project: it routes nothing.",
     scope="project",
-    words=("task_routes", "celery_routes", "task", "celery"),
+    words=("task_routes", "celery_routes", "celery", *TASK_WORDS),
 )
 def route_to_unknown_task(project: Project) -> Iterator[Report]:
     if not project.tasks:
@@ -251,7 +252,7 @@ def route_to_unknown_task(project: Project) -> Iterator[Report]:
     summary="A task without name= is registered under its module path: moving the code orphans queued messages.",
     scope="project",
     opt_in=True,
-    words=("task",),
+    words=TASK_WORDS,
 )
 def implicit_task_name(project: Project) -> Iterator[Report]:
     for task in project.tasks:
