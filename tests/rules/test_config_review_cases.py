@@ -202,3 +202,11 @@ def test_a_helper_writing_some_apps_conf_does_not_silence_other_apps(project):
         "lib/helpers.py": "def configure(celery_app):\n    celery_app.conf.update(task_acks_late=True)\n",
     }
     assert project(files, select=["CEL102"]) == [("a.py", 3, "CEL102"), ("b.py", 3, "CEL102")]
+
+
+def test_cel109_daemon_options_are_settings(project):
+    found = project(
+        {"celeryconfig.py": "broker_url = 'redis://'\nworker_pidfile = '/run/w.pid'\nbeat_logfile = '/var/log/b'\nworker_heartbeat = None\n"},
+        select=["CEL109"],
+    )
+    assert found == [("celeryconfig.py", 4, "CEL109")]  # worker_heartbeat is not a setting

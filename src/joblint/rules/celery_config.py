@@ -578,6 +578,15 @@ EXTENSION_PREFIXES = (
 )
 
 
+# The daemonization options of `celery worker/beat/events` fall back to `<command>_<option>` in
+# app.conf (celery/bin/base.py DaemonOption.daemon_setting); they are not in Celery's table.
+DAEMON_SETTINGS = {
+    f"{command}_{option}"
+    for command in ("worker", "beat", "events")
+    for option in ("logfile", "pidfile", "uid", "gid", "umask", "executable")
+}
+
+
 def _plausible_typo(key: str, suggestion: str) -> bool:
     """A misspelling, not another setting: the same words but one, and that one close."""
     import difflib
@@ -652,6 +661,9 @@ def unknown_setting(project: Project) -> Iterator[Report]:
         for ignored in model.ignored:
             key = ignored.write.key
             if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
+                continue
+            bare = key[len(model.namespace) + 1:] if model.namespace and key.startswith(model.namespace.upper() + "_") else key
+            if bare.lower() in DAEMON_SETTINGS:
                 continue
             if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
                 continue  # a helper the module reads (`broker_url = redis_url`), not a setting
