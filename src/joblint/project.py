@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from . import settings as celery_settings
 from .facts import ModuleFacts
@@ -464,11 +464,6 @@ def build(files: list[ModuleFacts], extra_settings: list[str] = (), known_tasks:
     return Project(
         files, models, tasks, {ref: m.name for ref, m in by_ref.items()}, frozenset(extra_settings), frozenset(known_tasks)
     )
-
-
-def iter_values(model: SettingsModel, setting: str) -> Iterator[SettingValue]:
-    """Every write of `setting` in a model, in order."""
-    return (w for w in model.writes if w.setting == setting)
 
 
 def known_number(value: Value | SettingValue | None) -> float | None:
