@@ -7,6 +7,7 @@ output (`FileResult`) are plain data.
 from __future__ import annotations
 
 import re
+import sys
 import tokenize
 import traceback
 from dataclasses import dataclass, field
@@ -24,6 +25,14 @@ from .prefilter import keeps
 from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+
+# libcst's visitors recurse about three Python frames per level of nesting, so a flat run of 500
+# implicitly concatenated strings already passes Python's default limit of 1,000 frames. The
+# nesting pre-check (nesting.py) refuses expressions deeper than libcst can parse safely; up to that
+# depth, Python-to-Python calls do not grow the C stack, so a higher limit is safe.
+RECURSION_LIMIT = 8000
+if sys.getrecursionlimit() < RECURSION_LIMIT:
+    sys.setrecursionlimit(RECURSION_LIMIT)
 _LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 # Larger files are reported, not parsed: libcst takes about 20 s and 250 MB per MB of dense code.

@@ -275,3 +275,17 @@ def test_a_directory_that_cannot_be_listed(tmp_path, monkeypatch, capsys):
     assert [f[:3] for f in lint_in_process(tmp_path)] == [("app.py", 4, "CEL101")]
     warning = capsys.readouterr().err.strip().splitlines()
     assert warning == [f"joblint: warning: {tmp_path / 'locked'}: cannot list directory: Permission denied"]
+
+
+def test_long_flat_runs_are_analysed_not_refused(tmp_path):
+    """500+ implicitly concatenated strings nest libcst's visitors past Python's default limit."""
+    import subprocess
+    import sys
+
+    source = "import celery\nx = (" + " ".join(['"a"'] * 2000) + ")\nz = " + " + ".join(["1"] * 990) + "\n"
+    (tmp_path / "flat.py").write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "joblint", "check", "--no-cache", "--output-format", "concise", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert "JL001" not in result.stdout and result.returncode == 0, result.stdout + result.stderr
