@@ -20,6 +20,7 @@ from .names import ImportMap
 from .results import ResultCollector, ResultFacts
 from .tasks import TaskCollector, TaskFacts
 from .temporal import TemporalCollector, TemporalFacts
+from .traverse import walk
 from .walker import Walker, WalkContext
 
 
@@ -71,7 +72,7 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
     handlers = HandlerCollector(ctx)
     arq = ArqCollector(ctx)
     temporal = TemporalCollector(ctx)
-    module.visit(Walker(ctx, [core, celery, tasks, arq, temporal, results, handlers]))
+    walk(module, Walker(ctx, [core, celery, tasks, arq, temporal, results, handlers]))
     ctx.resolve_spans()
     return ModuleFacts(
         path=path,

@@ -10,6 +10,7 @@ from ..findings import Span
 from ..settings import canonical
 from .names import dotted
 from .values import Value
+from .traverse import children
 from .walker import WalkContext
 
 
@@ -58,7 +59,7 @@ def _names_in(expr: cst.CSTNode) -> set[str]:
         elif isinstance(node, cst.Attribute):
             stack.append(node.value)  # `settings.X`: X is an attribute, not a name read here
             continue
-        stack.extend(node.children)
+        stack.extend(children(node))
     return found
 
 

@@ -16,6 +16,7 @@ import libcst as cst
 from ..findings import Span
 from .names import dotted
 from .values import Value
+from .traverse import walk
 from .walker import WalkContext, literal
 
 HTTP_MODULES = ("requests", "httpx", "urllib3", "aiohttp")
@@ -229,5 +230,5 @@ class BodySummariser(cst.CSTVisitor):
 
 def summarise(ctx: WalkContext, node: cst.FunctionDef, bound_name: str | None, task_names: set[str]) -> TaskBody:
     summariser = BodySummariser(ctx, bound_name, task_names)
-    node.body.visit(summariser)
+    walk(node.body, summariser)
     return TaskBody(tuple(summariser.calls), tuple(summariser.retries), tuple(summariser.returns))

@@ -20,6 +20,7 @@ from ..findings import Span
 from ..rules._blocking import blocking, io_call
 from .names import dotted
 from .values import Value
+from .traverse import walk
 from .walker import WalkContext
 
 WORKFLOW = "temporalio.workflow"
@@ -673,7 +674,7 @@ class TemporalCollector:
                     if name in SLEEPS or blocking(name) or io_call(name, builtin_ok=False):
                         hit[0] = True
 
-            body.visit(Work())
+            walk(body, Work())
             return hit[0]
 
         class Loops(cst.CSTVisitor):
@@ -693,7 +694,7 @@ class TemporalCollector:
                     found.append((node, "while"))
                 return not found
 
-        function.visit(Loops())
+        walk(function, Loops())
         if not found:
             return None, ""
         loop, keyword = found[0]

@@ -17,6 +17,7 @@ from ..analysis import line_starts
 from ..context import FileContext
 from ..facts.names import ImportMap, dotted
 from ..facts.temporal import ApiCall, CallSite
+from ..facts.traverse import walk
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project
 from . import Report, fix, rule
@@ -425,7 +426,7 @@ def _random_source(ctx: FileContext, expr: cst.BaseExpression) -> str | None:
             if name in _RANDOM_ID or name.startswith(("random.", "secrets.")):
                 found.append(name)
 
-    expr.visit(Calls())
+    walk(expr, Calls())
     return found[0] if found else None
 
 
@@ -504,7 +505,7 @@ def _returns_value(node: cst.FunctionDef) -> bool:
         def visit_Yield(self, y: cst.Yield) -> None:
             found[0] = True
 
-    node.visit(Returns())
+    walk(node, Returns())
     return found[0]
 
 
