@@ -181,7 +181,7 @@ def analyze(task: FileTask) -> FileResult:
     path = Path(task.path)
     name, is_package = module_name(path)
     try:
-        facts = extract(module, task.display, name, is_package)
+        facts = extract(module, task.display, name, is_package, text)
     except RecursionError:
         result.findings.append(_builtin("JL001", task.display, Span.point(1), "cannot analyse: nesting too deep"))
         return result

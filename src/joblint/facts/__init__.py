@@ -62,7 +62,10 @@ def _without_node(item: object) -> object:
     return item
 
 
-def extract(module: cst.Module, path: str, module_name: str | None, is_package: bool) -> ModuleFacts:
+def extract(
+    module: cst.Module, path: str, module_name: str | None, is_package: bool, text: str | None = None
+) -> ModuleFacts:
+    """The module's facts; `text`, the source `module` was parsed from, makes positions cheaper."""
     imports = ImportMap(module_name, is_package)
     ctx = WalkContext(module, imports, path)
     core = CoreCollector(ctx)
@@ -73,7 +76,7 @@ def extract(module: cst.Module, path: str, module_name: str | None, is_package: 
     arq = ArqCollector(ctx)
     temporal = TemporalCollector(ctx)
     walk(module, Walker(ctx, [core, celery, tasks, arq, temporal, results, handlers]))
-    ctx.resolve_spans()
+    ctx.resolve_spans(text)
     return ModuleFacts(
         path=path,
         module=module_name,

@@ -54,15 +54,21 @@ class WalkContext:
         self._pending.append((span, node, self.statement))
         return span
 
-    def resolve_spans(self) -> None:
-        """Fill the requested spans, generating code only up to the last statement that holds one.
+    def resolve_spans(self, text: str | None = None) -> None:
+        """Fill the requested spans, generating code only for the statements that hold one.
 
         libcst's PositionProvider costs about twice the parse; `Positions` gives the same ranges
-        for a fraction of that, and only for the text up to the last fact.
+        for a fraction of that. With the source text at hand, only the top-level statements that
+        hold a fact are generated (`StatementPositions`); otherwise everything up to the last one.
         """
         if not self._pending:
             return
-        positions = Positions(self.module, max(index for _, _, index in self._pending))
+        wanted = sorted({index for _, _, index in self._pending})
+        positions: Positions | StatementPositions | None = None
+        if text is not None:
+            positions = StatementPositions.build(self.module, text, wanted)
+        if positions is None:
+            positions = Positions(self.module, wanted[-1])
         if any(node not in positions for _, node, _ in self._pending):
             # A span asked for after the traversal, or outside the statement being walked.
             positions = Positions(self.module)
@@ -218,6 +224,112 @@ class Positions:
         offset = self._offsets[token_index]
         line = bisect_right(self._line_starts, offset)
         return _Position(line, offset - self._line_starts[line - 1])
+
+
+class StatementPositions:
+    """`Positions` for the nodes of some top-level statements, each generated on its own and placed
+    where its text starts a line of the source, or, when that text starts several lines, where
+    `ast` says the statement starts (checked against the source)."""
+
+    def __init__(self) -> None:
+        self._ranges: dict[cst.CSTNode, tuple[int, int, int]] = {}  # node -> (piece, start, end)
+        self._pieces: list[tuple[int, list[int], list[int]]] = []  # first line, token offsets, line starts
+
+    @classmethod
+    def build(cls, module: cst.Module, text: str, wanted: list[int]) -> StatementPositions | None:
+        """None when the statements cannot be placed (ast refuses the file, or a check fails)."""
+        firsts: list[int] | None = None
+        self = cls()
+        for index in wanted:
+            statement = module.body[index]
+            state = _TokenIndexState(module)
+            statement._codegen(state)
+            code = "".join(state.tokens)
+            start = _only_line_start_match(text, code)
+            if start is None:  # the statement's text also appears elsewhere: ask ast where it is
+                firsts = firsts or _first_lines(module, text)
+                if firsts is None:
+                    return None
+                start = _line_offset(text, firsts[index] - _leading_line_count(statement))
+                if start is None or not text.startswith(code, start):
+                    return None
+            first = text.count("\n", 0, start) + 1 if "\r" not in text else len(NEWLINE_RE.findall(text, 0, start)) + 1
+            piece = len(self._pieces)
+            self._pieces.append((
+                first,
+                [0, *accumulate(len(token) for token in state.tokens)],
+                [0, *(m.end() for m in NEWLINE_RE.finditer(code))],
+            ))
+            for node, (start, end) in state.ranges.items():
+                self._ranges[node] = (piece, start, end)
+        return self
+
+    def __contains__(self, node: cst.CSTNode) -> bool:
+        return node in self._ranges
+
+    def __getitem__(self, node: cst.CSTNode) -> _Range:
+        piece, start, end = self._ranges[node]
+        return _Range(self._position(piece, start), self._position(piece, end))
+
+    def _position(self, piece: int, token_index: int) -> _Position:
+        first, offsets, line_starts = self._pieces[piece]
+        offset = offsets[token_index]
+        line = bisect_right(line_starts, offset)
+        return _Position(first + line - 1, offset - line_starts[line - 1])
+
+
+def _only_line_start_match(text: str, code: str) -> int | None:
+    """Where `code` starts a line in `text`, when it does so exactly once. A top-level statement's
+    generated code starts a line at its true place, so a single such match is that place."""
+    found = None
+    position = text.find(code)
+    while position != -1:
+        before = text[position - 1] if position else "\n"
+        if before == "\n" or (before == "\r" and text[position] != "\n"):
+            if found is not None:
+                return None
+            found = position
+        position = text.find(code, position + 1)
+    return found
+
+
+def _line_offset(text: str, line: int) -> int | None:
+    starts = [0, *(m.end() for m in NEWLINE_RE.finditer(text))]
+    return starts[line - 1] if 1 <= line <= len(starts) else None
+
+
+def _leading_line_count(statement: cst.CSTNode) -> int:
+    """Lines libcst generates before the statement's first token: its leading blank and comment
+    lines and, for a decorated definition, the first decorator's."""
+    count = len(getattr(statement, "leading_lines", ()))
+    decorators = getattr(statement, "decorators", ())
+    if decorators:
+        count += len(decorators[0].leading_lines)
+    return count
+
+
+def _first_lines(module: cst.Module, text: str) -> list[int] | None:
+    """The line of each top-level statement's first token (a decorator's `@` included), from ast."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like: libcst has parsed the file
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # syntax newer than this Python's ast, or odd line ends
+    statements = tree.body
+    firsts: list[int] = []
+    position = 0
+    for statement in module.body:
+        if position >= len(statements):
+            return None
+        node = statements[position]
+        decorators = getattr(node, "decorator_list", None)
+        firsts.append(min([node.lineno, *(d.lineno for d in decorators or ())]))
+        position += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    return firsts if position == len(statements) else None
 
 
 _TIMEDELTA_SECONDS = {
