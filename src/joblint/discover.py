@@ -42,51 +42,62 @@ def file_kind(path: Path) -> str | None:
 
 
 class _Ignores:
-    """The exclude patterns and the .gitignore files that apply below the project root."""
+    """The exclude patterns and the .gitignore files that apply below the project root.
+
+    A directory's .gitignore applies to everything below it, up to a nested repository (a
+    directory holding `.git`). The walk carries, for each directory, the chain of specs that
+    apply to it, so a file costs one match per spec in its chain and no file-system calls.
+    """
 
     def __init__(self, config: Config, respect_gitignore: bool) -> None:
-        self.root = config.root
+        self.root = str(config.root)
+        self._below_root = self.root.rstrip(os.sep) + os.sep
         self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         self.respect_gitignore = respect_gitignore
-        self._gitignores: dict[Path, pathspec.GitIgnoreSpec | None] = {}
 
-    def _gitignore(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
-        if directory not in self._gitignores:
-            lines: list[str] = []
-            for name in (".gitignore", ".git/info/exclude"):
-                try:
-                    lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
-                except OSError:
-                    pass
-            self._gitignores[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
-        return self._gitignores[directory]
+    @staticmethod
+    def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+        lines: list[str] = []
+        for name in (".gitignore", ".git/info/exclude"):
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
+                    lines += handle.read().splitlines()
+            except OSError:
+                pass
+        return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        suffix = "/" if is_dir else ""
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
-            rel = Path(path.name)
-        if self.exclude.match_file(rel.as_posix() + suffix):
-            return True
+    def chain(self, directory: str, parent: Chain | None) -> Chain:
+        """The specs that apply below `directory`: its own, then (unless it is the root or a
+        repository of its own) those of the directories above it."""
         if not self.respect_gitignore:
-            return False
-        for directory in (path.parent, *path.parent.parents):
-            spec = self._gitignore(directory)
-            if spec is not None:
-                rel_to = path.relative_to(directory).as_posix() + suffix
-                if spec.match_file(rel_to):
-                    return True
-            if directory == self.root or (directory / ".git").exists():
-                break
+            return ()
+        boundary = directory == self.root or os.path.exists(os.path.join(directory, ".git"))
+        if parent is None and not boundary:
+            above = os.path.dirname(directory)
+            parent = self.chain(above, None) if above != directory else ()
+        inherited = () if boundary else parent or ()
+        spec = self._gitignore(directory)
+        return ((directory, spec), *inherited) if spec is not None else inherited
+
+    def ignored(self, path: str, is_dir: bool, chain: Chain) -> bool:
+        suffix = "/" if is_dir else ""
+        rel = path[len(self._below_root) :] if path.startswith(self._below_root) else os.path.basename(path)
+        if self.exclude.match_file(rel + suffix):
+            return True
+        for directory, spec in chain:
+            if spec.match_file(path[len(directory.rstrip(os.sep)) + 1 :] + suffix):
+                return True
         return False
+
+
+Chain = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]  # (directory, spec), nearest first
 
 
 def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bool | None = None) -> list[SourceFile]:
     """Every file to analyse, sorted. A path that does not exist raises PathError."""
     respect = config.settings.respect_gitignore if respect_gitignore is None else respect_gitignore
     ignores = _Ignores(config, respect)
-    found: dict[Path, SourceFile] = {}
+    found: dict[str, SourceFile] = {}
     for given in paths:
         path = (cwd / given) if not given.is_absolute() else given
         path = Path(os.path.abspath(path))
@@ -98,28 +109,50 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
         if path.is_file():
             kind = file_kind(path) or "python"  # an explicitly named file is checked as Python
             if not ignores.exclude.match_file(_rel(path, config.root)):
-                found[path] = SourceFile(path, display_path(path, cwd), kind)
+                found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
             continue
-        for directory, dirnames, filenames in os.walk(path, onerror=_unreadable_directory):
-            base = Path(directory)
-            dirnames[:] = sorted(d for d in dirnames if not ignores.ignored(base / d, True))
-            for name in filenames:
-                file = base / name
-                kind = file_kind(file)
-                if kind is None or ignores.ignored(file, False) or _special(file):
-                    continue
-                found[file] = SourceFile(file, display_path(file, cwd), kind)
+        _walk(str(path), ignores, ignores.chain(str(path), None), str(cwd), found)
     return sorted(found.values())
 
 
-def _special(file: Path) -> bool:
+def _walk(directory: str, ignores: _Ignores, chain: Chain, cwd: str, found: dict[str, SourceFile]) -> None:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as error:
+        _unreadable_directory(error)
+        return
+    prefix = cwd.rstrip(os.sep) + os.sep
+    subdirectories = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if not ignores.ignored(entry.path, True, chain):
+                subdirectories.append(entry.path)
+            continue
+        kind = _kind(entry.name)
+        if kind is None or ignores.ignored(entry.path, False, chain) or _special(entry):
+            continue
+        display = entry.path[len(prefix) :] if entry.path.startswith(prefix) else entry.path
+        found[entry.path] = SourceFile(Path(entry.path), display.replace(os.sep, "/"), kind)
+    for subdirectory in subdirectories:
+        _walk(subdirectory, ignores, ignores.chain(subdirectory, chain), cwd, found)
+
+
+def _kind(name: str) -> str | None:
+    if name.endswith(".py"):
+        return "python"
+    return "launch" if launch_kind(Path(name)) else None
+
+
+def _special(entry: os.DirEntry[str]) -> bool:
     """A FIFO, socket or device named like a source file: reading it could block forever.
 
     A file that cannot be stat'ed (a symlink loop, a dangling link) is kept: its analysis says why
     it cannot be read.
     """
     try:
-        return not stat.S_ISREG(file.stat().st_mode)
+        if entry.is_symlink():
+            return not stat.S_ISREG(os.stat(entry.path).st_mode)
+        return not entry.is_file(follow_symlinks=False)  # the entry's type: no system call
     except OSError:
         return False
 

@@ -1,0 +1,75 @@
+"""Which files a run reads: .gitignore files (nested, negated, up to a nested repository), the
+exclude settings, the directory given, and what is never opened."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from joblint import config as config_mod
+from joblint.discover import discover
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _found(root: Path, start: Path | None = None, cwd: Path | None = None, **kwargs: bool) -> list[str]:
+    config = config_mod.discover([start or root])
+    return [f.display for f in discover([start or root], config, cwd or root, **kwargs)]
+
+
+def test_gitignore_files_apply_below_their_directory(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        ".git/HEAD": "",
+        ".gitignore": "out/\n/top_only.py\n*.gen.py\n!keep.gen.py\n",
+        "top_only.py": "", "a/top_only.py": "",
+        "out/x.py": "", "a/out/y.py": "",
+        "a/z.gen.py": "", "a/keep.gen.py": "",
+        "a/.gitignore": "local.py\n", "a/local.py": "", "b/local.py": "",
+        "a/b/deeper.py": "", "a/b/.gitignore": "deeper.py\n",
+        "Procfile": "worker: celery -A proj worker\n", "notes.txt": "",
+    })
+    assert _found(tmp_path) == ["Procfile", "a/keep.gen.py", "a/top_only.py", "b/local.py"]
+    assert "out/x.py" in _found(tmp_path, respect_gitignore=False)
+
+
+def test_a_nested_repository_has_its_own_ignores(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        ".git/HEAD": "", ".gitignore": "vendored.py\n",
+        "vendor/.git/HEAD": "", "vendor/vendored.py": "", "vendor/.git/info/exclude": "private.py\n",
+        "vendor/private.py": "", "vendored.py": "",
+    })
+    assert _found(tmp_path) == ["vendor/vendored.py"]
+
+
+def test_a_subdirectory_given_keeps_the_ignores_above_it(tmp_path: Path) -> None:
+    _tree(tmp_path, {".git/HEAD": "", ".gitignore": "generated/\nskip.py\n", "pkg/skip.py": "", "pkg/generated/g.py": "", "pkg/ok.py": ""})
+    assert _found(tmp_path, start=tmp_path / "pkg") == ["pkg/ok.py"]
+    assert _found(tmp_path, start=tmp_path / "pkg", cwd=tmp_path / "pkg") == ["ok.py"]
+
+
+def test_exclude_settings_and_explicit_files(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        "pyproject.toml": '[tool.joblint]\nextend-exclude = ["migrations/", "legacy_*.py"]\n',
+        "app/migrations/0001.py": "", "app/legacy_jobs.py": "", "app/jobs.py": "",
+    })
+    assert _found(tmp_path) == ["app/jobs.py"]
+    config = config_mod.discover([tmp_path])
+    named = discover([Path("app/migrations/0001.py"), Path("app/jobs.py")], config, tmp_path)
+    assert [f.display for f in named] == ["app/jobs.py"]  # excluded even when named
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_are_never_opened_and_dangling_links_are_reported_not_skipped(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.py")
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "missing.py")
+    (tmp_path / "real.py").write_text("")
+    (tmp_path / "linked.py").symlink_to(tmp_path / "real.py")
+    (tmp_path / "dirlink.py").symlink_to(tmp_path, target_is_directory=True)
+    assert _found(tmp_path) == ["dangling.py", "linked.py", "real.py"]
