@@ -200,8 +200,11 @@ class _Index:
     def django_settings(self) -> ModuleFacts | None:
         """The Django settings module: DJANGO_SETTINGS_MODULE as set in the project, else the one
         module named `settings` (preferring one that mentions Celery)."""
+        # The hint beside `config_from_object("django.conf:settings")` is the one the worker runs
+        # with; others may belong to build or test entry points (`pretix._build_settings`).
+        beside = {m for f in self.files if any(s.target in DJANGO_SETTINGS for s in f.celery.sources) for m in f.celery.django_settings}
         hinted = {m for f in self.files for m in f.celery.django_settings}
-        for name in sorted(hinted):
+        for name in [*sorted(beside), *sorted(hinted - beside)]:
             found = self.module(name)
             if found is not None:
                 return found

@@ -206,3 +206,22 @@ def test_dict_config_source(project):
         select=["CEL101"],
     )
     assert found == [("app.py", 2, "CEL101")]
+
+
+def test_the_settings_module_named_beside_the_app_wins_over_other_entry_points(project):
+    """A build script's DJANGO_SETTINGS_MODULE does not replace the one the worker's app module sets."""
+    found = project({
+        "proj/__init__.py": "",
+        "proj/celery_app.py": (
+            "import os\nfrom celery import Celery\n\n"
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
+            'app = Celery("proj")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n'
+        ),
+        "proj/_build.py": (  # a word that makes the pre-filter keep it, as a real build script may have
+            '"""Collect static files; no celery worker here."""\nimport os\n\n'
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj._build_settings")\n'
+        ),
+        "proj/_build_settings.py": "SECRET_KEY = 'x'\n",
+        "proj/settings.py": "INSTALLED_APPS = []\nCELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True\n",
+    }, select=["CEL111"])
+    assert found == []  # read from proj.settings: set; from the build settings it would be unset
