@@ -21,7 +21,7 @@ from .findings import Finding, Span
 from .rules import BUILTIN, Report, all_rules
 from .launch import embedded_beat
 from .nesting import nesting_problem
-from .prefilter import keeps
+from .prefilter import Words, keeps
 from .suppress import Suppressions, scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -46,7 +46,7 @@ class FileTask:
     path: str  # absolute
     display: str
     rules: tuple[str, ...]  # enabled file-rule codes
-    words: tuple[bytes, ...] | None  # pre-filter; None keeps every file
+    words: Words | None  # pre-filter; None keeps every file
     text: str | None = None  # in-memory source (fix iterations, stdin)
     kind: str = "python"  # or "launch": a file that starts workers (launch.py)
     data: bytes | None = None  # the file's bytes, already read (so a cache key matches what is analysed)

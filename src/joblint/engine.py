@@ -66,23 +66,45 @@ def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> It
             yield from future.result()
 
 
-def _analyze_named_sources(tasks: list[FileTask], results: list[FileResult], cache: Cache | None) -> None:
-    """Analyse the skipped files that analysed files name as a configuration source.
+def _second_look(
+    tasks: list[FileTask], results: list[FileResult], cache: Cache | None, enabled: frozenset[str]
+) -> None:
+    """Analyse the skipped files that the first pass shows to matter (see `prefilter.SecondLook`).
 
     `app.config_from_object("proj.conf")` may point at a module holding nothing but lowercase
     settings (`worker_prefetch_multiplier = 4`): no rule word, yet the settings model needs it.
+    A module found so may star-import another: look again until nothing new turns up.
     """
-    named = prefilter.named_modules(r.facts for r in results if r.facts is not None)
-    if not named:
-        return
-    for i, (task, result) in enumerate(zip(tasks, results)):
-        if result.parsed or result.findings or task.kind != "python" or task.words is None:
-            continue
-        if module_name(Path(task.path))[0] in named:
-            unfiltered = replace(task, words=None)
-            key = probe(unfiltered, cache)
-            cached = cache.load(key) if cache is not None and isinstance(key, str) else None
-            results[i] = cached or analyze_and_store(unfiltered, cache)
+    look = prefilter.second_look(enabled, [r.facts for r in results if r.facts is not None])
+    seen: frozenset[str] = frozenset()
+    for _ in range(10):
+        if not look:
+            return
+        found = False
+        for i, (task, result) in enumerate(zip(tasks, results)):
+            if result.parsed or result.findings or task.kind != "python" or task.words is None:
+                continue
+            module = module_name(Path(task.path))[0]
+            if look.task_refs:
+                try:
+                    data = task.data if task.data is not None else Path(task.path).read_bytes()
+                except OSError:
+                    continue
+                kept = look.keeps(module, data, task.path)
+            else:
+                kept = look.keeps(module, b"", task.path)
+            if kept:
+                unfiltered = replace(task, words=None)
+                key = probe(unfiltered, cache)
+                cached = cache.load(key) if cache is not None and isinstance(key, str) else None
+                results[i] = cached or analyze_and_store(unfiltered, cache)
+                found = True
+        if not found:
+            return
+        # Later rounds look only for newly named modules: task names come from the first pass.
+        seen |= look.modules
+        modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], look.settings_modules)
+        look = prefilter.SecondLook(frozenset(modules - seen), (), {}, False)
 
 
 def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
@@ -117,7 +139,7 @@ def run(
                 progress()  # type: ignore[misc]
             return RunResult(*stored)
     results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
-    _analyze_named_sources(tasks, results, cache)
+    _second_look(tasks, results, cache, enabled)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build(
         [r.facts for r in results if r.facts is not None],

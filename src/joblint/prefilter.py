@@ -1,19 +1,32 @@
 """The substring pre-filter: skip, without parsing, every file no enabled rule can need.
 
 Each rule declares the words (case-insensitive) a file must contain for the rule to read it, for
-its findings or for facts it merges across files. The pre-filter keeps a file when it contains any
-word of any enabled rule, so disabling rules narrows it. A skipped file that an analysed file names
-as its configuration source is analysed after all (`named_modules`, used by the engine).
+its findings or for facts it merges across files. A word may be a conjunction, `"celery&group("`:
+every part must appear (a canvas `group(` needs an import from celery; `m.group(1)` alone does not
+count). The pre-filter keeps a file when it contains any word of any enabled rule, so disabling
+rules narrows it.
+
+Some files matter only because of what other files say; a second look, after the first pass,
+keeps them (`SecondLook`): modules that analysed files name (a configuration source, an ARQ job's
+module) and, for rules that declare `task_name_words`, files holding one of those words and the
+name of a task the first pass found, with its module's (a view that calls `send_report(...)`).
 tests/test_prefilter.py proves the words sound on every rule document example and rule test case.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .rules import all_rules
 
-Words = tuple[bytes, ...]
+Words = tuple[tuple[bytes, ...], ...]  # alternatives; each holds the parts that must all appear
+
+
+def compile_words(declared: Iterable[str]) -> Words:
+    alternatives = {tuple(sorted(part.encode() for part in word.lower().split("&"))) for word in declared}
+    return tuple(sorted(alternatives, key=lambda parts: (len(parts), parts)))  # single words first
 
 
 def words(enabled: frozenset[str]) -> Words | None:
@@ -29,25 +42,105 @@ def words(enabled: frozenset[str]) -> Words | None:
         if not rule.meta.words:
             return None
         found.update(rule.meta.words)
-    return tuple(sorted(w.encode() for w in found))
+    return compile_words(found)
+
+
+def lowered(data: bytes, path: str = "") -> bytes:
+    """What words are looked for in: the text and the file's name (`celeryconfig.py` may hold
+    nothing but lowercase settings)."""
+    return data.lower() + b"\n" + path.rsplit("/", 1)[-1].lower().encode()
 
 
 def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
-    """Whether a file's raw bytes, or its name, contain one of the words. The name counts:
-    `celeryconfig.py` may hold nothing but lowercase settings."""
+    """Whether a file's raw bytes, or its name, contain one of the words."""
     if wanted is None:
         return True
-    lowered = data.lower() + b"\n" + path.rsplit("/", 1)[-1].lower().encode()
-    return any(word in lowered for word in wanted)
+    return contains(lowered(data, path), wanted)
 
 
-def named_modules(facts: Iterable[Any]) -> set[str]:
-    """Modules that analysed files name as a configuration source (`config_from_object("proj.conf")`,
-    DJANGO_SETTINGS_MODULE): they matter whatever words they contain."""
+def contains(text: bytes, wanted: Words) -> bool:
+    for parts in wanted:
+        if parts[0] in text and (len(parts) == 1 or all(part in text for part in parts[1:])):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """Which skipped files the first pass's facts show to matter after all."""
+
+    modules: frozenset[str]  # dotted names
+    gates: Words  # a file holding one of these words and a task's name and module (`task_refs`)
+    task_refs: dict[bytes, frozenset[bytes]]  # a task's function name -> last parts of its modules
+    settings_modules: bool = False  # `settings` and `*.settings`: where Django's settings may be
+
+    def __bool__(self) -> bool:
+        return bool(self.modules or (self.gates and self.task_refs) or self.settings_modules)
+
+    def keeps(self, module: str | None, data: bytes, path: str) -> bool:
+        if module is not None and (module in self.modules or (self.settings_modules and _is_settings(module))):
+            return True
+        if not (self.gates and self.task_refs):
+            return False
+        text = lowered(data, path)
+        if not contains(text, self.gates):
+            return False
+        # A call that resolves to a task of another module names the function and that module
+        # (`from shop.tasks import send_receipt`, `from shop import tasks; tasks.send_receipt()`);
+        # a task of this module made the first pass keep the file already.
+        names = set(IDENTIFIER.findall(text))
+        return any(self.task_refs[name] & names for name in names & self.task_refs.keys())
+
+
+IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
+
+
+def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
+    gates = {w for code, rule in all_rules().items() if code in enabled for w in rule.meta.task_name_words}
+    refs: dict[bytes, set[bytes]] = {}
+    for module in facts if gates else ():
+        leaf = (module.module or module.path.rsplit("/", 1)[-1].removesuffix(".py")).rsplit(".", 1)[-1]
+        for task in module.tasks.tasks:
+            refs.setdefault(task.function.lower().encode(), set()).add(leaf.lower().encode())
+    named = named_modules(facts)
+    # `config_from_object("django.conf:settings")` with no DJANGO_SETTINGS_MODULE in sight: the
+    # project model falls back to the module named settings (project.Project.django_settings).
+    fallback = bool(named & {"django.conf", "django.conf.settings"}) and not any(m.celery.django_settings for m in facts)
+    return SecondLook(
+        frozenset(named_modules(facts, fallback) if fallback else named),
+        compile_words(gates),
+        {name: frozenset(leaves) for name, leaves in refs.items()},
+        fallback,
+    )
+
+
+def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[str]:
+    """Modules that analysed files name: configuration sources (`config_from_object("proj.conf")`,
+    DJANGO_SETTINGS_MODULE), what those star-import or take base classes from, and the modules of
+    ARQ job functions. They matter whatever words they contain."""
+    facts = list(facts)
     named: set[str] = set()
     for module in facts:
         for source in module.celery.sources:
             if source.target:
                 named.add(source.target.split(":", 1)[0])
         named.update(module.celery.django_settings)
+        for settings in module.arq.settings:
+            for entry in settings.entries:
+                parts = (entry.ref or "").split(".")
+                named.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    by_name = {m.module: m for m in facts if m.module}
+    pending = [n for n in by_name if n in named or (settings_modules and _is_settings(n))]
+    while pending:
+        module = by_name.get(pending.pop())
+        if module is None:
+            continue
+        used = {*module.core.star_imports, *(b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b)}
+        for name in used - named:
+            named.add(name)
+            pending.append(name)
     return named
+
+
+def _is_settings(module: str) -> bool:
+    return module == "settings" or module.endswith(".settings")

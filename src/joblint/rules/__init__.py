@@ -28,8 +28,10 @@ class RuleMeta:
     fix: Applicability | None = None  # the safety of its fix, when it has one
     opt_in: bool = False
     # Words (case-insensitive) a file must contain for this rule to need it; the pre-filter keeps
-    # a file when it contains any word of any enabled rule.
+    # a file when it contains any word of any enabled rule. "a&b": both parts must appear.
     words: tuple[str, ...] = ()
+    # Words that keep a skipped file after the first pass when it also names a task found there.
+    task_name_words: tuple[str, ...] = ()
 
     @property
     def framework(self) -> str:
@@ -71,8 +73,12 @@ def rule(
     fix: Applicability | None = None,
     opt_in: bool = False,
     words: Iterable[str] = (),
+    task_name_words: Iterable[str] = (),
 ) -> Callable[[Callable[[Any], Iterable[Report]]], Callable[[Any], Iterable[Report]]]:
-    meta = RuleMeta(code, name, severity, summary, fix, opt_in, tuple(w.lower() for w in words))
+    meta = RuleMeta(
+        code, name, severity, summary, fix, opt_in,
+        tuple(w.lower() for w in words), tuple(w.lower() for w in task_name_words),
+    )
 
     def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:
         if code in REGISTRY:
@@ -81,6 +87,14 @@ def rule(
         return check
 
     return register
+
+
+def all_of(*groups: Iterable[str]) -> tuple[str, ...]:
+    """Pre-filter words that need one word of each group: `all_of(("queue",), (".delay(", "apply_async"))`."""
+    combos = [""]
+    for group in groups:
+        combos = [f"{c}&{w}" if c else w for c in combos for w in group]
+    return tuple(combos)
 
 
 def fix(edits: Iterable[Edit], message: str, applicability: Applicability) -> Fix:

@@ -11,7 +11,7 @@ from ..facts.core import ClassFacts
 from ..facts.values import Value
 from ..findings import Applicability, Edit, Fix, Severity, Span
 from ..project import Project, ProjectTask, SettingsModel, SettingValue, known_number
-from . import Report, fix, rule
+from . import Report, all_of, fix, rule
 from ._settings_edits import add_sibling, add_to_app, rename, replace_value, spelling_for
 
 PICKLE_NAMES = ("pickle", "application/x-python-serialize")
@@ -19,9 +19,12 @@ PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 # covers `from celery import Celery`, `proj.celery` imports and Django's CELERY_ names) besides
 # the words of their own settings; a config module joblint skips leaves the model incomplete,
 # and incomplete models keep rules quiet rather than wrong.
-CONFIG_WORDS = ("celery",)
-# Files that define tasks: `@app.task`, `@shared_task`, `class T(Task)`.
-TASK_WORDS = (".task", "shared_task", "task)", "task,")
+CONFIG_WORDS = ("celery", ".conf.", ".conf[")  # `app.conf.x = ...` through an app imported from elsewhere
+# Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
+# bases import from celery or name a class ending in Task (`class T(BaseTask)`).
+TASK_WORDS = (".task(", ".task\n", ".task\r", ".task ", "shared_task", "task)", "task,")
+# Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")`).
+DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", "signature(", "send_task")
 SERIALIZER_SETTINGS = ("task_serializer", "result_serializer", "event_serializer")
 ACCEPT_SETTINGS = ("accept_content", "result_accept_content")
 TASK_BASES = ("celery.Task", "celery.app.task.Task", "celery.task.Task")
@@ -102,7 +105,7 @@ def task_classes(project: Project) -> Iterator[tuple[str, ClassFacts]]:
     summary="A serializer or accepted content type is pickle: anyone who can publish to the broker runs code on the workers.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=(*CONFIG_WORDS, "pickle", "x-python-serialize"),
+    words=(*CONFIG_WORDS, *all_of(("pickle", "x-python-serialize"), (*TASK_WORDS, *DISPATCH_WORDS))),
 )
 def pickle_serializer(project: Project) -> Iterator[Report]:
     for model in project.models:
@@ -274,7 +277,7 @@ def _at(write, model: SettingsModel) -> tuple[Span, str]:  # type: ignore[no-unt
     summary="Tasks are acknowledged before they run (early acks): a worker crash or deploy loses them.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=(*CONFIG_WORDS, *TASK_WORDS, "acks_late"),
+    words=(*CONFIG_WORDS, *TASK_WORDS),
 )
 def acks_late_disabled(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
@@ -466,7 +469,7 @@ UTC_NAMES = ("UTC", "Etc/UTC", "utc", "Etc/Universal", "Universal", "Zulu", "Etc
     severity=Severity.INFO,
     summary="Celery runs on local time: schedules jump at DST changes and ETAs are ambiguous.",
     scope="project",
-    words=(*CONFIG_WORDS, "enable_utc", "timezone", "time_zone"),
+    words=(*CONFIG_WORDS, "enable_utc"),  # Django's TIME_ZONE: the settings module, by a second look
 )
 def non_utc_timezone(project: Project) -> Iterator[Report]:
     why = "schedules jump or repeat at DST changes and ETAs become ambiguous; keep Celery on UTC and convert at the edges"
@@ -725,7 +728,10 @@ def _visibility(model: SettingsModel) -> tuple[str, float] | None:
     severity=Severity.WARNING,
     summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
     scope="project",
-    words=(*CONFIG_WORDS, *TASK_WORDS, "broker_url", "broker_transport_options", "visibility_timeout", "sqs", "countdown"),
+    words=(
+        *CONFIG_WORDS, *TASK_WORDS, "broker_url", "broker_transport_options", "visibility_timeout", "sqs",
+        *all_of(("countdown", "eta"), DISPATCH_WORDS),
+    ),
 )
 def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
     def message(what: str, seconds: float, kind: str, timeout: float) -> str:

@@ -9,7 +9,7 @@ from ..facts.results import BLOCKING
 from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import base_classes, resolve_task
-from . import Report, fix, rule
+from . import Report, all_of, fix, rule
 from .celery_config import TASK_WORDS
 from .results import PRODUCER_WORDS, describe, in_any
 
@@ -46,7 +46,8 @@ def blocking_result_in_request(ctx: FileContext) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="A request handler calls a task like a function (`task()`, `.run()`, `.apply()`): the work runs in the request.",
     scope="project",
-    words=(*HANDLER_WORDS, "task"),
+    words=TASK_WORDS,
+    task_name_words=HANDLER_WORDS,  # a handler file is read when it names a task
 )
 def task_run_inline_in_request(project: Project) -> Iterator[Report]:
     for facts in project.files:
@@ -71,7 +72,7 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
     summary="A task is sent inside a database transaction: a worker can run it before the data is committed.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("atomic", "on_commit", *TASK_WORDS),
+    words=(*all_of(("atomic",), (".delay(", "apply_async")), *TASK_WORDS),
 )
 def dispatch_in_transaction(project: Project) -> Iterator[Report]:
     for facts in project.files:

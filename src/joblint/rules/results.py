@@ -13,7 +13,8 @@ from ..task_options import backend_kind, effective_option, resolve_task
 from . import Report, rule
 from .celery_config import TASK_WORDS
 
-PRODUCER_WORDS = (".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "group(", "chord(", "chain(")
+# A canvas result needs `from celery import group`: `m.group(1)` alone is no producer.
+PRODUCER_WORDS = (".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "celery&group(", "celery&chord(", "celery&chain(")
 
 
 def describe(read: ResultRead) -> str:

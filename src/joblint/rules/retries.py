@@ -15,7 +15,7 @@ from ._effects import DEDUPLICATING_BASES, guard, side_effect
 from .celery_config import TASK_WORDS
 
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
-RETRY_WORDS = (".retry(", "autoretry_for", "max_retries")
+RETRY_WORDS = (".retry(", "autoretry_for")
 # Task options may sit on a base class in another file: the task files are needed too (TASK_WORDS).
 
 
@@ -134,7 +134,7 @@ def broad_autoretry(project: Project) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="`max_retries=None` on a task retries it forever.",
     scope="project",
-    words=("max_retries", *TASK_WORDS),
+    words=TASK_WORDS,  # max_retries is a task option: on a task or its base class
 )
 def unbounded_retries(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -158,7 +158,7 @@ def unbounded_retries(project: Project) -> Iterator[Report]:
     summary="Retries at a fixed delay (no `retry_backoff`) hammer a recovering dependency in lockstep.",
     scope="project",
     fix=Applicability.UNSAFE,
-    words=("autoretry_for", "retry_jitter", "countdown", *TASK_WORDS),
+    words=("autoretry_for", "retry_jitter", *TASK_WORDS),
 )
 def retry_without_backoff(project: Project) -> Iterator[Report]:
     for task in project.tasks:

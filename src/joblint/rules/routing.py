@@ -11,15 +11,15 @@ from ..facts.values import Value
 from ..findings import Severity
 from ..project import Project, SettingsModel
 from ..task_options import broker_kind, find_option, resolve_task
-from . import Report, rule
-from .celery_config import TASK_WORDS
+from . import Report, all_of, rule
+from .celery_config import CONFIG_WORDS, DISPATCH_WORDS, TASK_WORDS
 
 QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
 REDIS_PRIORITIES = range(10)
 AMQP_MAX_PRIORITY = 255
 # Routing rules read the app (and its config sources) and the tasks, not only the routing values.
-APP_WORDS = ("celery", "broker", *TASK_WORDS)
+APP_WORDS = (*CONFIG_WORDS, *TASK_WORDS)
 
 
 # -- where routing values are written -------------------------------------------------------------
@@ -110,7 +110,7 @@ def declared_queues(project: Project, model: SettingsModel) -> set[str] | None:
     severity=Severity.WARNING,
     summary="A task is routed to a queue missing from the app's declared task_queues.",
     scope="project",
-    words=("queue", *APP_WORDS),
+    words=(*all_of(("queue",), (*DISPATCH_WORDS, ".set(")), *APP_WORDS),
 )
 def route_to_undeclared_queue(project: Project) -> Iterator[Report]:
     for use in routing_uses(project, "queue"):
@@ -160,7 +160,7 @@ def _max_priority(project: Project, model: SettingsModel) -> int | None | str:
     severity=Severity.WARNING,
     summary="A task priority the broker clamps or ignores (outside 0-9 on Redis, unconfigured or too high on RabbitMQ).",
     scope="project",
-    words=("priority", *APP_WORDS),
+    words=(*all_of(("priority",), (*DISPATCH_WORDS, ".set(")), *APP_WORDS),
 )
 def priority_out_of_range(project: Project) -> Iterator[Report]:
     uses = list(routing_uses(project, "priority"))

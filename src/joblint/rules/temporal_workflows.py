@@ -20,10 +20,12 @@ from ..facts.temporal import ApiCall, CallSite
 from ..facts.traverse import walk
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project
-from . import Report, fix, rule
+from . import Report, all_of, fix, rule
 from ._blocking import RANDOM_METHODS, io_call, nondeterministic
 
-WORDS = ("temporalio",)
+# Temporal facts need names imported from temporalio, and a workflow or activity definition, a
+# client start, a with-start operation, a Worker, or a heartbeat (a helper that activities call).
+WORDS = all_of(("temporalio",), ("defn", "start_workflow", "execute_workflow", "workflowoperation", "worker(", "heartbeat"))
 WORKFLOW = "temporalio.workflow"
 
 
