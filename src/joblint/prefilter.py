@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 
 from .rules import all_rules
@@ -25,8 +26,16 @@ Words = tuple[tuple[bytes, ...], ...]  # alternatives; each holds the parts that
 
 
 def compile_words(declared: Iterable[str]) -> Words:
-    alternatives = {tuple(sorted(part.encode() for part in word.lower().split("&"))) for word in declared}
-    return tuple(sorted(alternatives, key=lambda parts: (len(parts), parts)))  # single words first
+    """The declared words as alternatives, without those another one implies (`apply_async&queue`
+    goes when `apply_async` alone keeps a file), single words first."""
+    alternatives = {tuple(sorted({part.encode() for part in word.lower().split("&")})) for word in declared}
+    needed = [a for a in alternatives if not any(b != a and _implies(b, a) for b in alternatives)]
+    return tuple(sorted(needed, key=lambda parts: (len(parts), parts)))
+
+
+def _implies(general: tuple[bytes, ...], specific: tuple[bytes, ...]) -> bool:
+    """Every file `specific` keeps, `general` keeps: each of its parts is inside a part of `specific`."""
+    return all(any(g in s for s in specific) for g in general)
 
 
 def words(enabled: frozenset[str]) -> Words | None:
@@ -59,10 +68,48 @@ def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
 
 
 def contains(text: bytes, wanted: Words) -> bool:
+    # Most files hold none of the words, so every word gets looked for: each only once, and not
+    # at all when a piece it shares with others (`task` in `.task(`, `shared_task`) is absent.
+    gates = _gates(wanted)
+    present: dict[bytes, bool] = {}
     for parts in wanted:
-        if parts[0] in text and (len(parts) == 1 or all(part in text for part in parts[1:])):
+        for part in parts:
+            found = present.get(part)
+            if found is None:
+                gate = gates.get(part)
+                if gate is not None:
+                    open_ = present.get(gate)
+                    if open_ is None:
+                        open_ = present[gate] = gate in text
+                    found = open_ and part in text
+                else:
+                    found = part in text
+                present[part] = found
+            if not found:
+                break
+        else:
             return True
     return False
+
+
+@lru_cache(maxsize=64)
+def _gates(wanted: Words) -> dict[bytes, bytes]:
+    """For parts that share a piece of four or more letters with other parts, that piece."""
+    parts = {part for alternative in wanted for part in alternative}
+    gates: dict[bytes, bytes] = {}
+    while True:
+        open_parts = parts - gates.keys()
+        shared: dict[bytes, set[bytes]] = {}
+        for part in open_parts:
+            for size in range(4, len(part)):
+                for start in range(len(part) - size + 1):
+                    shared.setdefault(part[start : start + size], set()).add(part)
+        if not shared:
+            return gates
+        piece, holders = max(shared.items(), key=lambda item: (len(item[1]), len(item[0]), item[0]))
+        if len(holders) < 2:
+            return gates
+        gates.update(dict.fromkeys(holders, piece))
 
 
 @dataclass(frozen=True)
