@@ -66,7 +66,7 @@ def run(root: Path, select: list[str] | None = None, cache: bool = True, jobs: i
 def entries(root: Path, prefix: str = "") -> list[Path]:
     """Per-file entries (or, with prefix "run-", whole-run entries)."""
     found = (p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
-    return sorted(p for p in found if p.name.startswith(prefix) and (prefix or not p.name.startswith("run-")))
+    return sorted(p for p in found if p.name.startswith(prefix) and (prefix or not p.name.startswith(("run-", "skips-"))))
 
 
 def test_warm_run_analyses_nothing_and_reports_the_same(tmp_path, analysed):
@@ -125,6 +125,26 @@ def test_a_warm_run_with_nothing_changed_reads_one_entry(tmp_path, analysed, mon
     monkeypatch.setattr(Cache, "load", lambda self, key: loads.append(key) or real(self, key))
     assert run(tmp_path, ["CEL104"]) == cold
     assert loads == [] and analysed == []  # the whole-run entry answered
+
+
+def test_a_warm_run_does_not_look_for_the_words_again_and_survives_a_damaged_index(tmp_path, analysed, monkeypatch):
+    from joblint import prefilter
+
+    write_project(tmp_path, {**PROJECT, "proj/plain.py": "def add(a, b):\n    return a + b\n"})
+    cold = run(tmp_path, ["CEL104"])
+    looked: list[str] = []
+    real = prefilter.keeps
+    monkeypatch.setattr(prefilter, "keeps", lambda data, words, path="": looked.append(path) or real(data, words, path))
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert not any(path.endswith("plain.py") for path in looked)
+    for index in entries(tmp_path, "skips-"):
+        index.write_bytes(b"garbage")
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert any(path.endswith("plain.py") for path in looked)  # looked again, then noted again
+    looked.clear()
+    (tmp_path / "proj" / "plain.py").write_text("def add(a, b):\n    return a - b\n")
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert [p for p in looked if p.endswith("plain.py")], "changed content is looked at"
 
 
 def test_settings_that_filter_findings_are_part_of_the_run_key(tmp_path, analysed):

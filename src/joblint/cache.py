@@ -48,6 +48,10 @@ ENGINE_SETTINGS = frozenset(
 class Cache:
     directory: Path  # the entries' directory, one per joblint build
     options: str  # digest of the settings rules read
+    # Files the pre-filter skipped before, by content and name, per set of words: a warm run does
+    # not look for the words again (one small index instead of an entry per skipped file).
+    skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
+    new_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
 
     @classmethod
     def open(cls, root: Path, settings: Any = None) -> Cache | None:
@@ -92,6 +96,25 @@ class Cache:
             parts.append(settled if isinstance(settled, str) else ("skipped", settled.display))
         return "run-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
+    def _skip_index(self, words: object) -> set[str]:
+        if words not in self.skips:
+            stored = self._load_entry(_skip_index_key(words))
+            self.skips[words] = stored if isinstance(stored, set) else set()
+        return self.skips[words]
+
+    def skipped_before(self, words: object, fingerprint: str) -> bool:
+        return fingerprint in self._skip_index(words)
+
+    def note_skipped(self, words: object, fingerprint: str) -> None:
+        self.new_skips.setdefault(words, set()).add(fingerprint)
+
+    def save_skips(self) -> None:
+        for words, fresh in self.new_skips.items():
+            merged = self._skip_index(words) | fresh
+            self.store(_skip_index_key(words), merged)  # type: ignore[arg-type]
+            self.skips[words] = merged
+        self.new_skips.clear()
+
     def load_run(self, key: str) -> tuple | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
         stored = self._load_entry(key)
@@ -116,6 +139,10 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=20).digest()
 
 
+def _skip_index_key(words: object) -> str:
+    return "skips-" + hashlib.blake2b(repr((_build(), words)).encode(), digest_size=20).hexdigest()
+
+
 def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
     """What the main process settles without parsing: a skipped file, or the file's cache key.
 
@@ -129,11 +156,17 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
         data = Path(task.path).read_bytes()
     except OSError:
         return None  # analysis reports why it cannot be read
-    if not prefilter.keeps(data, task.words, task.path):
-        return FileResult(task.display)
     if cache is None:
-        return None
-    return cache.key(task, content_digest(data))
+        return FileResult(task.display) if not prefilter.keeps(data, task.words, task.path) else None
+    digest = content_digest(data)
+    if task.words is not None:
+        fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
+        if cache.skipped_before(task.words, fingerprint):
+            return FileResult(task.display)
+        if not prefilter.keeps(data, task.words, task.path):
+            cache.note_skipped(task.words, fingerprint)
+            return FileResult(task.display)
+    return cache.key(task, digest)
 
 
 def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:

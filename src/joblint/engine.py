@@ -131,6 +131,8 @@ def run(
         for f in files
     ]
     probed = [probe(t, cache) for t in tasks]
+    if cache is not None:
+        cache.save_skips()
     run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
     if run_key is not None:
         stored = cache.load_run(run_key)
