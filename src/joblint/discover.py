@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -53,12 +54,21 @@ class _Ignores:
         self.root = str(config.root)
         self._below_root = self.root.rstrip(os.sep) + os.sep
         self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
+        # Bare names (the defaults: `.git`, `node_modules`, `build/`) match a basename at any
+        # depth: a set lookup instead of a match per pattern. Negations keep every pattern in order.
+        plain = not any(p.startswith("!") for p in config.exclude)
+        self._names = {p for p in config.exclude if plain and _PLAIN.match(p) and not p.endswith("/")}
+        self._dir_names = {p.rstrip("/") for p in config.exclude if plain and _PLAIN.match(p)}
+        rest = [p for p in config.exclude if not (plain and _PLAIN.match(p))]
+        self._rest = pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
         self.respect_gitignore = respect_gitignore
 
     @staticmethod
-    def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    def _gitignore(directory: str, names: set[str] | None = None) -> pathspec.GitIgnoreSpec | None:
         lines: list[str] = []
         for name in (".gitignore", ".git/info/exclude"):
+            if names is not None and name.split("/", 1)[0] not in names:
+                continue  # the directory's listing says it is not there
             try:
                 with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
                     lines += handle.read().splitlines()
@@ -66,23 +76,25 @@ class _Ignores:
                 pass
         return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
-    def chain(self, directory: str, parent: Chain | None) -> Chain:
+    def chain(self, directory: str, parent: Chain | None, names: set[str] | None = None) -> Chain:
         """The specs that apply below `directory`: its own, then (unless it is the root or a
-        repository of its own) those of the directories above it."""
+        repository of its own) those of the directories above it. `names`: the directory's
+        entries, when already listed."""
         if not self.respect_gitignore:
             return ()
-        boundary = directory == self.root or os.path.exists(os.path.join(directory, ".git"))
+        has_git = ".git" in names if names is not None else os.path.exists(os.path.join(directory, ".git"))
+        boundary = directory == self.root or has_git
         if parent is None and not boundary:
             above = os.path.dirname(directory)
             parent = self.chain(above, None) if above != directory else ()
         inherited = () if boundary else parent or ()
-        spec = self._gitignore(directory)
+        spec = self._gitignore(directory, names)
         return ((directory, spec), *inherited) if spec is not None else inherited
 
     def ignored(self, path: str, is_dir: bool, chain: Chain) -> bool:
         suffix = "/" if is_dir else ""
         rel = path[len(self._below_root) :] if path.startswith(self._below_root) else os.path.basename(path)
-        if self.exclude.match_file(rel + suffix):
+        if self._excluded(rel, is_dir):
             return True
         for directory, spec in chain:
             if spec.match_file(path[len(directory.rstrip(os.sep)) + 1 :] + suffix):
@@ -90,6 +102,14 @@ class _Ignores:
         return False
 
 
+    def _excluded(self, rel: str, is_dir: bool) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        if name in self._names or (is_dir and name in self._dir_names):
+            return True
+        return self._rest is not None and self._rest.match_file(rel + ("/" if is_dir else ""))
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9._-]+/?$")
 Chain = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]  # (directory, spec), nearest first
 
 
@@ -111,16 +131,18 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
             if not ignores.exclude.match_file(_rel(path, config.root)):
                 found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
             continue
-        _walk(str(path), ignores, ignores.chain(str(path), None), str(cwd), found)
+        _walk(str(path), ignores, None, str(cwd), found)
     return sorted(found.values())
 
 
-def _walk(directory: str, ignores: _Ignores, chain: Chain, cwd: str, found: dict[str, SourceFile]) -> None:
+def _walk(directory: str, ignores: _Ignores, above: Chain | None, cwd: str, found: dict[str, SourceFile]) -> None:
+    """`above`: the chain of the directory's parent; None for a directory given on the command line."""
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as error:
         _unreadable_directory(error)
         return
+    chain = ignores.chain(directory, above, {e.name for e in entries})
     prefix = cwd.rstrip(os.sep) + os.sep
     subdirectories = []
     for entry in entries:
@@ -134,13 +156,13 @@ def _walk(directory: str, ignores: _Ignores, chain: Chain, cwd: str, found: dict
         display = entry.path[len(prefix) :] if entry.path.startswith(prefix) else entry.path
         found[entry.path] = SourceFile(Path(entry.path), display.replace(os.sep, "/"), kind)
     for subdirectory in subdirectories:
-        _walk(subdirectory, ignores, ignores.chain(subdirectory, chain), cwd, found)
+        _walk(subdirectory, ignores, chain, cwd, found)
 
 
 def _kind(name: str) -> str | None:
     if name.endswith(".py"):
         return "python"
-    return "launch" if launch_kind(Path(name)) else None
+    return "launch" if launch_kind(name) else None
 
 
 def _special(entry: os.DirEntry[str]) -> bool:

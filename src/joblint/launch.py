@@ -14,16 +14,18 @@ from pathlib import PurePath
 from .findings import Span
 
 
-def launch_kind(path: PurePath) -> bool:
-    """Whether a file is one joblint reads for worker command lines."""
-    name = path.name
+LAUNCH_SUFFIXES = (".yml", ".yaml", ".service", ".conf", ".ini", ".sh", ".mk")
+
+
+def launch_kind(path: PurePath | str) -> bool:
+    """Whether a file (a path, or a file name) is one joblint reads for worker command lines."""
+    name = path if isinstance(path, str) else path.name
     lower = name.lower()
     return (
-        lower.startswith("procfile")
-        or lower.startswith("dockerfile")
+        lower.startswith(("procfile", "dockerfile"))
         or lower.endswith(".dockerfile")
         or name in ("Makefile", "makefile", "GNUmakefile")
-        or path.suffix in (".yml", ".yaml", ".service", ".conf", ".ini", ".sh", ".mk")
+        or (name.endswith(LAUNCH_SUFFIXES) and name not in LAUNCH_SUFFIXES)  # PurePath.suffix: `.yml` has none
     )
 
 
