@@ -67,7 +67,7 @@ def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> It
 
 
 def _second_look(
-    tasks: list[FileTask], results: list[FileResult], cache: Cache | None, enabled: frozenset[str]
+    tasks: list[FileTask], results: list[FileResult], cache: Cache | None, enabled: frozenset[str], jobs: int
 ) -> None:
     """Analyse the skipped files that the first pass shows to matter (see `prefilter.SecondLook`).
 
@@ -80,7 +80,7 @@ def _second_look(
     for _ in range(10):
         if not look:
             return
-        found = False
+        wanted: list[int] = []
         for i, (task, result) in enumerate(zip(tasks, results)):
             if result.parsed or result.findings or task.kind != "python" or task.words is None:
                 continue
@@ -94,13 +94,12 @@ def _second_look(
             else:
                 kept = look.keeps(module, b"", task.path)
             if kept:
-                unfiltered = replace(task, words=None)
-                key = probe(unfiltered, cache)
-                cached = cache.load(key) if cache is not None and isinstance(key, str) else None
-                results[i] = cached or analyze_and_store(unfiltered, cache)
-                found = True
-        if not found:
+                wanted.append(i)
+        if not wanted:
             return
+        unfiltered = [replace(tasks[i], words=None) for i in wanted]
+        for i, result in zip(wanted, _analyze_all(unfiltered, [probe(t, cache) for t in unfiltered], jobs, None, cache)):
+            results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules
         modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], look.settings_modules)
@@ -141,7 +140,7 @@ def run(
                 progress()  # type: ignore[misc]
             return RunResult(*stored)
     results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
-    _second_look(tasks, results, cache, enabled)
+    _second_look(tasks, results, cache, enabled, jobs or os.cpu_count() or 1)
     findings = [f for r in results for f in r.findings]
     project = project_analysis.build(
         [r.facts for r in results if r.facts is not None],
