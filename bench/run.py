@@ -5,7 +5,8 @@
 
 Each round runs every measurement once, in the same order, so a busy machine slows them all alike:
 joblint cold (empty cache), warm (nothing changed), one file changed, one file alone (the
-pre-commit case), ruff (default rules), bandit, and semgrep when asked for and installed.
+pre-commit case, without and with a warm cache), ruff (default rules), bandit, and semgrep when
+asked for and installed.
 Wall time, CPU time (user + system) and peak memory (the largest process's resident set) come
 from the operating system's accounting of each finished process (`os.wait4`).
 """
@@ -178,6 +179,7 @@ def main() -> None:
         "joblint warm": [*joblint, "."],
         "joblint one file changed": [*joblint, "."],
         "joblint one file": [*joblint, "--no-cache", one_file],
+        "joblint one file, cache warm": [*joblint, one_file],
         "ruff": [r, "check", "--no-cache", "--isolated", "--exit-zero", "--quiet", "."] if (r := tool("ruff")) else None,
         "bandit": [b, "-r", "-q", "-f", "json", "-o", os.devnull, "."] if (b := tool("bandit")) and not args.no_bandit else None,
     }
@@ -256,11 +258,12 @@ def render(series: dict[str, Series], files: int, lines: int, rounds: int, versi
             f"- joblint cold / bandit: {ratio('joblint cold', 'bandit')} (target ≤ 0.05×)",
             f"- joblint warm / ruff: {ratio('joblint warm', 'ruff')}",
             f"- joblint one file changed / ruff: {ratio('joblint one file changed', 'ruff')}",
+            f"- joblint one file, cache warm / ruff: {ratio('joblint one file, cache warm', 'ruff')}",
             *( [f"- joblint cold / semgrep: {ratio('joblint cold', 'semgrep')}"] if "semgrep" in series else [] ),
             "",
             "Commands (in the corpus tree): joblint `python -m joblint check --exit-zero --output-format concise .` "
             "(cold: cache directory removed first; one file changed: a comment appended to "
-            f"`{CHANGED_FILE}`; one file: `--no-cache {ONE_FILE}`), ruff `ruff check --no-cache --isolated .`, "
+            f"`{CHANGED_FILE}`; one file: `--no-cache {ONE_FILE}`, and the same without `--no-cache` after the warm run), ruff `ruff check --no-cache --isolated .`, "
             "bandit `bandit -r -q -f json .`. CPU is user + system time of the process and the workers it waited for; "
             "peak memory is the largest single process's resident set.",
             "",
