@@ -12,6 +12,10 @@ from . import Report, rule
 from ._blocking import what_blocks
 
 
+# ARQ facts need names imported from arq (`arq` alone is in every `parquet`).
+ARQ_IMPORTS = ("from arq", "import arq", ", arq")
+
+
 def _functions(project: Project) -> dict[str, ModuleFunction]:
     return {fn.target: fn for facts in project.files for fn in facts.arq.functions}
 
@@ -31,7 +35,7 @@ def _entries(project: Project) -> Iterator[tuple[str, JobEntry]]:
     severity=Severity.ERROR,
     summary="A blocking call in an async ARQ job stalls every job on the worker.",
     scope="project",
-    words=("arq", "WorkerSettings"),  # job modules named by WorkerSettings: a second look
+    words=(*ARQ_IMPORTS, "WorkerSettings"),  # job modules named by WorkerSettings: a second look
 )
 def blocking_call_in_async_job(project: Project) -> Iterator[Report]:
     listed = {entry.ref for _, entry in _entries(project) if entry.ref}
@@ -60,7 +64,7 @@ def blocking_call_in_async_job(project: Project) -> Iterator[Report]:
     severity=Severity.ERROR,
     summary="A plain def registered as an ARQ job or cron job.",
     scope="project",
-    words=("arq", "WorkerSettings"),  # job modules named by WorkerSettings: a second look
+    words=(*ARQ_IMPORTS, "WorkerSettings"),  # job modules named by WorkerSettings: a second look
 )
 def sync_job_function(project: Project) -> Iterator[Report]:
     functions = _functions(project)
@@ -108,7 +112,7 @@ def _registered_names(project: Project) -> set[str] | None:
     severity=Severity.ERROR,
     summary="enqueue_job with a name no WorkerSettings registers.",
     scope="project",
-    words=("arq", "enqueue_job", "WorkerSettings"),
+    words=(*ARQ_IMPORTS, "enqueue_job", "WorkerSettings"),
 )
 def enqueue_unknown_job(project: Project) -> Iterator[Report]:
     if not any(facts.arq.settings for facts in project.files):
@@ -139,7 +143,7 @@ def enqueue_unknown_job(project: Project) -> Iterator[Report]:
     severity=Severity.WARNING,
     summary="A request handler awaits an ARQ job's result.",
     scope="file",
-    words=("enqueue_job", "arq"),
+    words=("enqueue_job", *ARQ_IMPORTS),
 )
 def blocking_job_result_in_request(ctx: FileContext) -> Iterator[Report]:
     handlers = {h.qualname for h in ctx.facts.handlers.handlers}

@@ -13,7 +13,7 @@ from .celery_config import TASK_WORDS
 
 # The canvas file names a canvas or a signature; the task and app files name tasks and Celery.
 # chain/group/chord come from celery: a file building one names it (`from celery import chain`).
-CANVAS_WORDS = (".s(", ".si(", "signature(", "celery", *TASK_WORDS)
+CANVAS_WORDS = (".s(", ".si(", ".signature(", "celery", *TASK_WORDS)
 
 
 def chord_headers(canvas: CanvasUse) -> Iterator[tuple[SignatureRef, ...]]:

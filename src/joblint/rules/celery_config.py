@@ -23,8 +23,9 @@ CONFIG_WORDS = ("celery", ".conf.", ".conf[")  # `app.conf.x = ...` through an a
 # Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
 # bases import from celery or name a class ending in Task (`class T(BaseTask)`).
 TASK_WORDS = (".task(", ".task\n", ".task\r", ".task ", "shared_task", "task)", "task,")
-# Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")`).
-DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", "signature(", "send_task")
+# Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")` from
+# celery: `inspect.signature(f)` alone is none).
+DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", ".signature(", "celery&signature(", "send_task")
 SERIALIZER_SETTINGS = ("task_serializer", "result_serializer", "event_serializer")
 ACCEPT_SETTINGS = ("accept_content", "result_accept_content")
 TASK_BASES = ("celery.Task", "celery.app.task.Task", "celery.task.Task")

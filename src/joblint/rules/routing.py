@@ -110,7 +110,7 @@ def declared_queues(project: Project, model: SettingsModel) -> set[str] | None:
     severity=Severity.WARNING,
     summary="A task is routed to a queue missing from the app's declared task_queues.",
     scope="project",
-    words=(*all_of(("queue",), (*DISPATCH_WORDS, ".set(")), *APP_WORDS),
+    words=(*all_of(("queue",), DISPATCH_WORDS), *APP_WORDS),
 )
 def route_to_undeclared_queue(project: Project) -> Iterator[Report]:
     for use in routing_uses(project, "queue"):
@@ -160,7 +160,7 @@ def _max_priority(project: Project, model: SettingsModel) -> int | None | str:
     severity=Severity.WARNING,
     summary="A task priority the broker clamps or ignores (outside 0-9 on Redis, unconfigured or too high on RabbitMQ).",
     scope="project",
-    words=(*all_of(("priority",), (*DISPATCH_WORDS, ".set(")), *APP_WORDS),
+    words=(*all_of(("priority",), DISPATCH_WORDS), *APP_WORDS),
 )
 def priority_out_of_range(project: Project) -> Iterator[Report]:
     uses = list(routing_uses(project, "priority"))

@@ -25,7 +25,7 @@ from ._blocking import RANDOM_METHODS, io_call, nondeterministic
 
 # Temporal facts need names imported from temporalio, and a workflow or activity definition, a
 # client start, a with-start operation, a Worker, or a heartbeat (a helper that activities call).
-WORDS = all_of(("temporalio",), ("defn", "start_workflow", "execute_workflow", "workflowoperation", "worker(", "heartbeat"))
+WORDS = all_of(("temporalio",), ("defn", "start_workflow", "execute_workflow", "workflowoperation", "worker(", "heartbeat("))
 WORKFLOW = "temporalio.workflow"
 
 
