@@ -9,6 +9,7 @@ order and skips whitespace and punctuation, which no collector reads.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any, Protocol
 
 import libcst as cst
@@ -43,13 +44,32 @@ _TRIVIAL: dict[type, bool] = {}
 
 
 def _fields(node: cst.CSTNode) -> tuple[str, ...]:
-    """The node type's fields in libcst's visiting order, then any others (plain values, mostly)."""
+    """The node type's fields that can hold code, in libcst's visiting order, then any others.
+
+    A field declared to hold only whitespace or punctuation (`lpar`, `whitespace_after_func`,
+    `comma`) or plain values (`Name.value`) is left out: reading it would find nothing to visit.
+    """
     kind = type(node)
     order = _FieldOrder()
     node._visit_and_replace_children(order)
-    rest = [f.name for f in dataclasses.fields(node) if f.name not in order.fields]
-    _FIELDS[kind] = found = (*order.fields, *rest)
+    declared = {f.name: f.type for f in dataclasses.fields(node)}
+    rest = [name for name in declared if name not in order.fields]
+    _FIELDS[kind] = found = tuple(
+        name for name in (*order.fields, *rest) if name not in declared or _may_hold_code(declared[name])
+    )
     return found
+
+
+def _may_hold_code(annotation: Any) -> bool:
+    """Whether a field so declared can hold a node that is not whitespace or punctuation."""
+    if isinstance(annotation, type):
+        if issubclass(annotation, cst.CSTNode):
+            return annotation.__module__ not in TRIVIAL_MODULES
+        return False  # str, bool, MaybeSentinel, ...
+    arguments = typing.get_args(annotation)
+    if arguments:
+        return any(_may_hold_code(argument) for argument in arguments)
+    return True  # a forward reference or anything unusual: look at it
 
 
 def _is_trivial(kind: type) -> bool:

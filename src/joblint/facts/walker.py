@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from contextlib import contextmanager
 from itertools import accumulate
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -66,7 +65,10 @@ class WalkContext:
         wanted = sorted({index for _, _, index in self._pending})
         positions: Positions | StatementPositions | None = None
         if text is not None:
-            positions = StatementPositions.build(self.module, text, wanted)
+            nodes: dict[int, set[cst.CSTNode]] = {}
+            for _, node, index in self._pending:
+                nodes.setdefault(index, set()).add(node)
+            positions = StatementPositions.build(self.module, text, wanted, nodes)
         if positions is None:
             positions = Positions(self.module, wanted[-1])
         if any(node not in positions for _, node, _ in self._pending):
@@ -143,19 +145,25 @@ class WalkContext:
         return ()
 
 
+class _Enough(Exception):
+    """Every node asked for has its range: the rest of the statement need not be generated."""
+
+
 class _TokenIndexState(CodegenState):
     """Plain code generation that notes, for every node, the token indices where it starts and ends.
 
     libcst's PositionProvidingCodegenState computes a line and column after every token (a regex
     split each time) and builds two position objects per node; noting token indices and turning
     only the wanted ones into lines and columns afterwards gives the same ranges about five
-    times faster.
+    times faster. Given the nodes wanted, generation stops once they all have their ranges.
     """
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode] | None = None) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.ranges: dict[cst.CSTNode, tuple[int, int]] = {}
         self._starts: list[int] = []
+        self._wanted = set(wanted) if wanted else None
+        self.stopped = False
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append(len(self.tokens))
@@ -164,21 +172,39 @@ class _TokenIndexState(CodegenState):
         start = self._starts.pop()
         if node not in self.ranges:  # a syntactic position recorded inside the node wins
             self.ranges[node] = (start, len(self.tokens))
+        if self._wanted is not None and node in self._wanted:
+            self._wanted.discard(node)
+            if not self._wanted:
+                self.stopped = True
+                raise _Enough
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> Iterator[None]:
-        start = len(self.tokens)
-        try:
-            yield
-        finally:
-            end = len(self.tokens)
-            if start_node is not None:
-                start = self.ranges[start_node][0]
-            if end_node is not None:
-                end = self.ranges[end_node][1]
-            self.ranges[node] = (start, end)
+    ) -> _SyntacticPosition:
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+
+class _SyntacticPosition:
+    """The range of a node's own syntax (`record_syntactic_position`), as a plain context manager."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _TokenIndexState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc: object) -> None:
+        state = self.state
+        if state.stopped:
+            return  # generation was cut short: this node is not complete
+        start, end = self.start, len(state.tokens)
+        if self.start_node is not None:
+            start = state.ranges[self.start_node][0]
+        if self.end_node is not None:
+            end = state.ranges[self.end_node][1]
+        state.ranges[self.node] = (start, end)
 
 
 class _Position:
@@ -236,15 +262,21 @@ class StatementPositions:
         self._pieces: list[tuple[int, list[int], list[int]]] = []  # first line, token offsets, line starts
 
     @classmethod
-    def build(cls, module: cst.Module, text: str, wanted: list[int]) -> StatementPositions | None:
-        """None when the statements cannot be placed (ast refuses the file, or a check fails)."""
+    def build(
+        cls, module: cst.Module, text: str, wanted: list[int], nodes: dict[int, set[cst.CSTNode]] | None = None
+    ) -> StatementPositions | None:
+        """None when the statements cannot be placed (ast refuses the file, or a check fails).
+        `nodes`: the nodes wanted in each statement; its code is generated only up to the last."""
         firsts: list[int] | None = None
         self = cls()
         for index in wanted:
             statement = module.body[index]
-            state = _TokenIndexState(module)
-            statement._codegen(state)
-            code = "".join(state.tokens)
+            state = _TokenIndexState(module, (nodes or {}).get(index))
+            try:
+                statement._codegen(state)
+            except _Enough:
+                pass
+            code = "".join(state.tokens)  # the statement's code, or its beginning
             start = _only_line_start_match(text, code)
             if start is None:  # the statement's text also appears elsewhere: ask ast where it is
                 firsts = firsts or _first_lines(module, text)
