@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     rules = all_rules()
     codes = args.select.split(",") if args.select else [c for c, r in rules.items() if not r.meta.opt_in]
-    texts = [p.read_bytes().lower() for p in python_files(args.root)]
+    texts = [p.read_bytes() for p in python_files(args.root)]
     total = len(texts)
     every = prefilter.words(frozenset(codes))
     kept_all = sum(1 for t in texts if prefilter.keeps(t, every))
@@ -48,7 +48,7 @@ def main() -> None:
     counts: Counter[tuple[bytes, ...]] = Counter()
     alone: Counter[tuple[bytes, ...]] = Counter()
     for text in texts:
-        present = [w for w in every or () if prefilter.contains(text, (w,))]
+        present = [w for w in every or () if prefilter.keeps(text, (w,))]
         counts.update(present)
         if len(present) == 1:
             alone[present[0]] += 1

@@ -133,6 +133,13 @@ def test_a_conjunction_needs_every_part():
     assert not prefilter.keeps(b"import re\nre.match(p, s).group(1)", words)
 
 
+def test_a_word_marked_with_equals_matches_case():
+    words = prefilter.compile_words(["=Task)", "celery"])
+    assert prefilter.keeps(b"class Send(BaseTask):\n    pass\n", words)
+    assert not prefilter.keeps(b"print(task)\n", words)
+    assert prefilter.keeps(b"import CELERY\n", words)
+
+
 def test_skipped_files_are_reported(tmp_path):
     (tmp_path / "app.py").write_text("from celery import Celery\napp = Celery('x', task_serializer='pickle')\n")
     (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")

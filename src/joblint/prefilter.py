@@ -28,9 +28,17 @@ Words = tuple[tuple[bytes, ...], ...]  # alternatives; each holds the parts that
 def compile_words(declared: Iterable[str]) -> Words:
     """The declared words as alternatives, without those another one implies (`apply_async&queue`
     goes when `apply_async` alone keeps a file), single words first."""
-    alternatives = {tuple(sorted({part.encode() for part in word.lower().split("&")})) for word in declared}
+    alternatives = {tuple(sorted({_part(part) for part in word.split("&")})) for word in declared}
     needed = [a for a in alternatives if not any(b != a and _implies(b, a) for b in alternatives)]
     return tuple(sorted(needed, key=lambda parts: (len(parts), parts)))
+
+
+def _part(word: str) -> bytes:
+    """Words match case-insensitively, but `=Task)` matches as written (a class named ...Task)."""
+    return word.encode() if word.startswith(CASE_SENSITIVE) else word.lower().encode()
+
+
+CASE_SENSITIVE = "="
 
 
 def _implies(general: tuple[bytes, ...], specific: tuple[bytes, ...]) -> bool:
@@ -64,10 +72,11 @@ def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
     """Whether a file's raw bytes, or its name, contain one of the words."""
     if wanted is None:
         return True
-    return contains(lowered(data, path), wanted)
+    return contains(lowered(data, path), wanted, data)
 
 
-def contains(text: bytes, wanted: Words) -> bool:
+def contains(text: bytes, wanted: Words, raw: bytes = b"") -> bool:
+    """Whether `text` (lowered) holds one of the alternatives; case-sensitive parts look in `raw`."""
     # Most files hold none of the words, so every word gets looked for: each only once, and not
     # at all when a piece it shares with others (`task` in `.task(`, `shared_task`) is absent.
     gates = _gates(wanted)
@@ -77,7 +86,9 @@ def contains(text: bytes, wanted: Words) -> bool:
             found = present.get(part)
             if found is None:
                 gate = gates.get(part)
-                if gate is not None:
+                if part[:1] == b"=":
+                    found = part[1:] in raw
+                elif gate is not None:
                     open_ = present.get(gate)
                     if open_ is None:
                         open_ = present[gate] = gate in text
@@ -95,7 +106,7 @@ def contains(text: bytes, wanted: Words) -> bool:
 @lru_cache(maxsize=64)
 def _gates(wanted: Words) -> dict[bytes, bytes]:
     """For parts that share a piece of four or more letters with other parts, that piece."""
-    parts = {part for alternative in wanted for part in alternative}
+    parts = {part for alternative in wanted for part in alternative if part[:1] != b"="}
     gates: dict[bytes, bytes] = {}
     while True:
         open_parts = parts - gates.keys()
@@ -130,7 +141,7 @@ class SecondLook:
         if not (self.gates and self.task_refs):
             return False
         text = lowered(data, path)
-        if not contains(text, self.gates):
+        if not contains(text, self.gates, data):
             return False
         # A call that resolves to a task of another module names the function and that module
         # (`from shop.tasks import send_receipt`, `from shop import tasks; tasks.send_receipt()`);

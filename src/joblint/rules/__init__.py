@@ -28,7 +28,8 @@ class RuleMeta:
     fix: Applicability | None = None  # the safety of its fix, when it has one
     opt_in: bool = False
     # Words (case-insensitive) a file must contain for this rule to need it; the pre-filter keeps
-    # a file when it contains any word of any enabled rule. "a&b": both parts must appear.
+    # a file when it contains any word of any enabled rule. "a&b": both parts must appear;
+    # "=Task)": matched as written, where other words ignore case.
     words: tuple[str, ...] = ()
     # Words that keep a skipped file after the first pass when it also names a task found there.
     task_name_words: tuple[str, ...] = ()
@@ -77,7 +78,7 @@ def rule(
 ) -> Callable[[Callable[[Any], Iterable[Report]]], Callable[[Any], Iterable[Report]]]:
     meta = RuleMeta(
         code, name, severity, summary, fix, opt_in,
-        tuple(w.lower() for w in words), tuple(w.lower() for w in task_name_words),
+        tuple(words), tuple(w.lower() for w in task_name_words),  # the pre-filter decides case
     )
 
     def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:

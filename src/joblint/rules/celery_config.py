@@ -21,8 +21,8 @@ PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 # and incomplete models keep rules quiet rather than wrong.
 CONFIG_WORDS = ("celery", ".conf.", ".conf[")  # `app.conf.x = ...` through an app imported from elsewhere
 # Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
-# bases import from celery or name a class ending in Task (`class T(BaseTask)`).
-TASK_WORDS = (".task(", ".task\n", ".task\r", ".task ", "shared_task", "task)", "task,")
+# bases import from celery or name a class ending in Task (`class T(BaseTask)`, as written).
+TASK_WORDS = (".task(", ".task\n", ".task\r", ".task #", ".task  #", "shared_task", "=Task)", "=Task,")
 # Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")` from
 # celery: `inspect.signature(f)` alone is none).
 DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", ".signature(", "celery&signature(", "send_task")
