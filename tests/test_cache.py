@@ -147,6 +147,21 @@ def test_a_warm_run_does_not_look_for_the_words_again_and_survives_a_damaged_ind
     assert [p for p in looked if p.endswith("plain.py")], "changed content is looked at"
 
 
+def test_a_skipped_file_that_changes_is_looked_at_again(tmp_path, analysed):
+    """The second look reads skipped files: editing one must not replay a stored run."""
+    write_project(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/worker.py": 'from celery import Celery\n\napp = Celery("shop")\n',
+        "shop/tasks.py": "from shop.worker import app\n\n\n@app.task\ndef send_receipt(order_id):\n    return order_id\n",
+        "shop/views.py": "from shop.tasks import send_receipt\n\n\ndef checkout(request):\n    return 1\n",
+    })
+    assert run(tmp_path, ["CEL802"]) == []
+    (tmp_path / "shop" / "views.py").write_text(
+        "from shop.tasks import send_receipt\n\n\ndef checkout(request):\n    send_receipt(42)\n    return 1\n"
+    )
+    assert [f[:3] for f in run(tmp_path, ["CEL802"])] == [("shop/views.py", 5, "CEL802")]
+
+
 def test_settings_that_filter_findings_are_part_of_the_run_key(tmp_path, analysed):
     write_project(tmp_path, PROJECT)
     assert [f[:3] for f in run(tmp_path, ["CEL104"])] == [("proj/tasks.py", 4, "CEL104")]

@@ -73,3 +73,10 @@ def test_fifos_are_never_opened_and_dangling_links_are_reported_not_skipped(tmp_
     (tmp_path / "linked.py").symlink_to(tmp_path / "real.py")
     (tmp_path / "dirlink.py").symlink_to(tmp_path, target_is_directory=True)
     assert _found(tmp_path) == ["dangling.py", "linked.py", "real.py"]
+
+
+def test_a_directory_given_below_an_excluded_one_is_excluded(tmp_path: Path) -> None:
+    _tree(tmp_path, {".git/HEAD": "", "build/pkg/a.py": "", "src/venv/x/app.py": "", "src/ok.py": ""})
+    assert _found(tmp_path, start=tmp_path / "build" / "pkg") == []
+    assert _found(tmp_path, start=tmp_path / "src" / "venv" / "x") == []
+    assert _found(tmp_path, start=tmp_path / "src") == ["src/ok.py"]

@@ -60,6 +60,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     suppressions: Suppressions | None = None
     lines: list[str] | None = None  # source lines, kept only when a finding needs a code frame
+    fingerprint: str = ""  # a skipped file's content hash and name: the second look may still read it
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ class Cache:
         for settled in probed:
             if settled is None:
                 return None
-            parts.append(settled if isinstance(settled, str) else ("skipped", settled.display))
+            parts.append(settled if isinstance(settled, str) else ("skipped", settled.display, settled.fingerprint))
         return "run-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
     def _skip_index(self, words: object) -> set[str]:
@@ -162,10 +162,10 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
     if task.words is not None:
         fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
         if cache.skipped_before(task.words, fingerprint):
-            return FileResult(task.display)
+            return FileResult(task.display, fingerprint=fingerprint)
         if not prefilter.keeps(data, task.words, task.path):
             cache.note_skipped(task.words, fingerprint)
-            return FileResult(task.display)
+            return FileResult(task.display, fingerprint=fingerprint)
     return cache.key(task, digest)
 
 

@@ -103,9 +103,11 @@ class _Ignores:
 
 
     def _excluded(self, rel: str, is_dir: bool) -> bool:
-        name = rel.rsplit("/", 1)[-1]
+        *parents, name = rel.split("/")
         if name in self._names or (is_dir and name in self._dir_names):
             return True
+        if any(parent in self._dir_names for parent in parents):
+            return True  # `joblint check build/pkg`: the walk never saw `build` itself
         return self._rest is not None and self._rest.match_file(rel + ("/" if is_dir else ""))
 
 

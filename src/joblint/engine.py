@@ -85,7 +85,7 @@ def _second_look(
             if result.parsed or result.findings or task.kind != "python" or task.words is None:
                 continue
             module = module_name(Path(task.path))[0]
-            if look.task_refs:
+            if look.reads(task.path):
                 try:
                     data = task.data if task.data is not None else Path(task.path).read_bytes()
                 except OSError:

@@ -131,12 +131,24 @@ class SecondLook:
     gates: Words  # a file holding one of these words and a task's name and module (`task_refs`)
     task_refs: dict[bytes, frozenset[bytes]]  # a task's function name -> last parts of its modules
     settings_modules: bool = False  # `settings` and `*.settings`: where Django's settings may be
+    config_files: bool = False  # files named like configuration that assign Celery settings
 
     def __bool__(self) -> bool:
-        return bool(self.modules or (self.gates and self.task_refs) or self.settings_modules)
+        return bool(self.modules or (self.gates and self.task_refs) or self.settings_modules or self.config_files)
+
+    def reads(self, path: str) -> bool:
+        """Whether deciding about the file needs its text (else pass `b""`)."""
+        return bool(self.gates and self.task_refs) or (self.config_files and bool(CONFIG_FILE.search(path.rsplit("/", 1)[-1])))
 
     def keeps(self, module: str | None, data: bytes, path: str) -> bool:
-        if module is not None and (module in self.modules or (self.settings_modules and _is_settings(module))):
+        if module is not None:
+            # `config_from_object("app.conf")` finds `backend/app/conf.py` as the project does: by suffix.
+            parts = module.split(".")
+            if any(".".join(parts[i:]) in self.modules for i in range(len(parts))):
+                return True
+            if self.settings_modules and _is_settings(module):
+                return True
+        if self.config_files and _assigns_settings(data, path):
             return True
         if not (self.gates and self.task_refs):
             return False
@@ -151,6 +163,19 @@ class SecondLook:
 
 
 IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
+CONFIG_FILE = re.compile(r"config|settings|conf", re.IGNORECASE)  # as project.py's standalone models
+ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
+def _assigns_settings(data: bytes, path: str) -> bool:
+    """A module named like configuration that assigns a Celery setting (`task_serializer = ...`):
+    checked as a configuration of its own even when no app names it (`config_from_envvar`)."""
+    if not CONFIG_FILE.search(path.rsplit("/", 1)[-1]):
+        return False
+    from .settings import canonical
+
+    names = {match.group(1).decode() for match in ASSIGNED.finditer(data)}
+    return any(canonical(name).setting is not None for name in names)
 
 
 def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
@@ -169,6 +194,7 @@ def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
         compile_words(gates),
         {name: frozenset(leaves) for name, leaves in refs.items()},
         fallback,
+        any(code.startswith("CEL") for code in enabled),
     )
 
 
@@ -180,8 +206,11 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
     named: set[str] = set()
     for module in facts:
         for source in module.celery.sources:
-            if source.target:
-                named.add(source.target.split(":", 1)[0])
+            if source.target:  # "proj.conf", "proj.conf:Prod", or an imported class: "proj.conf.Prod"
+                target = source.target.split(":", 1)[0]
+                named.add(target)
+                if not source.is_string and "." in target:
+                    named.add(target.rsplit(".", 1)[0])
         named.update(module.celery.django_settings)
         for settings in module.arq.settings:
             for entry in settings.entries:

@@ -32,6 +32,11 @@ SOURCES = {
     "repeated statements (placed by ast)": REPEATED,
     "CRLF line ends": REPEATED.replace("\n", "\r\n"),
     "no final newline": REPEATED.rstrip("\n"),
+    "the last statement without a final newline, its text also in a docstring": (
+        '"""Example:\n\n\n@activity.defn\nasync def fetch(urls: list[str]) -> None:\n    for url in urls:\n'
+        '        await download(url)\n"""\nfrom temporalio import activity\n\nfrom .net import download\n\n\n'
+        "@activity.defn\nasync def fetch(urls: list[str]) -> None:\n    for url in urls:\n        await download(url)"
+    ),
     "semicolons and a header comment": "# header\n\nimport celery; app = celery.Celery('p')\napp.conf.update(task_serializer='pickle'); x = 1\n",
 }
 

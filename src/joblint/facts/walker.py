@@ -267,6 +267,8 @@ class StatementPositions:
     ) -> StatementPositions | None:
         """None when the statements cannot be placed (ast refuses the file, or a check fails).
         `nodes`: the nodes wanted in each statement; its code is generated only up to the last."""
+        if not module.has_trailing_newline and wanted and wanted[-1] == len(module.body) - 1:
+            return None  # its generated code ends in a newline the text lacks: it could be placed wrongly
         firsts: list[int] | None = None
         self = cls()
         for index in wanted:

@@ -19,10 +19,15 @@ PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 # covers `from celery import Celery`, `proj.celery` imports and Django's CELERY_ names) besides
 # the words of their own settings; a config module joblint skips leaves the model incomplete,
 # and incomplete models keep rules quiet rather than wrong.
-CONFIG_WORDS = ("celery", ".conf.", ".conf[")  # `app.conf.x = ...` through an app imported from elsewhere
+# `app.conf.x = ...` through an app imported from elsewhere; DJANGO_SETTINGS_MODULE names the
+# settings module (manage.py, wsgi.py).
+CONFIG_WORDS = ("celery", ".conf.", ".conf[", "django_settings_module")
 # Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
 # bases import from celery or name a class ending in Task (`class T(BaseTask)`, as written).
-TASK_WORDS = (".task(", ".task\n", ".task\r", ".task #", ".task  #", "shared_task", "=Task)", "=Task,")
+TASK_WORDS = (
+    ".task(", ".task\n", ".task\r", "@&.task ", "@&.task\t", "shared_task",
+    "=Task)", "=Task,", "=Task\n", "=Task\r",  # a base list written over several lines
+)
 # Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")` from
 # celery: `inspect.signature(f)` alone is none).
 DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", ".signature(", "celery&signature(", "send_task")

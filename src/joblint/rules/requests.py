@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..context import FileContext
+from ..facts.handlers import ROUTE_FRAMEWORKS, VIEW_FRAMEWORKS
 from ..facts.results import BLOCKING
 from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
@@ -13,7 +14,9 @@ from . import Report, all_of, fix, rule
 from .celery_config import TASK_WORDS
 from .results import PRODUCER_WORDS, describe, in_any
 
-HANDLER_WORDS = ("request", "route", "view", "fastapi", "flask", "starlette", "quart", "sanic", "litestar")
+# What makes a function a request handler (facts/handlers.py): a route framework or a view
+# framework imported, a `request` parameter, a view class.
+HANDLER_WORDS = (*ROUTE_FRAMEWORKS, *VIEW_FRAMEWORKS, "request", "view")
 
 
 @rule(

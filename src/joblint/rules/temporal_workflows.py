@@ -24,8 +24,12 @@ from . import Report, all_of, fix, rule
 from ._blocking import RANDOM_METHODS, io_call, nondeterministic
 
 # Temporal facts need names imported from temporalio, and a workflow or activity definition, a
-# client start, a with-start operation, a Worker, or a heartbeat (a helper that activities call).
-WORDS = all_of(("temporalio",), ("defn", "start_workflow", "execute_workflow", "workflowoperation", "worker(", "heartbeat("))
+# client start, a helper starting activities or child workflows, a with-start operation, a
+# Worker, or a heartbeat (a helper that activities call).
+WORDS = all_of(
+    ("temporalio",),
+    ("defn", "start_workflow", "execute_workflow", "child_workflow", "_activity", "workflowoperation", "worker(", "heartbeat("),
+)
 WORKFLOW = "temporalio.workflow"
 
 

@@ -1,0 +1,71 @@
+"""Files the pre-filter's words skip but the first pass's facts point to are read after all.
+
+Each case is a project a review found the sharper words would lose findings on; each must report
+the same with the pre-filter as with every file parsed, and the finding named.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from joblint import prefilter
+
+from conftest import lint, write_project
+
+CASES = {
+    "a config module loaded from an environment variable": ({
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_envvar("CELERY_CONFIG_MODULE")\n',
+        "proj/config.py": 'task_serializer = "pickle"\naccept_content = ["pickle", "json"]\n',
+    }, ("proj/config.py", "CEL101")),
+    "a config class imported by name": ({
+        "proj/__init__.py": "",
+        "proj/worker.py": 'from celery import Celery\n\nfrom proj.config import ProdConfig\n\napp = Celery("proj")\napp.config_from_object(ProdConfig)\n',
+        "proj/config.py": 'class ProdConfig:\n    task_serializer = "pickle"\n    worker_prefetch_multiplier = 1\n',
+    }, ("proj/config.py", "CEL101")),
+    "a config module named from a source root below a package": ({
+        "backend/__init__.py": "", "backend/app/__init__.py": "",
+        "backend/app/worker.py": 'from celery import Celery\n\napp = Celery("app")\napp.config_from_object("app.prod_config")\n',
+        "backend/app/prod_config.py": 'task_serializer = "pickle"\n',
+    }, ("backend/app/prod_config.py", "CEL101")),
+    "DJANGO_SETTINGS_MODULE set only in manage.py": ({
+        "manage.py": 'import os\n\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings_prod")\n',
+        "proj/__init__.py": "",
+        "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n',
+        "proj/settings.py": 'INSTALLED_APPS = []\nTIME_ZONE = "UTC"\n',
+        "proj/settings_prod.py": 'INSTALLED_APPS = []\nTIME_ZONE = "Europe/Berlin"\n',
+    }, ("proj/settings_prod.py", "CEL107")),
+    "task decorators followed by spaces or a tab": ({
+        "proj/__init__.py": "",
+        "proj/worker.py": 'from celery import Celery\n\napp = Celery("proj")\n',
+        "proj/jobs.py": "from proj.worker import app\n\n\n@app.task \ndef cleanup():\n    return 1\n\n\n@app.task\t# nightly\ndef purge():\n    return 2\n",
+    }, ("proj/jobs.py", "CEL204")),
+    "a Bottle route running a task inline": ({
+        "shop/__init__.py": "",
+        "shop/worker.py": 'from celery import Celery\n\napp = Celery("shop")\n',
+        "shop/tasks.py": "from shop.worker import app\n\n\n@app.task\ndef send_receipt(order_id):\n    return order_id\n",
+        "shop/web.py": (
+            "from bottle import Bottle\n\nfrom shop.tasks import send_receipt\n\napp = Bottle()\n\n\n"
+            '@app.post("/checkout")\ndef checkout():\n    send_receipt(42)\n    return "ok"\n'
+        ),
+    }, ("shop/web.py", "CEL802")),
+    "a Temporal helper module that starts an activity": ({
+        "app/__init__.py": "",
+        "app/activities.py": "from temporalio import activity\n\n\n@activity.defn\nasync def charge(order_id: str) -> str:\n    return order_id\n",
+        "app/steps.py": (
+            "from datetime import timedelta\n\nfrom temporalio import workflow\n\n"
+            "with workflow.unsafe.imports_passed_through():\n    from app.activities import charge\n\n\n"
+            "async def charge_step(order_id: str) -> str:\n    return await workflow.execute_activity(\n"
+            "        charge, order_id, start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=10),\n    )\n"
+        ),
+    }, ("app/steps.py", "TMP202")),
+}
+
+
+@pytest.mark.parametrize("files, expected", CASES.values(), ids=CASES.keys())
+def test_the_pre_filter_loses_nothing(tmp_path, monkeypatch, files, expected):
+    write_project(tmp_path, files)
+    filtered = lint(tmp_path, ["ALL"])
+    assert expected in {(f.path, f.code) for f in filtered}
+    monkeypatch.setattr(prefilter, "words", lambda enabled: None)
+    assert lint(tmp_path, ["ALL"]) == filtered
