@@ -59,7 +59,66 @@ CASES = {
             "        charge, order_id, start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=10),\n    )\n"
         ),
     }, ("app/steps.py", "TMP202")),
+    "config_from_object on an app imported into a package's __init__": ({
+        "proj/__init__.py": 'from proj.worker import app\n\napp.config_from_object("proj.prodconfig")\n',
+        "proj/worker.py": 'from celery import Celery\n\napp = Celery("proj")\n',
+        "proj/prodconfig.py": 'result_backend = "redis://localhost:6379/1"\nresult_expires = None\n',
+    }, ("proj/prodconfig.py", "CEL703")),
+    "beat started from Python on an imported app": ({
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\n',
+        "proj/run_worker.py": 'from proj.app import app\n\napp.worker_main(argv=["worker", "--beat"])\n',
+    }, ("proj/run_worker.py", "CEL501")),
+    "a config module of a source root without __init__.py, and what it star-imports": ({
+        "proj/worker.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("proj.celeryconfig")\n',
+        "proj/celeryconfig.py": "from proj.common import *\n\ntask_acks_late = True\n",
+        "proj/common.py": 'task_serializer = "pickle"\n',
+    }, ("proj/common.py", "CEL101")),
+    "three settings in a module nothing names": ({
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_envvar("WORKER_SETTINGS")\n',
+        "proj/production.py": 'task_serializer = "pickle"\nresult_serializer = "pickle"\nworker_prefetch_multiplier = 1\n',
+    }, ("proj/production.py", "CEL101")),
+    "what a config module found by its name star-imports": ({
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_envvar("WORKER_CONFIG_MODULE")\n',
+        "proj/prodconfig.py": "from proj.common import *\n\nworker_prefetch_multiplier = 1\n",
+        "proj/common.py": 'task_serializer = "pickle"\n',
+    }, ("proj/common.py", "CEL101")),
+    "the base of a local config class, in a module with no Celery word": ({
+        "proj/__init__.py": "",
+        "proj/app.py": (
+            "from celery import Celery\n\nfrom proj.defaults import BaseConfig\n\n\n"
+            "class ProdConfig(BaseConfig):\n    task_acks_late = True\n\n\n"
+            'app = Celery("proj")\napp.config_from_object(ProdConfig)\n'
+        ),
+        "proj/defaults.py": 'class BaseConfig:\n    task_serializer = "pickle"\n',
+    }, ("proj/defaults.py", "CEL101")),
+    "Django settings by fallback, star-imported two levels deep": ({
+        "proj/__init__.py": "",
+        "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n',
+        "proj/settings/__init__.py": "from .base import *\n",
+        "proj/settings/base.py": 'from .i18n import *\n\nINSTALLED_APPS = ["proj"]\n',
+        "proj/settings/i18n.py": 'TIME_ZONE = "Europe/Paris"\n',
+    }, ("proj/settings/i18n.py", "CEL107")),
 }
+
+
+def test_a_task_base_imported_under_another_name_is_read(tmp_path, monkeypatch):
+    """Its options reach the task: without it, CEL404 would claim the retries have no backoff."""
+    write_project(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery, Task\n\napp = Celery("proj")\n\n\nclass BaseTask(Task):\n    pass\n',
+        "proj/bases.py": "from proj.app import BaseTask as _Base\n\n\nclass HttpBase(_Base):\n    retry_backoff = True\n",
+        "proj/tasks.py": (
+            "from proj.app import app\nfrom proj.bases import HttpBase\n\n\n"
+            '@app.task(base=HttpBase, autoretry_for=(ConnectionError,), name="proj.fetch")\ndef fetch():\n    pass\n'
+        ),
+    })
+    filtered = lint(tmp_path, ["ALL"])
+    assert "CEL404" not in {f.code for f in filtered}
+    monkeypatch.setattr(prefilter, "words", lambda enabled: None)
+    assert lint(tmp_path, ["ALL"]) == filtered
 
 
 @pytest.mark.parametrize("files, expected", CASES.values(), ids=CASES.keys())

@@ -76,7 +76,9 @@ def _second_look(
     A module found so may star-import another: look again until nothing new turns up.
     """
     look = prefilter.second_look(enabled, [r.facts for r in results if r.facts is not None])
+    fallback = look.settings_modules
     seen: frozenset[str] = frozenset()
+    looked: set[str] = set()  # modules analysed by the second look: what they import matters too
     for _ in range(10):
         if not look:
             return
@@ -97,12 +99,13 @@ def _second_look(
                 wanted.append(i)
         if not wanted:
             return
+        looked.update(m for i in wanted if (m := module_name(Path(tasks[i].path))[0]))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
         for i, result in zip(wanted, _analyze_all(unfiltered, [probe(t, cache) for t in unfiltered], jobs, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules
-        modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], look.settings_modules)
+        modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback, looked)
         look = prefilter.SecondLook(frozenset(modules - seen), (), {}, False)
 
 

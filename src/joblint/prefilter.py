@@ -138,13 +138,14 @@ class SecondLook:
 
     def reads(self, path: str) -> bool:
         """Whether deciding about the file needs its text (else pass `b""`)."""
-        return bool(self.gates and self.task_refs) or (self.config_files and bool(CONFIG_FILE.search(path.rsplit("/", 1)[-1])))
+        return bool(self.gates and self.task_refs) or self.config_files
 
     def keeps(self, module: str | None, data: bytes, path: str) -> bool:
         if module is not None:
-            # `config_from_object("app.conf")` finds `backend/app/conf.py` as the project does: by suffix.
-            parts = module.split(".")
-            if any(".".join(parts[i:]) in self.modules for i in range(len(parts))):
+            # Module names match by dotted suffix, either way, as the project matches them:
+            # `app.conf` finds `backend/app/conf.py`; `proj.conf` finds `conf.py` of a source
+            # root without `__init__.py`.
+            if _matches(module, self.modules):
                 return True
             if self.settings_modules and _is_settings(module):
                 return True
@@ -159,23 +160,45 @@ class SecondLook:
         # (`from shop.tasks import send_receipt`, `from shop import tasks; tasks.send_receipt()`);
         # a task of this module made the first pass keep the file already.
         names = set(IDENTIFIER.findall(text))
-        return any(self.task_refs[name] & names for name in names & self.task_refs.keys())
+        return any(
+            self.task_refs[name] & names and _called_or_renamed(text, name) for name in names & self.task_refs.keys()
+        )
 
 
 IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
+
+
+def _called_or_renamed(text: bytes, name: bytes) -> bool:
+    """CEL802 flags `task(...)`, `task.run(...)` and `task.apply(...)`, also under an import alias."""
+    return any(name + form in text for form in (b"(", b".run(", b".apply(", b" as "))
 CONFIG_FILE = re.compile(r"config|settings|conf", re.IGNORECASE)  # as project.py's standalone models
 ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
+# Pieces of nearly every Celery setting's name, new or old (`task_serializer`, `BROKER_POOL_LIMIT`).
+SETTING_PIECES = (b"broker", b"task_", b"worker_", b"result_", b"beat_", b"accept_content", b"enable_utc", b"timezone")
+CONFIG_CLASS = re.compile(rb"class\s+\w*(?:config|settings|conf)\w*", re.IGNORECASE)
+
+
 def _assigns_settings(data: bytes, path: str) -> bool:
-    """A module named like configuration that assigns a Celery setting (`task_serializer = ...`):
-    checked as a configuration of its own even when no app names it (`config_from_envvar`)."""
-    if not CONFIG_FILE.search(path.rsplit("/", 1)[-1]):
-        return False
+    """A module or class that project.py would check as Celery configuration of its own, even when
+    no app names it (`config_from_envvar`): one setting assigned in a file or class named like
+    configuration, or three anywhere (project._evident)."""
+    configish = bool(CONFIG_FILE.search(path.rsplit("/", 1)[-1]))
+    if not configish:
+        text = data.lower()
+        if not any(piece in text for piece in SETTING_PIECES):
+            return False
     from .settings import canonical
 
     names = {match.group(1).decode() for match in ASSIGNED.finditer(data)}
-    return any(canonical(name).setting is not None for name in names)
+    known = sum(1 for name in names if canonical(name).setting is not None)
+    return known >= 3 or (known >= 1 and (configish or bool(CONFIG_CLASS.search(data))))
+
+
+@lru_cache(maxsize=64)
+def _suffixes(modules: frozenset[str]) -> frozenset[str]:
+    return frozenset(".".join(name.split(".")[i:]) for name in modules for i in range(name.count(".") + 1))
 
 
 def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
@@ -198,11 +221,13 @@ def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
     )
 
 
-def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[str]:
+def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: Iterable[str] = ()) -> set[str]:
     """Modules that analysed files name: configuration sources (`config_from_object("proj.conf")`,
-    DJANGO_SETTINGS_MODULE), what those star-import or take base classes from, and the modules of
-    ARQ job functions. They matter whatever words they contain."""
+    DJANGO_SETTINGS_MODULE), what those (and the `seeds`, and modules with a configuration
+    source of a local class) star-import or take base classes from, and the modules of ARQ job
+    functions. They matter whatever words they contain."""
     facts = list(facts)
+    seeds = set(seeds) | {m.module for m in facts if m.module and m.celery.sources}
     named: set[str] = set()
     for module in facts:
         for source in module.celery.sources:
@@ -217,16 +242,28 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
     by_name = {m.module: m for m in facts if m.module}
-    pending = [n for n in by_name if n in named or (settings_modules and _is_settings(n))]
+    pending = [n for n in by_name if n in seeds or (settings_modules and _is_settings(n)) or _matches(n, frozenset(named))]
+    done: set[str] = set()
     while pending:
-        module = by_name.get(pending.pop())
+        name = pending.pop()
+        if name in done:
+            continue
+        done.add(name)
+        module = by_name.get(name)
         if module is None:
             continue
         used = {*module.core.star_imports, *(b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b)}
-        for name in used - named:
-            named.add(name)
-            pending.append(name)
+        named |= used
+        pending += [n for n in by_name if n not in done and _matches(n, frozenset(used))]
     return named
+
+
+def _matches(module: str, names: frozenset[str]) -> bool:
+    """Whether a file's module is one of `names`, matching by dotted suffix either way as the
+    project does: `app.conf` names `backend.app.conf`; `proj.conf` names `conf` of a source root
+    without `__init__.py`."""
+    parts = module.split(".")
+    return module in _suffixes(names) or any(".".join(parts[i:]) in names for i in range(len(parts)))
 
 
 def _is_settings(module: str) -> bool:

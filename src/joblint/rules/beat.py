@@ -23,7 +23,7 @@ SCHEDULE = ("celery.schedules.schedule", "celery.schedule")
     severity=Severity.WARNING,
     summary="A worker started with -B/--beat runs the scheduler inside it: more than one such worker runs every periodic task more than once.",
     scope="project",
-    words=("celery",),
+    words=("celery", "worker_main", ".worker("),  # `app.worker_main([... "-B"])` on an imported app
 )
 def embedded_beat(project: Project) -> Iterator[Report]:
     for facts in project.files:

@@ -21,12 +21,12 @@ PICKLE_NAMES = ("pickle", "application/x-python-serialize")
 # and incomplete models keep rules quiet rather than wrong.
 # `app.conf.x = ...` through an app imported from elsewhere; DJANGO_SETTINGS_MODULE names the
 # settings module (manage.py, wsgi.py).
-CONFIG_WORDS = ("celery", ".conf.", ".conf[", "django_settings_module")
+CONFIG_WORDS = ("celery", ".conf.", ".conf[", "config_from", "django_settings_module")
 # Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
 # bases import from celery or name a class ending in Task (`class T(BaseTask)`, as written).
 TASK_WORDS = (
     ".task(", ".task\n", ".task\r", "@&.task ", "@&.task\t", "shared_task",
-    "=Task)", "=Task,", "=Task\n", "=Task\r",  # a base list written over several lines
+    "=Task)", "=Task,", "=Task\n", "=Task\r", "=Task as",  # bases over several lines, or imported under another name
 )
 # Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")` from
 # celery: `inspect.signature(f)` alone is none).

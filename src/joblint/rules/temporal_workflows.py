@@ -28,7 +28,10 @@ from ._blocking import RANDOM_METHODS, io_call, nondeterministic
 # Worker, or a heartbeat (a helper that activities call).
 WORDS = all_of(
     ("temporalio",),
-    ("defn", "start_workflow", "execute_workflow", "child_workflow", "_activity", "workflowoperation", "worker(", "heartbeat("),
+    (
+        "defn", "start_workflow", "execute_workflow", "child_workflow(", "activity(", "activity_method(",
+        "activity_class(", "workflowoperation", "worker(", "heartbeat(",
+    ),
 )
 WORKFLOW = "temporalio.workflow"
 
