@@ -101,7 +101,8 @@ def _second_look(
             return
         looked.update(m for i in wanted if (m := module_name(Path(tasks[i].path))[0]))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
-        for i, result in zip(wanted, _analyze_all(unfiltered, [probe(t, cache) for t in unfiltered], jobs, None, cache)):
+        probed = [probe(t, cache) for t in unfiltered]
+        for i, result in zip(wanted, _analyze_all(unfiltered, probed, jobs, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules

@@ -131,7 +131,7 @@ class SecondLook:
     gates: Words  # a file holding one of these words and a task's name and module (`task_refs`)
     task_refs: dict[bytes, frozenset[bytes]]  # a task's function name -> last parts of its modules
     settings_modules: bool = False  # `settings` and `*.settings`: where Django's settings may be
-    config_files: bool = False  # files named like configuration that assign Celery settings
+    config_files: bool = False  # modules that assign Celery settings (checked as configuration of their own)
 
     def __bool__(self) -> bool:
         return bool(self.modules or (self.gates and self.task_refs) or self.settings_modules or self.config_files)
@@ -171,10 +171,10 @@ IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
 def _called_or_renamed(text: bytes, name: bytes) -> bool:
     """CEL802 flags `task(...)`, `task.run(...)` and `task.apply(...)`, also under an import alias."""
     return any(name + form in text for form in (b"(", b".run(", b".apply(", b" as "))
+
+
 CONFIG_FILE = re.compile(r"config|settings|conf", re.IGNORECASE)  # as project.py's standalone models
 ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
-
-
 # Pieces of nearly every Celery setting's name, new or old (`task_serializer`, `BROKER_POOL_LIMIT`).
 SETTING_PIECES = (b"broker", b"task_", b"worker_", b"result_", b"beat_", b"accept_content", b"enable_utc", b"timezone")
 CONFIG_CLASS = re.compile(rb"class\s+\w*(?:config|settings|conf)\w*", re.IGNORECASE)
@@ -211,7 +211,8 @@ def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
     named = named_modules(facts)
     # `config_from_object("django.conf:settings")` with no DJANGO_SETTINGS_MODULE in sight: the
     # project model falls back to the module named settings (project.Project.django_settings).
-    fallback = bool(named & {"django.conf", "django.conf.settings"}) and not any(m.celery.django_settings for m in facts)
+    hinted = any(m.celery.django_settings for m in facts)
+    fallback = bool(named & {"django.conf", "django.conf.settings"}) and not hinted
     return SecondLook(
         frozenset(named_modules(facts, fallback) if fallback else named),
         compile_words(gates),
@@ -242,7 +243,8 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: I
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
     by_name = {m.module: m for m in facts if m.module}
-    pending = [n for n in by_name if n in seeds or (settings_modules and _is_settings(n)) or _matches(n, frozenset(named))]
+    start = frozenset(named)
+    pending = [n for n in by_name if n in seeds or (settings_modules and _is_settings(n)) or _matches(n, start)]
     done: set[str] = set()
     while pending:
         name = pending.pop()
@@ -252,7 +254,8 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: I
         module = by_name.get(name)
         if module is None:
             continue
-        used = {*module.core.star_imports, *(b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b)}
+        bases = {b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b}
+        used = {*module.core.star_imports, *bases}
         named |= used
         pending += [n for n in by_name if n not in done and _matches(n, frozenset(used))]
     return named
