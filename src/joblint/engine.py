@@ -79,14 +79,19 @@ def _second_look(
     fallback = look.settings_modules
     seen: frozenset[str] = frozenset()
     looked: set[str] = set()  # modules analysed by the second look: what they import matters too
+    skipped = [
+        (i, module_name(Path(task.path))[0])
+        for i, (task, result) in enumerate(zip(tasks, results))
+        if not (result.parsed or result.findings or task.kind != "python" or task.words is None)
+    ]
     for _ in range(10):
         if not look:
             return
         wanted: list[int] = []
-        for i, (task, result) in enumerate(zip(tasks, results)):
-            if result.parsed or result.findings or task.kind != "python" or task.words is None:
-                continue
-            module = module_name(Path(task.path))[0]
+        for i, module in skipped:
+            task, result = tasks[i], results[i]
+            if result.parsed or result.findings:
+                continue  # analysed in an earlier round
             if look.reads(task.path):
                 try:
                     data = task.data if task.data is not None else Path(task.path).read_bytes()
@@ -99,7 +104,8 @@ def _second_look(
                 wanted.append(i)
         if not wanted:
             return
-        looked.update(m for i in wanted if (m := module_name(Path(tasks[i].path))[0]))
+        modules_of = dict(skipped)
+        looked.update(m for i in wanted if (m := modules_of[i]))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
         probed = [probe(t, cache) for t in unfiltered]
         for i, result in zip(wanted, _analyze_all(unfiltered, probed, jobs, None, cache)):

@@ -149,11 +149,11 @@ class SecondLook:
                 return True
             if self.settings_modules and _is_settings(module):
                 return True
-        if self.config_files and _assigns_settings(data, path):
+        text = lowered(data, path) if data else b""
+        if self.config_files and _assigns_settings(data, path, text):
             return True
         if not (self.gates and self.task_refs):
             return False
-        text = lowered(data, path)
         if not contains(text, self.gates, data):
             return False
         # A call that resolves to a task of another module names the function and that module
@@ -180,13 +180,13 @@ SETTING_PIECES = (b"broker", b"task_", b"worker_", b"result_", b"beat_", b"accep
 CONFIG_CLASS = re.compile(rb"class\s+\w*(?:config|settings|conf)\w*", re.IGNORECASE)
 
 
-def _assigns_settings(data: bytes, path: str) -> bool:
+def _assigns_settings(data: bytes, path: str, text: bytes = b"") -> bool:
     """A module or class that project.py would check as Celery configuration of its own, even when
     no app names it (`config_from_envvar`): one setting assigned in a file or class named like
     configuration, or three anywhere (project._evident)."""
     configish = bool(CONFIG_FILE.search(path.rsplit("/", 1)[-1]))
     if not configish:
-        text = data.lower()
+        text = text or data.lower()  # `text`: the file already lowered, when the caller has it
         if not any(piece in text for piece in SETTING_PIECES):
             return False
     from .settings import canonical
