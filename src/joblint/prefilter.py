@@ -173,27 +173,26 @@ def _called_or_renamed(text: bytes, name: bytes) -> bool:
     return any(name + form in text for form in (b"(", b".run(", b".apply(", b" as "))
 
 
-CONFIG_FILE = re.compile(r"config|settings|conf", re.IGNORECASE)  # as project.py's standalone models
 ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+CLASS_NAME = re.compile(rb"class\s+([A-Za-z_][A-Za-z0-9_]*)")
 # Pieces of nearly every Celery setting's name, new or old (`task_serializer`, `BROKER_POOL_LIMIT`).
 SETTING_PIECES = (b"broker", b"task_", b"worker_", b"result_", b"beat_", b"accept_content", b"enable_utc", b"timezone")
-CONFIG_CLASS = re.compile(rb"class\s+\w*(?:config|settings|conf)\w*", re.IGNORECASE)
 
 
 def _assigns_settings(data: bytes, path: str, text: bytes = b"") -> bool:
-    """A module or class that project.py would check as Celery configuration of its own, even when
-    no app names it (`config_from_envvar`): one setting assigned in a file or class named like
-    configuration, or three anywhere (project._evident)."""
-    configish = bool(CONFIG_FILE.search(path.rsplit("/", 1)[-1]))
-    if not configish:
+    """A module or class that the project model would check as Celery configuration of its own
+    even when no app names it (`config_from_envvar`): `project.evident` on the names it assigns,
+    with the file's or a class's name as the title."""
+    from .project import CONFIG_NAME, evident
+
+    filename = path.rsplit("/", 1)[-1]
+    if not CONFIG_NAME.search(filename):
         text = text or data.lower()  # `text`: the file already lowered, when the caller has it
         if not any(piece in text for piece in SETTING_PIECES):
             return False
-    from .settings import canonical
-
-    names = {match.group(1).decode() for match in ASSIGNED.finditer(data)}
-    known = sum(1 for name in names if canonical(name).setting is not None)
-    return known >= 3 or (known >= 1 and (configish or bool(CONFIG_CLASS.search(data))))
+    names = sorted({match.group(1).decode() for match in ASSIGNED.finditer(data)})
+    titles = [filename, *(match.group(1).decode() for match in CLASS_NAME.finditer(data))]
+    return any(evident(names, None, title) for title in titles)
 
 
 @lru_cache(maxsize=64)

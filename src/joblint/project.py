@@ -413,17 +413,17 @@ def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, Setti
     return used
 
 
-_CONFIG_NAME = re.compile(r"celery|config|settings|conf", re.IGNORECASE)
+CONFIG_NAME = re.compile(r"celery|config|settings|conf", re.IGNORECASE)
 
 
-def _evident(names: list[str], namespace: str | None, title: str) -> bool:
+def evident(names: list[str], namespace: str | None, title: str) -> bool:
     """Enough evidence that an unlinked module or class is Celery configuration and not code that
     happens to use a setting's name (`broker_host = Column(...)` in a model): Django-style or old
     CELERY names, a name that says so, or several new setting names."""
     if namespace or any(n.startswith("CELERY") for n in names):
         return True
     known = sum(1 for n in names if celery_settings.canonical(n).setting is not None)
-    return known >= 1 and bool(_CONFIG_NAME.search(title)) or known >= 3
+    return known >= 1 and bool(CONFIG_NAME.search(title)) or known >= 3
 
 
 def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
@@ -440,12 +440,12 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
         namespace = looks_like_config(names)
         if namespace is not False and "INSTALLED_APPS" in names and django_namespace:
             namespace = django_namespace
-        if namespace is not False and _evident(names, namespace, facts.path.rsplit("/", 1)[-1]):
+        if namespace is not False and evident(names, namespace, facts.path.rsplit("/", 1)[-1]):
             sources.append((_module_source(index, facts), namespace or None))
         for cls in facts.core.classes:
             names = [a.name for a in cls.attributes]
             cls_namespace = looks_like_config(names)
-            if cls_namespace is not False and _evident(names, cls_namespace, cls.name):
+            if cls_namespace is not False and evident(names, cls_namespace, cls.name):
                 sources.append((_class_source(index, facts, cls), cls_namespace or None))
         for source, ns in sources:
             if source.name in used:

@@ -73,33 +73,20 @@ def _may_hold_code(annotation: Any) -> bool:
 
 
 def _is_trivial(kind: type) -> bool:
-    trivial = _TRIVIAL[kind] = kind.__module__ in TRIVIAL_MODULES
+    trivial = _TRIVIAL.get(kind)
+    if trivial is None:
+        trivial = _TRIVIAL[kind] = kind.__module__ in TRIVIAL_MODULES
     return trivial
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry code, in source order."""
-    fields = _FIELDS.get(type(node)) or _fields(node)
-    trivial = _TRIVIAL
     out: list[cst.CSTNode] = []
-    for name in fields:
+    for name in _FIELDS.get(type(node)) or _fields(node):
         value: Any = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            kind = type(value)
-            skip = trivial.get(kind)
-            if skip is None:
-                skip = _is_trivial(kind)
-            if not skip:
-                out.append(value)
-        elif type(value) is tuple or type(value) is list:
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    kind = type(item)
-                    skip = trivial.get(kind)
-                    if skip is None:
-                        skip = _is_trivial(kind)
-                    if not skip:
-                        out.append(item)
+        for item in value if type(value) is tuple or type(value) is list else (value,):
+            if isinstance(item, cst.CSTNode) and not _is_trivial(type(item)):
+                out.append(item)
     return out
 
 
