@@ -31,7 +31,8 @@ class RuleMeta:
     # a file when it contains any word of any enabled rule. "a&b": both parts must appear;
     # "=Task)": matched as written, where other words ignore case.
     words: tuple[str, ...] = ()
-    # Words that keep a skipped file after the first pass when it also names a task found there.
+    # Words that keep a skipped file after the first pass when it also calls (`task(`, `.run(`,
+    # `.apply(`) or renames (`as`) a task found there and names its module (prefilter.SecondLook).
     task_name_words: tuple[str, ...] = ()
 
     @property
