@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,8 @@ def run(root: Path, select: list[str] | None = None, cache: bool = True, jobs: i
 def entries(root: Path, prefix: str = "") -> list[Path]:
     """Per-file entries (or, with prefix "run-", whole-run entries)."""
     found = (p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
-    return sorted(p for p in found if p.name.startswith(prefix) and (prefix or not p.name.startswith(("run-", "skips-"))))
+    per_file = re.compile(r"[0-9a-f]{40}")
+    return sorted(p for p in found if p.name.startswith(prefix) and (prefix or per_file.fullmatch(p.name)))
 
 
 def test_warm_run_analyses_nothing_and_reports_the_same(tmp_path, analysed):
@@ -256,3 +259,84 @@ def test_two_concurrent_runs_both_succeed(tmp_path):
     assert [out for out, _ in outputs] == [expected, expected]
     assert not list((tmp_path / ".joblint_cache").rglob(".tmp-*"))
     assert cli(tmp_path).stdout == expected  # and the entries they both wrote are whole
+
+
+def settled(root: Path) -> None:
+    """Date every file an hour back, as files between two commits are: the stat index trusts them."""
+    past = time.time() - 3600
+    for path in root.rglob("*.py"):
+        os.utime(path, (past, past))
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The names of the project's files read (whole) during a run; cache entries not counted."""
+    seen: list[str] = []
+    real = Path.read_bytes
+
+    def reading(self: Path) -> bytes:
+        if ".joblint_cache" not in self.parts:
+            seen.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    return seen
+
+
+def test_a_warm_run_reads_only_the_file_whose_stat_changed(tmp_path, analysed, reads):
+    write_project(tmp_path, {**PROJECT, "proj/plain.py": "def add(a, b):\n    return a + b\n"})
+    settled(tmp_path)
+    cold = run(tmp_path, ["CEL104"])
+    reads.clear()
+    (tmp_path / "proj/plain.py").write_text("def add(a, b):\n    return a - b\n")
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert set(reads) == {"plain.py", "tasks.py"}  # tasks.py: the line its finding quotes
+    assert analysed[-1:] != ["proj/plain.py"]  # still skipped by the pre-filter
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(tmp_path, analysed):
+    """Restoring the old mtime (`touch -r`, some sync tools) changes the inode's ctime."""
+    write_project(tmp_path, PROJECT)
+    settled(tmp_path)
+    assert "hard limit 120s" in run(tmp_path, ["CEL104"])[0][3]
+    config = tmp_path / "proj/celeryconfig.py"
+    before = config.stat()
+    config.write_text("task_time_limit = 180\n")  # the same size
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert config.stat().st_size == before.st_size
+    assert "hard limit 180s" in run(tmp_path, ["CEL104"])[0][3]
+
+
+def test_a_file_changed_in_the_second_the_index_was_written_is_read_again(tmp_path, analysed, reads):
+    write_project(tmp_path, PROJECT)  # written just now: its times prove nothing yet
+    cold = run(tmp_path, ["CEL104"])
+    reads.clear()
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert "celeryconfig.py" in reads
+
+
+VIEWS_PROJECT = {
+    "shop/__init__.py": "",
+    "shop/worker.py": 'from celery import Celery\n\napp = Celery("shop")\n',
+    "shop/tasks.py": "from shop.worker import app\n\n\n@app.task\ndef send_receipt(order_id):\n    return order_id\n",
+    "shop/views.py": "from shop.tasks import send_receipt\n\n\ndef checkout(request):\n    send_receipt(42)\n",
+    "shop/forms.py": "def clean(request):\n    return request\n",
+}
+
+
+def test_the_second_look_remembers_what_skipped_files_hold(tmp_path, analysed, reads):
+    """Editing a task file re-runs the second look; unchanged skipped files are not read for it."""
+    write_project(tmp_path, VIEWS_PROJECT)
+    settled(tmp_path)
+    cold = run(tmp_path, ["CEL802"])
+    assert [f[:3] for f in cold] == [("shop/views.py", 5, "CEL802")]
+    reads.clear()
+    tasks = tmp_path / "shop/tasks.py"
+    tasks.write_text(tasks.read_text() + "# edited\n")
+    assert run(tmp_path, ["CEL802"]) == cold
+    assert "forms.py" not in reads
+    # A task renamed: the remembered answers were for other names, so files are read again.
+    tasks.write_text(tasks.read_text().replace("send_receipt", "send_invoice"))
+    reads.clear()
+    assert run(tmp_path, ["CEL802"]) == []
+    assert "forms.py" in reads

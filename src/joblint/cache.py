@@ -11,6 +11,11 @@ read half an entry; an entry that cannot be read (corrupt, truncated, from a for
 miss and gets rewritten. The cache lives in `.joblint_cache/` at the project root, with a
 `.gitignore` inside so it is never committed.
 
+A warm run does not read files it has seen: an index of each file's size, modification and
+change times and inode, with the content hash they had, answers for files whose stat is the same
+(as git's index does). A file changed within a second of the index being written is read again,
+since a second change in the same clock tick would keep its times.
+
 Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
 enums: a cache directory planted in a repository cannot make joblint run code.
 """
@@ -24,6 +29,7 @@ import io
 import os
 import pickle
 import sys
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -44,7 +50,7 @@ ENGINE_SETTINGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Cache:
     directory: Path  # the entries' directory, one per joblint build
     options: str  # digest of the settings rules read
@@ -52,6 +58,16 @@ class Cache:
     # not look for the words again (one small index instead of an entry per skipped file).
     skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
     new_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
+    # path -> (stat signature, content hash): files a warm run need not read (see the module doc).
+    stamps: dict[str, tuple[tuple[int, ...], bytes]] | None = dataclasses.field(default=None, compare=False)
+    new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = dataclasses.field(default_factory=dict, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        # Workers only read and write entries: the indexes stay with the main process.
+        return {"directory": self.directory, "options": self.options}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["directory"], state["options"])  # type: ignore[misc]
 
     @classmethod
     def open(cls, root: Path, settings: Any = None) -> Cache | None:
@@ -108,12 +124,47 @@ class Cache:
     def note_skipped(self, words: object, fingerprint: str) -> None:
         self.new_skips.setdefault(words, set()).add(fingerprint)
 
-    def save_skips(self) -> None:
+    def save_indexes(self) -> None:
+        """Write what this run learnt about skipped files and file stats."""
+        self._save_stamps()
         for words, fresh in self.new_skips.items():
             merged = self._skip_index(words) | fresh
             self.store(_skip_index_key(words), merged)  # type: ignore[arg-type]
             self.skips[words] = merged
         self.new_skips.clear()
+
+    def known_digest(self, path: str, signature: tuple[int, ...]) -> bytes | None:
+        """The content hash of a file whose stat is what it was when the index last saw it."""
+        if self.stamps is None:
+            stored = self._load_entry(_STAMPS_KEY)
+            trusted, stamps = stored if isinstance(stored, tuple) and len(stored) == 2 else (0, {})
+            # A file modified within a second of the index being written may have changed again
+            # in the same clock tick: its times prove nothing.
+            self.stamps = {p: v for p, v in stamps.items() if v[0][1] < trusted}
+        known = self.stamps.get(path)
+        return known[1] if known is not None and known[0] == signature else None
+
+    def note_digest(self, path: str, signature: tuple[int, ...], digest: bytes) -> None:
+        self.new_stamps[path] = (signature, digest)
+
+    def has(self, key: str) -> bool:
+        return (self.directory / key).exists()
+
+    def _save_stamps(self) -> None:
+        if not self.new_stamps:
+            return
+        merged = {**(self.stamps or {}), **self.new_stamps}
+        self.store(_STAMPS_KEY, (time.time_ns() - 1_000_000_000, merged))  # type: ignore[arg-type]
+        self.stamps = merged
+        self.new_stamps.clear()
+
+    def text_decisions(self, about: str) -> dict[str, bool]:
+        """What the second look decided from skipped files' text (by fingerprint), for `about`."""
+        stored = self._load_entry(_text_key(about))
+        return stored if isinstance(stored, dict) else {}
+
+    def store_text_decisions(self, about: str, decisions: dict[str, bool]) -> None:
+        self.store(_text_key(about), decisions)  # type: ignore[arg-type]
 
     def load_run(self, key: str) -> tuple | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
@@ -135,6 +186,19 @@ class Cache:
             pass
 
 
+_STAMPS_KEY = "stamps"
+
+
+def _text_key(about: str) -> str:
+    return "look-" + hashlib.blake2b(about.encode(), digest_size=20).hexdigest()
+
+
+def signature(path: str) -> tuple[int, ...]:
+    """What changes when a file's content does: size, modification and change times, inode."""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=20).digest()
 
@@ -147,26 +211,49 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
     """What the main process settles without parsing: a skipped file, or the file's cache key.
 
     None means the file needs analysis (no cache, an in-memory source, an unreadable file).
-    Reading every file here, before any worker starts, keeps skipped files and cache hits off
-    the process pool entirely.
+    Settling every file here, before any worker starts, keeps skipped files and cache hits off
+    the process pool entirely; with a warm cache, files whose stat is unchanged are not read.
     """
     if task.text is not None:
         return None  # in-memory sources (fix iterations, stdin) are always analysed
-    try:
-        data = Path(task.path).read_bytes()
-    except OSError:
-        return None  # analysis reports why it cannot be read
     if cache is None:
+        try:
+            data = Path(task.path).read_bytes()
+        except OSError:
+            return None  # analysis reports why it cannot be read
         return FileResult(task.display) if not prefilter.keeps(data, task.words, task.path) else None
-    digest = content_digest(data)
-    if task.words is not None:
-        fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
-        if cache.skipped_before(task.words, fingerprint):
-            return FileResult(task.display, fingerprint=fingerprint)
-        if not prefilter.keeps(data, task.words, task.path):
-            cache.note_skipped(task.words, fingerprint)
-            return FileResult(task.display, fingerprint=fingerprint)
-    return cache.key(task, digest)
+    try:
+        stamp = signature(task.path)
+    except OSError:
+        return None
+    digest = cache.known_digest(task.path, stamp)
+    data = None
+    if digest is None:
+        try:
+            data = Path(task.path).read_bytes()
+        except OSError:
+            return None
+        digest = content_digest(data)
+        cache.note_digest(task.path, stamp, digest)
+    if task.words is None:
+        return cache.key(task, digest)
+    fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
+    if cache.skipped_before(task.words, fingerprint):
+        return FileResult(task.display, fingerprint=fingerprint)
+    key = cache.key(task, digest)
+    if cache.has(key):
+        return key  # analysed before with these words: they kept it
+    if data is None:
+        try:
+            data = Path(task.path).read_bytes()
+        except OSError:
+            return None
+        if content_digest(data) != digest:
+            return None  # changed under our feet: analyse what is there now
+    if not prefilter.keeps(data, task.words, task.path):
+        cache.note_skipped(task.words, fingerprint)
+        return FileResult(task.display, fingerprint=fingerprint)
+    return key
 
 
 def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
