@@ -6,6 +6,7 @@ output (`FileResult`) are plain data.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tokenize
@@ -96,22 +97,23 @@ def source_lines(text: str) -> list[str]:
     return _NEWLINE.split(text)
 
 
-@lru_cache(maxsize=4096)
-def _is_package_dir(directory: str) -> bool:
-    return (Path(directory) / "__init__.py").is_file()
+@lru_cache(maxsize=8192)
+def _packages(directory: str) -> tuple[str, ...]:
+    """The package names `directory` sits in, outermost first; () outside a package tree."""
+    if not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return ()
+    parent, name = os.path.split(directory)
+    return (*_packages(parent), name) if parent != directory and name else (name,)
 
 
-def module_name(path: Path) -> tuple[str | None, bool]:
+def module_name(path: Path | str) -> tuple[str | None, bool]:
     """The dotted module name from the package tree the file sits in, and whether it is a package."""
-    is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
-    directory = path.parent
-    while _is_package_dir(str(directory)):
-        parts.append(directory.name)
-        directory = directory.parent
+    directory, filename = os.path.split(os.fspath(path))
+    is_package = filename == "__init__.py"
+    parts = [*_packages(directory), *([] if is_package else [os.path.splitext(filename)[0]])]
     if not parts or not all(p.isidentifier() for p in parts):
         return (None, is_package)
-    return (".".join(reversed(parts)), is_package)
+    return (".".join(parts), is_package)
 
 
 def _builtin(code: str, display: str, span: Span, message: str) -> Finding:

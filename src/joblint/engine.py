@@ -87,23 +87,14 @@ def _second_look(
     for _ in range(10):
         if not look:
             return
-        wanted: list[int] = []
-        for i, module in skipped:
-            task, result = tasks[i], results[i]
-            if result.parsed or result.findings:
-                continue  # analysed in an earlier round
-            if look.reads(task.path):
-                try:
-                    data = task.data if task.data is not None else Path(task.path).read_bytes()
-                except OSError:
-                    continue
-                kept = look.keeps(module, data, task.path)
-            else:
-                kept = look.keeps(module, b"", task.path)
-            if kept:
-                wanted.append(i)
+        open_ = [(i, module) for i, module in skipped if not (results[i].parsed or results[i].findings)]
+        wanted = [i for i, module in open_ if look.names(module)]
+        if look.reads():
+            rest = [i for i, module in open_ if not look.names(module)]
+            wanted += [i for i, kept in zip(rest, _kept_by_text(look, tasks, results, rest, cache)) if kept]
         if not wanted:
             return
+        wanted.sort()
         modules_of = dict(skipped)
         looked.update(m for i in wanted if (m := modules_of[i]))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
@@ -114,6 +105,32 @@ def _second_look(
         seen |= look.modules
         modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback, looked)
         look = prefilter.SecondLook(frozenset(modules - seen), (), {}, False)
+
+
+def _kept_by_text(
+    look: prefilter.SecondLook, tasks: list[FileTask], results: list[FileResult], ids: list[int], cache: Cache | None
+) -> list[bool]:
+    """Whether the second look keeps each skipped file `ids` names for its text. A warm run asks
+    the cache, which remembers each file's answer (by content and name) for the same task names
+    and rules."""
+    decided = cache.text_decisions(look.text_key()) if cache is not None else {}
+    fresh: dict[str, bool] = {}
+    answers = []
+    for i in ids:
+        task, fingerprint = tasks[i], results[i].fingerprint
+        answer = decided.get(fingerprint) if fingerprint else None
+        if answer is None:
+            try:
+                data = task.data if task.data is not None else Path(task.path).read_bytes()
+            except OSError:
+                data = None
+            answer = data is not None and look.keeps_text(data, task.path)
+            if fingerprint and data is not None:
+                fresh[fingerprint] = answer
+        answers.append(answer)
+    if cache is not None and fresh:
+        cache.store_text_decisions(look.text_key(), {**decided, **fresh})
+    return answers
 
 
 def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
@@ -141,7 +158,7 @@ def run(
     ]
     probed = [probe(t, cache) for t in tasks]
     if cache is not None:
-        cache.save_skips()
+        cache.save_indexes()
     run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
     if run_key is not None:
         stored = cache.load_run(run_key)

@@ -136,25 +136,25 @@ class SecondLook:
     def __bool__(self) -> bool:
         return bool(self.modules or (self.gates and self.task_refs) or self.settings_modules or self.config_files)
 
-    def reads(self, path: str) -> bool:
-        """Whether deciding about the file needs its text (else pass `b""`)."""
+    def reads(self) -> bool:
+        """Whether deciding about a skipped file needs its text (`keeps_text`)."""
         return bool(self.gates and self.task_refs) or self.config_files
 
-    def keeps(self, module: str | None, data: bytes, path: str) -> bool:
-        if module is not None:
-            # Module names match by dotted suffix, either way, as the project matches them:
-            # `app.conf` finds `backend/app/conf.py`; `proj.conf` finds `conf.py` of a source
-            # root without `__init__.py`.
-            if _matches(module, self.modules):
-                return True
-            if self.settings_modules and _is_settings(module):
-                return True
-        text = lowered(data, path) if data else b""
+    def names(self, module: str | None) -> bool:
+        """Whether the file's module is one the facts name."""
+        if module is None:
+            return False
+        # Module names match by dotted suffix, either way, as the project matches them:
+        # `app.conf` finds `backend/app/conf.py`; `proj.conf` finds `conf.py` of a source
+        # root without `__init__.py`.
+        return _matches(module, self.modules) or (self.settings_modules and _is_settings(module))
+
+    def keeps_text(self, data: bytes, path: str) -> bool:
+        """Whether the file's text shows it matters: it assigns settings, or calls a task."""
+        text = lowered(data, path)
         if self.config_files and _assigns_settings(data, path, text):
             return True
-        if not (self.gates and self.task_refs):
-            return False
-        if not contains(text, self.gates, data):
+        if not (self.gates and self.task_refs) or not contains(text, self.gates, data):
             return False
         # A call that resolves to a task of another module names the function and that module
         # (`from shop.tasks import send_receipt`, `from shop import tasks; tasks.send_receipt()`);
@@ -163,6 +163,10 @@ class SecondLook:
         return any(
             self.task_refs[name] & names and _called_or_renamed(text, name) for name in names & self.task_refs.keys()
         )
+
+    def text_key(self) -> str:
+        """What `keeps_text` depends on besides the file: decisions are kept under it."""
+        return repr((self.gates, sorted(self.task_refs.items()) if self.gates else (), self.config_files))
 
 
 IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
@@ -242,8 +246,12 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: I
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
     by_name = {m.module: m for m in facts if m.module}
-    start = frozenset(named)
-    pending = [n for n in by_name if n in seeds or (settings_modules and _is_settings(n)) or _matches(n, start)]
+    by_suffix: dict[str, list[str]] = {}
+    for name in by_name:
+        for suffix in _dotted_suffixes(name):
+            by_suffix.setdefault(suffix, []).append(name)
+    pending = [n for n in by_name if n in seeds or (settings_modules and _is_settings(n))]
+    pending += _matching(named, by_name, by_suffix)
     done: set[str] = set()
     while pending:
         name = pending.pop()
@@ -256,8 +264,22 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: I
         bases = {b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b}
         used = {*module.core.star_imports, *bases}
         named |= used
-        pending += [n for n in by_name if n not in done and _matches(n, frozenset(used))]
+        pending += [n for n in _matching(used, by_name, by_suffix) if n not in done]
     return named
+
+
+def _dotted_suffixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def _matching(names: Iterable[str], by_name: dict[str, Any], by_suffix: dict[str, list[str]]) -> list[str]:
+    """The modules of `by_name` that `_matches` one of `names`, found by lookups, not a scan."""
+    found: list[str] = []
+    for name in names:
+        found += by_suffix.get(name, ())  # `name` is a dotted suffix of the module
+        found += (s for s in _dotted_suffixes(name) if s in by_name)  # the module is one of `name`
+    return sorted(set(found))
 
 
 def _matches(module: str, names: frozenset[str]) -> bool:
