@@ -80,3 +80,13 @@ def test_a_directory_given_below_an_excluded_one_is_excluded(tmp_path: Path) -> 
     assert _found(tmp_path, start=tmp_path / "build" / "pkg") == []
     assert _found(tmp_path, start=tmp_path / "src" / "venv" / "x") == []
     assert _found(tmp_path, start=tmp_path / "src") == ["src/ok.py"]
+
+
+def test_files_come_out_in_path_order(tmp_path: Path) -> None:
+    # `a-c.py` and `a.py` sort after the directory `a` as paths, before it as strings.
+    _tree(tmp_path, dict.fromkeys(["b.py", "a0.py", "a.py", "a-c.py", "a/z/y.py", "a/b.py", "Z.py"], ""))
+    expected = ["Z.py", "a/b.py", "a/z/y.py", "a-c.py", "a.py", "a0.py", "b.py"]
+    config = config_mod.discover([tmp_path])
+    walked = discover([tmp_path], config, tmp_path)  # one directory: not sorted again
+    assert walked == sorted(walked) and [f.display for f in walked] == expected
+    assert [f.display for f in discover([tmp_path / "a", tmp_path], config, tmp_path)] == expected

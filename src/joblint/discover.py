@@ -7,6 +7,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import pathspec
@@ -82,6 +83,8 @@ class _Ignores:
         entries, when already listed."""
         if not self.respect_gitignore:
             return ()
+        if parent is not None and names is not None and not names & _IGNORE_FILES and directory != self.root:
+            return parent  # most directories: nothing of their own, nothing that cuts the chain
         has_git = ".git" in names if names is not None else os.path.exists(os.path.join(directory, ".git"))
         boundary = directory == self.root or has_git
         if parent is None and not boundary:
@@ -91,10 +94,24 @@ class _Ignores:
         spec = self._gitignore(directory, names)
         return ((directory, spec), *inherited) if spec is not None else inherited
 
+    def below_excluded(self, directory: str) -> bool:
+        """Whether a directory given on the command line sits below an excluded one
+        (`joblint check build/pkg`): then every entry of its walk is excluded. The walk never
+        enters an excluded directory, so below the one given this is the only place to look."""
+        if not directory.startswith(self._below_root):
+            return False
+        # Split at "/" as `ignored` splits an entry's path (`+ os.sep`: the entry's name, dropped).
+        *parents, _ = (directory[len(self._below_root) :] + os.sep).split("/")
+        return any(parent in self._dir_names for parent in parents)
+
     def ignored(self, path: str, is_dir: bool, chain: Chain) -> bool:
-        suffix = "/" if is_dir else ""
+        """For an entry of a walk whose directory is not `below_excluded`."""
         rel = path[len(self._below_root) :] if path.startswith(self._below_root) else os.path.basename(path)
-        if self._excluded(rel, is_dir):
+        name = rel.rpartition("/")[2]
+        if name in self._names or (is_dir and name in self._dir_names):
+            return True
+        suffix = "/" if is_dir else ""
+        if self._rest is not None and self._rest.match_file(rel + suffix):
             return True
         for directory, spec in chain:
             if spec.match_file(path[len(directory.rstrip(os.sep)) + 1 :] + suffix):
@@ -102,15 +119,7 @@ class _Ignores:
         return False
 
 
-    def _excluded(self, rel: str, is_dir: bool) -> bool:
-        *parents, name = rel.split("/")
-        if name in self._names or (is_dir and name in self._dir_names):
-            return True
-        if any(parent in self._dir_names for parent in parents):
-            return True  # `joblint check build/pkg`: the walk never saw `build` itself
-        return self._rest is not None and self._rest.match_file(rel + ("/" if is_dir else ""))
-
-
+_IGNORE_FILES = {".gitignore", ".git"}  # all `_gitignore` reads, and the repository boundary
 _PLAIN = re.compile(r"^[A-Za-z0-9._-]+/?$")
 Chain = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]  # (directory, spec), nearest first
 
@@ -120,6 +129,7 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
     respect = config.settings.respect_gitignore if respect_gitignore is None else respect_gitignore
     ignores = _Ignores(config, respect)
     found: dict[str, SourceFile] = {}
+    prefix = str(cwd).rstrip(os.sep) + os.sep
     for given in paths:
         path = (cwd / given) if not given.is_absolute() else given
         path = Path(os.path.abspath(path))
@@ -132,33 +142,44 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
             kind = file_kind(path) or "python"  # an explicitly named file is checked as Python
             if not ignores.exclude.match_file(_rel(path, config.root)):
                 found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
-            continue
-        _walk(str(path), ignores, None, str(cwd), found)
+        else:
+            _walk(str(path), ignores, None, prefix, found)
+    if len(paths) == 1 and os.name == "posix":
+        # One walk yields its files in the order they sort in (see _walk); a POSIX path sorts as
+        # its parts, case and all. Comparing Paths is a good part of the cost of a large tree.
+        return list(found.values())
     return sorted(found.values())
 
 
-def _walk(directory: str, ignores: _Ignores, above: Chain | None, cwd: str, found: dict[str, SourceFile]) -> None:
-    """`above`: the chain of the directory's parent; None for a directory given on the command line."""
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as error:
-        _unreadable_directory(error)
-        return
-    chain = ignores.chain(directory, above, {e.name for e in entries})
-    prefix = cwd.rstrip(os.sep) + os.sep
-    subdirectories = []
+def _walk(directory: str, ignores: _Ignores, above: Chain | None, prefix: str, found: dict[str, SourceFile]) -> None:
+    """`above`: the chain of the directory's parent; None for a directory given on the command line.
+    `prefix`: the working directory and a separator, cut from the displayed path."""
+    entries = _listing(directory)
+    if entries is None or (above is None and ignores.below_excluded(directory)):
+        return  # listed all the same: an unreadable directory gets its warning either way
+    chain = ignores.chain(directory, above, set(map(_NAME, entries)))
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
+            # Entered where it sorts, not after the files: what is found comes out in path order.
             if not ignores.ignored(entry.path, True, chain):
-                subdirectories.append(entry.path)
+                _walk(entry.path, ignores, chain, prefix, found)
             continue
         kind = _kind(entry.name)
         if kind is None or ignores.ignored(entry.path, False, chain) or _special(entry):
             continue
-        display = entry.path[len(prefix) :] if entry.path.startswith(prefix) else entry.path
+        display = entry.path.removeprefix(prefix)
         found[entry.path] = SourceFile(Path(entry.path), display.replace(os.sep, "/"), kind)
-    for subdirectory in subdirectories:
-        _walk(subdirectory, ignores, chain, cwd, found)
+
+
+def _listing(directory: str) -> list[os.DirEntry[str]] | None:
+    try:
+        return sorted(os.scandir(directory), key=_NAME)
+    except OSError as error:
+        _unreadable_directory(error)
+        return None
+
+
+_NAME = attrgetter("name")
 
 
 def _kind(name: str) -> str | None:
