@@ -38,7 +38,7 @@ PROBE = textwrap.dedent(
 
     def checked_run(files, config, enabled, *args, **kwargs):
         filtered = real_run(files, config, enabled, *args, **kwargs)
-        prefilter.words = lambda enabled: None
+        prefilter.words = lambda enabled, metas=None: None
         try:
             everything = real_run(files, config, enabled, *args, **kwargs)
         finally:
@@ -175,6 +175,19 @@ def test_a_configuration_module_without_rule_words_is_still_read(tmp_path, monke
     })
     assert not prefilter.keeps(b"worker_prefetch_multiplier = 4\n", prefilter.words(frozenset({"CEL102"})), "proj/jobconf.py")
     filtered = lint(tmp_path, ["CEL1"])
-    monkeypatch.setattr(prefilter, "words", lambda enabled: None)
+    monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
     assert filtered == lint(tmp_path, ["CEL1"])
     assert ("proj/celery.py", "CEL102") in {(f.path, f.code) for f in filtered}
+
+
+def test_a_run_the_cache_answers_imports_no_parser_rules_or_validation(tmp_path):
+    """Warm runs and the pre-commit case with nothing new to parse load neither libcst (the rules
+    and facts import it) nor pydantic (no configuration is present)."""
+    (tmp_path / "app.py").write_text("from celery import Celery\napp = Celery('x', task_serializer='pickle')\n")
+    command = [sys.executable, "-X", "importtime", "-m", "joblint", "check", "--output-format", "concise"]
+    for paths in (["."], ["."], ["app.py"]):  # cold, then warm, then one file against the warm cache
+        done = subprocess.run([*command, *paths], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert "CEL101" in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    for unwanted in ("libcst", "pydantic", "joblint.project", "joblint.facts", "joblint.rules.celery_config"):
+        assert unwanted not in imported, f"{unwanted} is imported by a run the cache answers"

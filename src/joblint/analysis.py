@@ -6,24 +6,23 @@ output (`FileResult`) are plain data.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import tokenize
 import traceback
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
 from .facts import ModuleFacts, extract
+from .files import FileResult, FileTask, module_name
 from .findings import Finding, Span
-from .rules import BUILTIN, Report, all_rules
 from .launch import embedded_beat
 from .nesting import nesting_problem
-from .prefilter import Words, keeps
-from .suppress import Suppressions, scan, scan_launch
+from .prefilter import keeps
+from .rules import BUILTIN, Report, all_rules
+from .suppress import scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -40,28 +39,6 @@ _LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # The largest hand-written or generated module in the CPython tree, its site-packages and the
 # corpus is under 4 MB (and mostly string data).
 MAX_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class FileTask:
-    path: str  # absolute
-    display: str
-    rules: tuple[str, ...]  # enabled file-rule codes
-    words: Words | None  # pre-filter; None keeps every file
-    text: str | None = None  # in-memory source (fix iterations, stdin)
-    kind: str = "python"  # or "launch": a file that starts workers (launch.py)
-    data: bytes | None = None  # the file's bytes, already read (so a cache key matches what is analysed)
-
-
-@dataclass
-class FileResult:
-    display: str
-    parsed: bool = False
-    facts: ModuleFacts | None = None
-    findings: list[Finding] = field(default_factory=list)
-    suppressions: Suppressions | None = None
-    lines: list[str] | None = None  # source lines, kept only when a finding needs a code frame
-    fingerprint: str = ""  # a skipped file's content hash and name: the second look may still read it
 
 
 @dataclass(frozen=True)
@@ -95,25 +72,6 @@ def line_starts(text: str) -> list[int]:
 
 def source_lines(text: str) -> list[str]:
     return _NEWLINE.split(text)
-
-
-@lru_cache(maxsize=8192)
-def _packages(directory: str) -> tuple[str, ...]:
-    """The package names `directory` sits in, outermost first; () outside a package tree."""
-    if not os.path.isfile(os.path.join(directory, "__init__.py")):
-        return ()
-    parent, name = os.path.split(directory)
-    return (*_packages(parent), name) if parent != directory and name else (name,)
-
-
-def module_name(path: Path | str) -> tuple[str | None, bool]:
-    """The dotted module name from the package tree the file sits in, and whether it is a package."""
-    directory, filename = os.path.split(os.fspath(path))
-    is_package = filename == "__init__.py"
-    parts = [*_packages(directory), *([] if is_package else [os.path.splitext(filename)[0]])]
-    if not parts or not all(p.isidentifier() for p in parts):
-        return (None, is_package)
-    return (".".join(parts), is_package)
 
 
 def _builtin(code: str, display: str, span: Span, message: str) -> Finding:

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, prefilter
-from .analysis import FileResult, FileTask, analyze, module_name
+from .files import FileResult, FileTask, module_name
+from .rules import RuleMeta
 
 DIRECTORY_NAME = ".joblint_cache"
 _GITIGNORE = "# Created by joblint: its cache is never committed.\n*\n"
@@ -158,6 +159,18 @@ class Cache:
         self.stamps = merged
         self.new_stamps.clear()
 
+    def rules(self) -> dict[str, RuleMeta]:
+        """Every rule's metadata (`rules.all_meta()`), kept per build: a run the cache answers
+        whole never imports the rule modules (nor libcst through them)."""
+        stored = self._load_entry(_RULES_KEY)
+        if isinstance(stored, dict) and stored:
+            return stored
+        from .rules import all_meta
+
+        metas = all_meta()
+        self.store(_RULES_KEY, metas)  # type: ignore[arg-type]
+        return metas
+
     def text_decisions(self, about: str) -> dict[str, bool]:
         """What the second look decided from skipped files' text (by fingerprint), for `about`."""
         stored = self._load_entry(_text_key(about))
@@ -187,6 +200,7 @@ class Cache:
 
 
 _STAMPS_KEY = "stamps"
+_RULES_KEY = "rules"
 
 
 def _text_key(about: str) -> str:
@@ -256,6 +270,12 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
     return key
 
 
+def analyze(task: FileTask) -> FileResult:
+    from .analysis import analyze as analyze_file  # libcst and the rules: only when a file is analysed
+
+    return analyze_file(task)
+
+
 def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
     """Analyse one file and cache the result under the hash of the bytes actually analysed."""
     if cache is None or task.text is not None:
@@ -312,7 +332,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def _settings_dump(settings: Any) -> dict[str, Any]:
     if settings is None:
         return {}
-    dumped = settings.model_dump(mode="json") if hasattr(settings, "model_dump") else dict(settings)
+    dumped = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else dict(settings)
     return dict(sorted(dumped.items()))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, get_type_hints
 
 from .rules import BUILTIN
 
@@ -22,22 +22,43 @@ class ConfigError(Exception):
     """A configuration problem, reported as one line and exit code 2."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+def _key(name: str) -> dict[str, str]:
+    return {"key": name}  # the setting's name in TOML, where it differs from the field's
 
+
+@dataclass(frozen=True)
+class Settings:
     select: list[str] | None = None
-    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    ignore: list[str] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    extend_select: list[str] = field(default_factory=list, metadata=_key("extend-select"))
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict, metadata=_key("per-file-ignores"))
     exclude: list[str] | None = None
-    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
-    respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
+    extend_exclude: list[str] = field(default_factory=list, metadata=_key("extend-exclude"))
+    respect_gitignore: bool = field(default=True, metadata=_key("respect-gitignore"))
     # Celery settings of third-party extensions that CEL109 should not report as unknown.
-    extra_settings: list[str] = Field(default_factory=list, alias="extra-settings")
+    extra_settings: list[str] = field(default_factory=list, metadata=_key("extra-settings"))
     # Task names registered by installed packages, for rules that check names against the project.
-    known_tasks: list[str] = Field(default_factory=list, alias="known-tasks")
+    known_tasks: list[str] = field(default_factory=list, metadata=_key("known-tasks"))
     baseline: str | None = None  # a baseline file (relative to this config's directory): report only new findings
-    cache_dir: str | None = Field(default=None, alias="cache-dir")  # relative to this config's directory
+    cache_dir: str | None = field(default=None, metadata=_key("cache-dir"))  # relative to this config's directory
+
+
+@lru_cache(maxsize=1)
+def schema() -> Any:
+    """The pydantic model that validates a `[tool.joblint]` table into `Settings`.
+
+    Built from `Settings` when a configuration is actually present: a run without one never
+    imports pydantic. Strict: TOML has real booleans and lists, so `"yes"` is not a boolean.
+    """
+    from pydantic import ConfigDict, Field, create_model
+
+    hints = get_type_hints(Settings)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        default = {"default": f.default} if f.default is not dataclasses.MISSING else {"default_factory": f.default_factory}
+        fields[f.name] = (hints[f.name], Field(alias=f.metadata.get("key", f.name), **default))
+    config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
+    return create_model("Settings", __config__=config, **fields)
 
 
 DEFAULT_EXCLUDE = [
@@ -85,11 +106,14 @@ def load_file(path: Path, *, section_required: bool) -> Settings | None:
         where = "config"
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: {where} must be a table")
+    from pydantic import ValidationError
+
     try:
-        return Settings.model_validate(section)
+        validated = schema().model_validate(section)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"{path}: {where}: {_describe(first)}") from None
+    return Settings(**{f.name: getattr(validated, f.name) for f in dataclasses.fields(Settings)})
 
 
 def find_root(start: Path) -> Path:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
-
-import pathspec
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import prefilter
-from . import project as project_analysis
-from .analysis import FileResult, FileTask, Source, module_name, source_lines, to_finding
 from .cache import Cache, analyze_and_store, analyze_chunk, probe
 from .config import Config, expand
 from .discover import SourceFile
+from .files import FileResult, FileTask, module_name
 from .findings import Finding, Span
-from .rules import BUILTIN, all_rules
+from .rules import BUILTIN, all_meta, all_rules
+
+# The project model, the rules and libcst load only when the cache cannot answer the run whole:
+# importing them costs more than the rest of a warm run.
+if TYPE_CHECKING:
+    from .project import Project
 
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 48
@@ -61,9 +64,14 @@ def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> It
     chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing costs start-up time
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=all_rules) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_start_worker) as pool:
         for future in [pool.submit(analyze_chunk, chunk, cache) for chunk in chunks]:
             yield from future.result()
+
+
+def _start_worker() -> None:
+    gc.disable()  # as in the main process (cli.main): analysis frees its objects by reference counting
+    all_rules()
 
 
 def _second_look(
@@ -80,31 +88,45 @@ def _second_look(
     seen: frozenset[str] = frozenset()
     looked: set[str] = set()  # modules analysed by the second look: what they import matters too
     skipped = [
-        (i, module_name(Path(task.path))[0])
-        for i, (task, result) in enumerate(zip(tasks, results))
+        i for i, (task, result) in enumerate(zip(tasks, results))
         if not (result.parsed or result.findings or task.kind != "python" or task.words is None)
     ]
+    leaves = {i: _module_leaf(tasks[i].path) for i in skipped}
+    modules: dict[int, str | None] = {}  # module names, found only for files whose leaf is named
+
+    def module_of(i: int) -> str | None:
+        if i not in modules:
+            modules[i] = module_name(tasks[i].path)[0]
+        return modules[i]
+
     for _ in range(10):
         if not look:
             return
-        open_ = [(i, module) for i, module in skipped if not (results[i].parsed or results[i].findings)]
-        wanted = [i for i, module in open_ if look.names(module)]
+        open_ = [i for i in skipped if not (results[i].parsed or results[i].findings)]
+        named = look.leaves()
+        wanted = [i for i in open_ if leaves[i] in named and look.names(module_of(i))]
         if look.reads():
-            rest = [i for i, module in open_ if not look.names(module)]
+            chosen = set(wanted)
+            rest = [i for i in open_ if i not in chosen]
             wanted += [i for i, kept in zip(rest, _kept_by_text(look, tasks, results, rest, cache)) if kept]
         if not wanted:
             return
         wanted.sort()
-        modules_of = dict(skipped)
-        looked.update(m for i in wanted if (m := modules_of[i]))
+        looked.update(m for i in wanted if (m := module_of(i)))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
         probed = [probe(t, cache) for t in unfiltered]
         for i, result in zip(wanted, _analyze_all(unfiltered, probed, jobs, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules
-        modules = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback, looked)
-        look = prefilter.SecondLook(frozenset(modules - seen), (), {}, False)
+        found = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback, looked)
+        look = prefilter.SecondLook(frozenset(found - seen), (), {}, False)
+
+
+def _module_leaf(path: str) -> str:
+    """The last part of the file's module name: its stem, or its directory's name for a package."""
+    directory, filename = os.path.split(path)
+    return os.path.basename(directory) if filename == "__init__.py" else os.path.splitext(filename)[0]
 
 
 def _kept_by_text(
@@ -148,10 +170,10 @@ def run(
     progress: Callable[[], None] | None = None,  # called once per file analysed
     cache: Cache | None = None,  # per-file results kept between runs
 ) -> RunResult:
-    rules = all_rules()
+    metas = cache.rules() if cache is not None else all_meta()
     overrides = overrides or {}
-    file_codes = tuple(sorted(c for c in enabled if c in rules and rules[c].scope == "file"))
-    words = prefilter.words(enabled)
+    file_codes = tuple(sorted(c for c in enabled if c in metas and c not in BUILTIN and metas[c].scope == "file"))
+    words = prefilter.words(enabled, metas)
     tasks = [
         FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
@@ -169,7 +191,9 @@ def run(
     results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
     _second_look(tasks, results, cache, enabled, jobs or os.cpu_count() or 1)
     findings = [f for r in results for f in r.findings]
-    project = project_analysis.build(
+    from .project import build
+
+    project = build(
         [r.facts for r in results if r.facts is not None],
         config.settings.extra_settings,
         config.settings.known_tasks,
@@ -191,7 +215,9 @@ def run(
     return outcome
 
 
-def project_findings(project: project_analysis.Project, enabled: frozenset[str]) -> list[Finding]:
+def project_findings(project: Project, enabled: frozenset[str]) -> list[Finding]:
+    from .analysis import to_finding
+
     out: list[Finding] = []
     for code, rule in sorted(all_rules().items()):
         if rule.scope != "project" or code not in enabled:
@@ -219,12 +245,14 @@ def _filter(
     files: list[SourceFile],
     results: dict[str, FileResult],
 ) -> list[Finding]:
-    metas = {code: r.meta for code, r in all_rules().items()} | BUILTIN
+    import pathspec
+
+    metas = all_meta()
     per_file = [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), frozenset(c for sel in selectors for c in expand(sel, metas, str(config.source))))
         for pattern, selectors in config.settings.per_file_ignores.items()
     ]
-    rel = {f.display: _relative(f.path, config.root) for f in files}
+    rel = {f.display: _relative(f.path, config.root) for f in files} if per_file else {}
     seen: set[tuple] = set()
     kept: list[Finding] = []
     for finding in findings:
@@ -267,6 +295,8 @@ def _attach_lines(findings: list[Finding], files: list[SourceFile], overrides: d
 
 
 def _read_lines(display: str, paths: dict[str, Path], overrides: dict[str, str]) -> list[str]:
+    from .analysis import Source, source_lines
+
     if display in overrides:
         return source_lines(overrides[display])
     path = paths.get(display)

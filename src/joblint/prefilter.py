@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
-from .rules import all_rules
+from .rules import BUILTIN, RuleMeta, all_meta, all_rules
 
 Words = tuple[tuple[bytes, ...], ...]  # alternatives; each holds the parts that must all appear
 
@@ -46,19 +46,22 @@ def _implies(general: tuple[bytes, ...], specific: tuple[bytes, ...]) -> bool:
     return all(any(g in s for s in specific) for g in general)
 
 
-def words(enabled: frozenset[str]) -> Words | None:
-    """Words a file must contain for an enabled rule to need it; None when a rule needs every file."""
-    found: set[str] = set()
-    rules = all_rules()
+def words(enabled: frozenset[str], metas: dict[str, RuleMeta] | None = None) -> Words | None:
+    """Words a file must contain for an enabled rule to need it; None when a rule needs every file.
+
+    `metas`: every rule's metadata (`rules.all_meta()`, which the cache keeps), read instead of
+    importing the rules."""
+    rules = {code: meta for code, meta in (metas or all_meta()).items() if code not in BUILTIN}
     if not any(code in rules for code in enabled):
         # Only the built-in findings (syntax errors): report them for files any rule would read.
         enabled = frozenset(rules)
-    for code, rule in rules.items():
+    found: set[str] = set()
+    for code, meta in rules.items():
         if code not in enabled:
             continue
-        if not rule.meta.words:
+        if not meta.words:
             return None
-        found.update(rule.meta.words)
+        found.update(meta.words)
     return compile_words(found)
 
 
@@ -139,6 +142,13 @@ class SecondLook:
     def reads(self) -> bool:
         """Whether deciding about a skipped file needs its text (`keeps_text`)."""
         return bool(self.gates and self.task_refs) or self.config_files
+
+    def leaves(self) -> frozenset[str]:
+        """The last parts of the modules `names` accepts: a module matching by dotted suffix, either
+        way, ends with the same part; a file whose module ends otherwise needs no module name."""
+        return frozenset(m.rsplit(".", 1)[-1] for m in self.modules) | (
+            {"settings"} if self.settings_modules else frozenset()
+        )
 
     def names(self, module: str | None) -> bool:
         """Whether the file's module is one the facts name."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import settings as celery_settings
@@ -143,6 +144,10 @@ class Project:
     @property
     def apps(self) -> list[SettingsModel]:
         return [m for m in self.models if m.is_app]
+
+    @cached_property
+    def module_names(self) -> frozenset[str]:
+        return frozenset(f.module for f in self.files if f.module)
 
     def models_for(self, task: ProjectTask) -> list[SettingsModel]:
         """The settings a task runs under: its app's, or every app's for shared tasks.

@@ -164,7 +164,7 @@ def resolve_task(project: Project, target: str, qualified: str | None, path: str
     # An imported name whose module path differs from how the project's packages were found
     # (a source root without __init__.py): match the module by suffix, never a different module.
     module, _, leaf = qualified.rpartition(".")
-    if any(f.module == module for f in project.files):
+    if module in project.module_names:
         return None
     named = [t for t in project.tasks if t.task.function == leaf and _same_module(t.module, module)]
     return named[0] if len(named) == 1 else None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from joblint import cli
-from joblint.config import Settings
+from joblint.config import schema
 
 
 
@@ -53,7 +53,7 @@ def toml_value(annotation) -> str:  # type: ignore[no-untyped-def]
     return "[1, 2]" if annotation in (str, str | None, bool) else "3.5"
 
 
-FIELDS = sorted((field.alias or name, field.annotation) for name, field in Settings.model_fields.items())
+FIELDS = sorted((field.alias or name, field.annotation) for name, field in schema().model_fields.items())
 
 
 @pytest.mark.parametrize("key, annotation", FIELDS, ids=[key for key, _ in FIELDS])
@@ -73,6 +73,8 @@ def test_every_setting_with_a_wrong_type(tmp_path, joblint, key, annotation):
         ('per-file-ignores = { "tests/*" = ["NOPE"] }', ("unknown rule selector 'NOPE'",)),
         ('per-file-ignores = { "tests/*" = "CEL101" }', ("per-file-ignores",)),
         ('respect-gitignore = "maybe"', ("respect-gitignore",)),
+        ('respect-gitignore = "yes"', ("respect-gitignore",)),  # TOML has booleans: no lax coercion
+        ("respect-gitignore = 1", ("respect-gitignore",)),
     ],
 )
 def test_invalid_config_values(tmp_path, joblint, body, words):

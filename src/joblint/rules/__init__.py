@@ -34,6 +34,7 @@ class RuleMeta:
     # Words that keep a skipped file after the first pass when it also calls (`task(`, `.run(`,
     # `.apply(`) or renames (`as`) a task found there and names its module (prefilter.SecondLook).
     task_name_words: tuple[str, ...] = ()
+    scope: Scope = "file"
 
     @property
     def framework(self) -> str:
@@ -58,8 +59,11 @@ class Report:
 @dataclass(frozen=True)
 class Rule:
     meta: RuleMeta
-    scope: Scope
     check: Callable[[Any], Iterable[Report]]
+
+    @property
+    def scope(self) -> Scope:
+        return self.meta.scope
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -80,12 +84,13 @@ def rule(
     meta = RuleMeta(
         code, name, severity, summary, fix, opt_in,
         tuple(words), tuple(w.lower() for w in task_name_words),  # the pre-filter decides case
+        scope,
     )
 
     def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:
         if code in REGISTRY:
             raise RuntimeError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(meta, scope, check)
+        REGISTRY[code] = Rule(meta, check)
         return check
 
     return register
