@@ -6,6 +6,10 @@ the same with the pre-filter as with every file parsed, and the finding named.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from joblint import prefilter
@@ -128,3 +132,21 @@ def test_the_pre_filter_loses_nothing(tmp_path, monkeypatch, files, expected):
     assert expected in {(f.path, f.code) for f in filtered}
     monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
     assert lint(tmp_path, ["ALL"]) == filtered
+
+
+def test_the_key_of_remembered_answers_is_the_same_in_every_process():
+    """Task names come as sets, whose order changes with the hash seed: a key built from that
+    order would miss every warm run's remembered answers."""
+    code = (
+        "from joblint.prefilter import SecondLook, compile_words\n"
+        "refs = {b'send': frozenset({b'tasks', b'jobs', b'shop', b'mail', b'billing'})}\n"
+        "print(SecondLook(frozenset(), compile_words(['view']), refs).text_key())\n"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(keys) == 1

@@ -7,7 +7,7 @@ import os
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
 from .cache import Cache, analyze_and_store, analyze_chunk, probe
@@ -38,7 +38,7 @@ class RunResult:
 def _analyze_all(
     tasks: list[FileTask],
     probed: list[FileResult | str | None],
-    jobs: int,
+    workers: Workers,
     progress: Callable[[], None] | None = None,
     cache: Cache | None = None,
 ) -> list[FileResult]:
@@ -49,24 +49,50 @@ def _analyze_all(
             settled = cache.load(settled) if cache is not None else None
         results.append(settled if settled is None else _ticked(settled, progress))
     misses = [i for i, r in enumerate(results) if r is None]
-    for i, result in zip(misses, _analyze_misses([tasks[i] for i in misses], jobs, cache)):
-        results[i] = _ticked(result, progress)
+    for i, result in workers.analyze([tasks[i] for i in misses], cache):
+        results[misses[i]] = _ticked(result, progress)
     return results  # type: ignore[return-value] # every miss is filled
 
 
-def _analyze_misses(tasks: list[FileTask], jobs: int, cache: Cache | None) -> Iterator[FileResult]:
-    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        yield from (analyze_and_store(t, cache) for t in tasks)
-        return
-    # A few chunks per worker: small files do not pay one round trip each, and a slow file
-    # does not leave the other workers idle at the end.
-    size = max(1, min(32, len(tasks) // (jobs * 8)))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing costs start-up time
+class Workers:
+    """The run's process pool: started for a pass with enough files to pay for it, then kept for
+    the second look's passes, which are small."""
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_start_worker) as pool:
-        for future in [pool.submit(analyze_chunk, chunk, cache) for chunk in chunks]:
-            yield from future.result()
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.pool: Any = None  # a ProcessPoolExecutor, once started
+
+    def analyze(self, tasks: list[FileTask], cache: Cache | None) -> Iterator[tuple[int, FileResult]]:
+        """(index in `tasks`, result), as each file is done."""
+        if self.jobs <= 1 or len(tasks) < 2 or (self.pool is None and len(tasks) < POOL_THRESHOLD):
+            yield from enumerate(analyze_and_store(t, cache) for t in tasks)
+            return
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # multiprocessing costs start-up time
+
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker)
+        # Largest files first, a few per submission: small files do not pay a round trip each,
+        # and the last ones to finish are small, so no worker idles while another parses a big one.
+        order = sorted(range(len(tasks)), key=lambda i: _size(tasks[i]), reverse=True)
+        size = max(1, min(16, len(tasks) // (self.jobs * 8)))
+        chunks = [order[i : i + size] for i in range(0, len(order), size)]
+        futures = {self.pool.submit(analyze_chunk, [tasks[i] for i in chunk], cache): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            yield from zip(futures[future], future.result())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def _size(task: FileTask) -> int:
+    if task.text is not None:
+        return len(task.text)
+    try:
+        return os.path.getsize(task.path)
+    except OSError:
+        return 0
 
 
 def _start_worker() -> None:
@@ -75,7 +101,7 @@ def _start_worker() -> None:
 
 
 def _second_look(
-    tasks: list[FileTask], results: list[FileResult], cache: Cache | None, enabled: frozenset[str], jobs: int
+    tasks: list[FileTask], results: list[FileResult], cache: Cache | None, enabled: frozenset[str], workers: Workers
 ) -> None:
     """Analyse the skipped files that the first pass shows to matter (see `prefilter.SecondLook`).
 
@@ -115,7 +141,7 @@ def _second_look(
         looked.update(m for i in wanted if (m := module_of(i)))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
         probed = [probe(t, cache) for t in unfiltered]
-        for i, result in zip(wanted, _analyze_all(unfiltered, probed, jobs, None, cache)):
+        for i, result in zip(wanted, _analyze_all(unfiltered, probed, workers, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules
@@ -188,8 +214,12 @@ def run(
             for _ in tasks if progress is not None else ():
                 progress()  # type: ignore[misc]
             return RunResult(*stored)
-    results = _analyze_all(tasks, probed, jobs or os.cpu_count() or 1, progress, cache)
-    _second_look(tasks, results, cache, enabled, jobs or os.cpu_count() or 1)
+    workers = Workers(jobs or os.cpu_count() or 1)
+    try:
+        results = _analyze_all(tasks, probed, workers, progress, cache)
+        _second_look(tasks, results, cache, enabled, workers)
+    finally:
+        workers.close()
     findings = [f for r in results for f in r.findings]
     from .project import build
 

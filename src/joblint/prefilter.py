@@ -176,7 +176,8 @@ class SecondLook:
 
     def text_key(self) -> str:
         """What `keeps_text` depends on besides the file: decisions are kept under it."""
-        return repr((self.gates, sorted(self.task_refs.items()) if self.gates else (), self.config_files))
+        refs = sorted((name, sorted(leaves)) for name, leaves in self.task_refs.items()) if self.gates else []
+        return repr((self.gates, refs, self.config_files))  # sorted: a set's order changes from run to run
 
 
 IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
