@@ -136,14 +136,21 @@ class Cache:
 
     def known_digest(self, path: str, signature: tuple[int, ...]) -> bytes | None:
         """The content hash of a file whose stat is what it was when the index last saw it."""
+        known = self._stamps().get(path)
+        return known[1] if known is not None and known[0] == signature else None
+
+    def knows_stamps(self) -> bool:
+        """Whether the index of file stats answers for any file: without it, every file is read."""
+        return bool(self._stamps())
+
+    def _stamps(self) -> dict[str, tuple[tuple[int, ...], bytes]]:
         if self.stamps is None:
             stored = self._load_entry(_STAMPS_KEY)
             trusted, stamps = stored if isinstance(stored, tuple) and len(stored) == 2 else (0, {})
             # A file modified within a second of the index being written may have changed again
             # in the same clock tick: its times prove nothing.
             self.stamps = {p: v for p, v in stamps.items() if v[0][1] < trusted}
-        known = self.stamps.get(path)
-        return known[1] if known is not None and known[0] == signature else None
+        return self.stamps
 
     def note_digest(self, path: str, signature: tuple[int, ...], digest: bytes) -> None:
         self.new_stamps[path] = (signature, digest)
@@ -221,34 +228,64 @@ def _skip_index_key(words: object) -> str:
     return "skips-" + hashlib.blake2b(repr((_build(), words)).encode(), digest_size=20).hexdigest()
 
 
-def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
+@dataclass(frozen=True)
+class Reading:
+    """What reading a file tells the probe."""
+
+    stamp: tuple[int, ...] | None  # its stat, taken before reading (with a cache)
+    digest: bytes | None  # its content hash (with a cache)
+    kept: bool | None  # whether the pre-filter's words keep it; None: not looked for yet
+    data: bytes | None = None  # its bytes, while the words are not looked for
+
+
+def read(task: FileTask, hashed: bool, search: bool = True) -> Reading | None:
+    """Read a file for the probe; None when it cannot be read. A cold run does this in workers,
+    where the words are looked for at once; otherwise only when no index answers (`probe`)."""
+    try:
+        stamp = signature(task.path) if hashed else None
+        data = Path(task.path).read_bytes()
+    except OSError:
+        return None
+    digest = content_digest(data) if hashed else None
+    if search:
+        return Reading(stamp, digest, prefilter.keeps(data, task.words, task.path))
+    return Reading(stamp, digest, None, data)
+
+
+def read_chunk(tasks: list[FileTask], hashed: bool) -> list[Reading | None]:
+    return [read(task, hashed) for task in tasks]
+
+
+def _kept(task: FileTask, reading: Reading) -> bool:
+    if reading.kept is not None:
+        return reading.kept
+    return prefilter.keeps(reading.data or b"", task.words, task.path)
+
+
+def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -> FileResult | str | None:
     """What the main process settles without parsing: a skipped file, or the file's cache key.
 
     None means the file needs analysis (no cache, an in-memory source, an unreadable file).
-    Settling every file here, before any worker starts, keeps skipped files and cache hits off
-    the process pool entirely; with a warm cache, files whose stat is unchanged are not read.
+    Settling every file here, before any worker analyses one, keeps skipped files and cache hits
+    off the process pool; with a warm cache, files whose stat is unchanged are not read.
+    `reading`: the file already read (`read`), by a worker of a cold run.
     """
     if task.text is not None:
         return None  # in-memory sources (fix iterations, stdin) are always analysed
     if cache is None:
+        reading = reading or read(task, hashed=False, search=False)
+        return FileResult(task.display) if reading is not None and not _kept(task, reading) else None
+    if reading is None:
         try:
-            data = Path(task.path).read_bytes()
-        except OSError:
-            return None  # analysis reports why it cannot be read
-        return FileResult(task.display) if not prefilter.keeps(data, task.words, task.path) else None
-    try:
-        stamp = signature(task.path)
-    except OSError:
-        return None
-    digest = cache.known_digest(task.path, stamp)
-    data = None
-    if digest is None:
-        try:
-            data = Path(task.path).read_bytes()
+            digest = cache.known_digest(task.path, signature(task.path))
         except OSError:
             return None
-        digest = content_digest(data)
-        cache.note_digest(task.path, stamp, digest)
+        if digest is None:
+            reading = read(task, hashed=True, search=False)
+    if reading is not None:
+        digest = reading.digest
+        cache.note_digest(task.path, reading.stamp, reading.digest)  # type: ignore[arg-type]
+    assert digest is not None
     if task.words is None:
         return cache.key(task, digest)
     fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
@@ -257,14 +294,11 @@ def probe(task: FileTask, cache: Cache | None) -> FileResult | str | None:
     key = cache.key(task, digest)
     if cache.has(key):
         return key  # analysed before with these words: they kept it
-    if data is None:
-        try:
-            data = Path(task.path).read_bytes()
-        except OSError:
-            return None
-        if content_digest(data) != digest:
-            return None  # changed under our feet: analyse what is there now
-    if not prefilter.keeps(data, task.words, task.path):
+    if reading is None:  # the hash came from the index: look for the words now
+        reading = read(task, hashed=True, search=False)
+        if reading is None or reading.digest != digest:
+            return None  # unreadable, or changed under our feet: analysis says what is there now
+    if not _kept(task, reading):
         cache.note_skipped(task.words, fingerprint)
         return FileResult(task.display, fingerprint=fingerprint)
     return key

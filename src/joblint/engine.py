@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
-from .cache import Cache, analyze_and_store, analyze_chunk, probe
+from .cache import Cache, Reading, analyze_and_store, analyze_chunk, probe, read_chunk
 from .config import Config, expand
 from .discover import SourceFile
 from .files import FileResult, FileTask, module_name
@@ -62,15 +62,18 @@ class Workers:
         self.jobs = jobs
         self.pool: Any = None  # a ProcessPoolExecutor, once started
 
+    def pays(self, files: int) -> bool:
+        """Whether work on this many files goes to the pool (already started, or worth starting)."""
+        return self.jobs > 1 and files > 1 and (self.pool is not None or files >= POOL_THRESHOLD)
+
     def analyze(self, tasks: list[FileTask], cache: Cache | None) -> Iterator[tuple[int, FileResult]]:
         """(index in `tasks`, result), as each file is done."""
-        if self.jobs <= 1 or len(tasks) < 2 or (self.pool is None and len(tasks) < POOL_THRESHOLD):
+        if not self.pays(len(tasks)):
             yield from enumerate(analyze_and_store(t, cache) for t in tasks)
             return
-        from concurrent.futures import ProcessPoolExecutor, as_completed  # multiprocessing costs start-up time
+        from concurrent.futures import as_completed
 
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker)
+        self._start()
         # Largest files first, a few per submission: small files do not pay a round trip each,
         # and the last ones to finish are small, so no worker idles while another parses a big one.
         order = sorted(range(len(tasks)), key=lambda i: _size(tasks[i]), reverse=True)
@@ -79,6 +82,19 @@ class Workers:
         futures = {self.pool.submit(analyze_chunk, [tasks[i] for i in chunk], cache): chunk for chunk in chunks}
         for future in as_completed(futures):
             yield from zip(futures[future], future.result())
+
+    def map(self, work: Callable[..., list[Any]], items: list[Any], *args: Any) -> list[Any]:
+        """`work(chunk, *args)` over `items` in chunks, in the pool; results in `items`' order."""
+        self._start()
+        size = max(1, min(64, len(items) // (self.jobs * 8)))
+        futures = [self.pool.submit(work, items[i : i + size], *args) for i in range(0, len(items), size)]
+        return [result for future in futures for result in future.result()]
+
+    def _start(self) -> None:
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # multiprocessing costs start-up time
+
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -95,9 +111,22 @@ def _size(task: FileTask) -> int:
         return 0
 
 
+def _probe_all(tasks: list[FileTask], cache: Cache | None, workers: Workers) -> list[FileResult | str | None]:
+    """`probe` every file. With no index of file stats (no cache, or its first run) every file must
+    be read and searched for the words: many files are read in the workers."""
+    readings: list[Reading | None] = []
+    if cache is None or not cache.knows_stamps():
+        unread = [t for t in tasks if t.text is None]
+        if workers.pays(len(unread)):
+            readings = workers.map(read_chunk, unread, cache is not None)
+    found = iter(readings)
+    return [probe(t, cache, next(found) if readings and t.text is None else None) for t in tasks]
+
+
 def _start_worker() -> None:
-    gc.disable()  # as in the main process (cli.main): analysis frees its objects by reference counting
-    all_rules()
+    # As in the main process (cli.main): analysis frees its objects by reference counting. The
+    # rules load with the first file analysed: a cold run's workers read files before that.
+    gc.disable()
 
 
 def _second_look(
@@ -134,7 +163,7 @@ def _second_look(
         if look.reads():
             chosen = set(wanted)
             rest = [i for i in open_ if i not in chosen]
-            wanted += [i for i, kept in zip(rest, _kept_by_text(look, tasks, results, rest, cache)) if kept]
+            wanted += [i for i, kept in zip(rest, _kept_by_text(look, tasks, results, rest, cache, workers)) if kept]
         if not wanted:
             return
         wanted.sort()
@@ -156,28 +185,34 @@ def _module_leaf(path: str) -> str:
 
 
 def _kept_by_text(
-    look: prefilter.SecondLook, tasks: list[FileTask], results: list[FileResult], ids: list[int], cache: Cache | None
+    look: prefilter.SecondLook, tasks: list[FileTask], results: list[FileResult], ids: list[int],
+    cache: Cache | None, workers: Workers,
 ) -> list[bool]:
     """Whether the second look keeps each skipped file `ids` names for its text. A warm run asks
     the cache, which remembers each file's answer (by content and name) for the same task names
-    and rules."""
+    and rules; a cold run reads many files in the workers."""
     decided = cache.text_decisions(look.text_key()) if cache is not None else {}
-    fresh: dict[str, bool] = {}
-    answers = []
-    for i in ids:
-        task, fingerprint = tasks[i], results[i].fingerprint
-        answer = decided.get(fingerprint) if fingerprint else None
-        if answer is None:
-            try:
-                data = task.data if task.data is not None else Path(task.path).read_bytes()
-            except OSError:
-                data = None
-            answer = data is not None and look.keeps_text(data, task.path)
-            if fingerprint and data is not None:
-                fresh[fingerprint] = answer
-        answers.append(answer)
+    answers: dict[int, bool | None] = {i: decided.get(results[i].fingerprint) for i in ids}
+    unknown = [i for i, answer in answers.items() if answer is None]
+    unread = [tasks[i] for i in unknown]
+    found = workers.map(_keeps_text_chunk, unread, look) if workers.pays(len(unread)) else _keeps_text_chunk(unread, look)
+    answers.update(zip(unknown, found))
+    fresh = {results[i].fingerprint: answers[i] for i in unknown if answers[i] is not None and results[i].fingerprint}
     if cache is not None and fresh:
         cache.store_text_decisions(look.text_key(), {**decided, **fresh})
+    return [bool(answers[i]) for i in ids]
+
+
+def _keeps_text_chunk(tasks: list[FileTask], look: prefilter.SecondLook) -> list[bool | None]:
+    """`look.keeps_text` for each file; None for a file that cannot be read."""
+    answers: list[bool | None] = []
+    for task in tasks:
+        try:
+            data = task.data if task.data is not None else Path(task.path).read_bytes()
+        except OSError:
+            answers.append(None)
+            continue
+        answers.append(look.keeps_text(data, task.path))
     return answers
 
 
@@ -204,18 +239,17 @@ def run(
         FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
     ]
-    probed = [probe(t, cache) for t in tasks]
-    if cache is not None:
-        cache.save_indexes()
-    run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
-    if run_key is not None:
-        stored = cache.load_run(run_key)
+    workers = Workers(jobs or os.cpu_count() or 1)
+    try:
+        probed = _probe_all(tasks, cache, workers)
+        if cache is not None:
+            cache.save_indexes()
+        run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
+        stored = cache.load_run(run_key) if run_key is not None else None  # type: ignore[union-attr]
         if stored is not None:  # nothing changed since a run with this configuration: its findings stand
             for _ in tasks if progress is not None else ():
                 progress()  # type: ignore[misc]
             return RunResult(*stored)
-    workers = Workers(jobs or os.cpu_count() or 1)
-    try:
         results = _analyze_all(tasks, probed, workers, progress, cache)
         _second_look(tasks, results, cache, enabled, workers)
     finally:
