@@ -261,11 +261,19 @@ def test_two_concurrent_runs_both_succeed(tmp_path):
     assert cli(tmp_path).stdout == expected  # and the entries they both wrote are whole
 
 
-def settled(root: Path) -> None:
-    """Date every file an hour back, as files between two commits are: the stat index trusts them."""
-    past = time.time() - 3600
-    for path in root.rglob("*.py"):
-        os.utime(path, (past, past))
+@pytest.fixture
+def settled(monkeypatch):
+    """Date every file an hour back, as files between two commits are, so the stat index trusts
+    them. Setting the times changes the inode's ctime to now: the slack the index leaves for
+    coarse timestamps (tested on its own below) is taken away."""
+    monkeypatch.setattr(cache_mod, "TIMESTAMP_SLACK_NS", 0)
+
+    def age(root: Path) -> None:
+        past = time.time() - 3600
+        for path in root.rglob("*.py"):
+            os.utime(path, (past, past))
+
+    return age
 
 
 @pytest.fixture
@@ -283,7 +291,7 @@ def reads(monkeypatch):
     return seen
 
 
-def test_a_warm_run_reads_only_the_file_whose_stat_changed(tmp_path, analysed, reads):
+def test_a_warm_run_reads_only_the_file_whose_stat_changed(tmp_path, analysed, reads, settled):
     write_project(tmp_path, {**PROJECT, "proj/plain.py": "def add(a, b):\n    return a + b\n"})
     settled(tmp_path)
     cold = run(tmp_path, ["CEL104"])
@@ -294,7 +302,7 @@ def test_a_warm_run_reads_only_the_file_whose_stat_changed(tmp_path, analysed, r
     assert analysed[-1:] != ["proj/plain.py"]  # still skipped by the pre-filter
 
 
-def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(tmp_path, analysed):
+def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(tmp_path, analysed, settled):
     """Restoring the old mtime (`touch -r`, some sync tools) changes the inode's ctime."""
     write_project(tmp_path, PROJECT)
     settled(tmp_path)
@@ -324,7 +332,7 @@ VIEWS_PROJECT = {
 }
 
 
-def test_the_second_look_remembers_what_skipped_files_hold(tmp_path, analysed, reads):
+def test_the_second_look_remembers_what_skipped_files_hold(tmp_path, analysed, reads, settled):
     """Editing a task file re-runs the second look; unchanged skipped files are not read for it."""
     write_project(tmp_path, VIEWS_PROJECT)
     settled(tmp_path)
@@ -340,3 +348,71 @@ def test_the_second_look_remembers_what_skipped_files_hold(tmp_path, analysed, r
     reads.clear()
     assert run(tmp_path, ["CEL802"]) == []
     assert "forms.py" in reads
+
+
+def test_a_file_saved_during_a_run_is_judged_by_what_it_holds_on_later_runs(tmp_path, analysed, monkeypatch, settled):
+    """An editor saves a skipped file between the probe and the second look, then the edit is
+    undone: nothing learnt from the passing version may be replayed for the original one."""
+    write_project(tmp_path, {**VIEWS_PROJECT, "shop/other.py": "X = 1\n"})
+    settled(tmp_path)
+    views = tmp_path / "shop/views.py"
+    original = views.read_text()
+    expected = run(tmp_path, ["CEL802"], cache=False)
+    assert [f[:3] for f in expected] == [("shop/views.py", 5, "CEL802")]
+    real = Cache.save_indexes
+
+    def save_then_edit(self):  # type: ignore[no-untyped-def]
+        real(self)
+        views.write_text("def checkout(request):\n    print(42)\n")  # the run has probed, not yet read it
+
+    monkeypatch.setattr(Cache, "save_indexes", save_then_edit)
+    run(tmp_path, ["CEL802"])
+    monkeypatch.setattr(Cache, "save_indexes", real)
+    assert entries(tmp_path, "run-") == [], "a run during which a file changed is not stored whole"
+    views.write_text(original)  # undo
+    settled(tmp_path)
+    (tmp_path / "shop/other.py").write_text("X = 2\n")  # some other change: no stored run answers
+    assert run(tmp_path, ["CEL802"]) == expected
+
+
+def test_stats_too_recent_to_prove_anything_are_not_kept(tmp_path):
+    """A write within the timestamp granularity after the stat would leave it unchanged."""
+    cache = Cache.open(tmp_path / ".joblint_cache")
+    now = cache.opened_ns
+    cache.note_digest("fresh.py", (10, now - 1_000_000_000, now - 1_000_000_000, 1), b"a" * 20)
+    cache.note_digest("changed.py", (10, now - 9_000_000_000, now - 500_000_000, 2), b"b" * 20)  # ctime recent
+    cache.note_digest("old.py", (10, now - 9_000_000_000, now - 9_000_000_000, 3), b"c" * 20)
+    assert set(cache.new_stamps) == {"old.py"}
+
+
+def test_indexes_are_cut_back_to_what_a_run_used_when_they_grow_far_past_it():
+    assert cache_mod.bounded({1, 2, 3}, {1}) == {1, 2, 3}  # small: kept whole
+    grown = set(range(cache_mod.INDEX_FLOOR + 10))
+    assert cache_mod.bounded(grown, {1, 2}) == {1, 2}
+    assert cache_mod.bounded(dict.fromkeys(grown, True), {3}) == {3: True}
+
+
+def test_a_failed_run_leaves_no_cache_directory(tmp_path):
+    write_project(tmp_path, PROJECT)
+    for args in (["check", "nope.py"], ["check", "--select", "NOPE", "."]):
+        done = subprocess.run([sys.executable, "-m", "joblint", *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert not (tmp_path / ".joblint_cache").exists()
+
+
+def test_the_build_covers_data_files_as_well_as_code():
+    package = Path(cache_mod.__file__).parent
+    names = {p.relative_to(package).as_posix() for p in cache_mod._package_files(package)}
+    assert "settings/celery_settings.json" in names and "cache.py" in names
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_analysis_with_the_cycle_collector_off_collects_now_and_then(monkeypatch):
+    import gc
+
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
+    monkeypatch.setattr(gc, "isenabled", lambda: False)
+    for _ in range(cache_mod.COLLECT_EVERY * 2):
+        cache_mod._collect_now_and_then()
+    assert collected == [0, 0]

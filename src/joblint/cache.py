@@ -3,8 +3,9 @@
 An entry holds one file's `FileResult` (its stripped facts, file-rule findings and suppressions).
 Its key is the file's content hash, joblint's version and source, the Python version, where the
 file sits (display path, module name) and the effective configuration of the rules that read it
-(the enabled file rules, the pre-filter words, rule options). The project phase is never cached:
-it re-runs on the cached facts every time, so cross-file findings follow a changed settings file.
+(the enabled file rules, the pre-filter words, rule options). The project phase re-runs on the
+cached facts whenever any file changed, so cross-file findings follow a changed settings file; a
+run in which nothing changed replays the last such run's findings.
 
 Entries are written atomically (a temporary file renamed over the entry), so concurrent runs never
 read half an entry; an entry that cannot be read (corrupt, truncated, from a foreign version) is a
@@ -13,8 +14,9 @@ miss and gets rewritten. The cache lives in `.joblint_cache/` at the project roo
 
 A warm run does not read files it has seen: an index of each file's size, modification and
 change times and inode, with the content hash they had, answers for files whose stat is the same
-(as git's index does). A file changed within a second of the index being written is read again,
-since a second change in the same clock tick would keep its times.
+(as git's index does). Only stats whose times lie two seconds before the run began are kept, since
+a second write within the file system's timestamp granularity would leave them unchanged; and a
+run during which a file's stat changed is not stored whole.
 
 Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
 enums: a cache directory planted in a repository cannot make joblint run code.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import gc
 import hashlib
 import io
 import os
@@ -51,17 +54,31 @@ ENGINE_SETTINGS = frozenset(
 )
 
 
+# A file's stat is trusted only when its times lie this far before the run began: a second write
+# within the file system's timestamp granularity (2 s on FAT; 1 s on ext3, HFS+ and many network
+# mounts) would leave them as they were.
+TIMESTAMP_SLACK_NS = 2_000_000_000
+# An index grows with every version of every file; past this many times the entries a run used
+# (and a floor), it keeps only those.
+INDEX_GROWTH = 2
+INDEX_FLOOR = 1000
+
+
 @dataclass(eq=False)
 class Cache:
-    directory: Path  # the entries' directory, one per joblint build
+    directory: Path  # the entries' directory, one per joblint build (created on the first write)
     options: str  # digest of the settings rules read
+    opened_ns: int = dataclasses.field(default_factory=time.time_ns)  # before any file is stat'ed
     # Files the pre-filter skipped before, by content and name, per set of words: a warm run does
     # not look for the words again (one small index instead of an entry per skipped file).
-    skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
-    new_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict, compare=False)
+    skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
+    new_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
+    used_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
     # path -> (stat signature, content hash): files a warm run need not read (see the module doc).
-    stamps: dict[str, tuple[tuple[int, ...], bytes]] | None = dataclasses.field(default=None, compare=False)
-    new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = dataclasses.field(default_factory=dict, compare=False)
+    stamps: dict[str, tuple[tuple[int, ...], bytes]] | None = None
+    new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = dataclasses.field(default_factory=dict)
+    probed: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # this run's stats
+    new_rules: dict[str, RuleMeta] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         # Workers only read and write entries: the indexes stay with the main process.
@@ -71,15 +88,10 @@ class Cache:
         self.__init__(state["directory"], state["options"])  # type: ignore[misc]
 
     @classmethod
-    def open(cls, root: Path, settings: Any = None) -> Cache | None:
-        """The cache under `root` (created with its .gitignore), or None when it cannot be created."""
-        try:
-            _prepare(root)
-            directory = root / f"v-{_build()[:16]}"
-            directory.mkdir(exist_ok=True)
-        except OSError:
-            return None
-        return cls(directory, _options_digest(settings))
+    def open(cls, root: Path, settings: Any = None) -> Cache:
+        """The cache under `root`. Nothing is created until an entry is written (with the
+        directory's .gitignore), so a run that stops on an error leaves no cache behind."""
+        return cls(root / f"v-{_build()[:16]}", _options_digest(settings))
 
     def key(self, task: FileTask, digest: bytes) -> str:
         name, is_package = module_name(Path(task.path))
@@ -113,6 +125,8 @@ class Cache:
             parts.append(settled if isinstance(settled, str) else ("skipped", settled.display, settled.fingerprint))
         return "run-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
+    # -- what the pre-filter skipped -----------------------------------------------------------
+
     def _skip_index(self, words: object) -> set[str]:
         if words not in self.skips:
             stored = self._load_entry(_skip_index_key(words))
@@ -120,22 +134,32 @@ class Cache:
         return self.skips[words]
 
     def skipped_before(self, words: object, fingerprint: str) -> bool:
-        return fingerprint in self._skip_index(words)
+        if fingerprint in self._skip_index(words):
+            self.used_skips.setdefault(words, set()).add(fingerprint)
+            return True
+        return False
 
     def note_skipped(self, words: object, fingerprint: str) -> None:
         self.new_skips.setdefault(words, set()).add(fingerprint)
 
     def save_indexes(self) -> None:
-        """Write what this run learnt about skipped files and file stats."""
+        """Write what this run learnt about skipped files and file stats (and the rules)."""
+        if self.new_rules is not None:
+            self.store(_RULES_KEY, self.new_rules)  # type: ignore[arg-type]
+            self.new_rules = None
         self._save_stamps()
         for words, fresh in self.new_skips.items():
-            merged = self._skip_index(words) | fresh
+            used = self.used_skips.get(words, set()) | fresh
+            merged = bounded(self._skip_index(words) | fresh, used)
             self.store(_skip_index_key(words), merged)  # type: ignore[arg-type]
             self.skips[words] = merged
         self.new_skips.clear()
 
+    # -- file stats ----------------------------------------------------------------------------
+
     def known_digest(self, path: str, signature: tuple[int, ...]) -> bytes | None:
         """The content hash of a file whose stat is what it was when the index last saw it."""
+        self.probed[path] = signature
         known = self._stamps().get(path)
         return known[1] if known is not None and known[0] == signature else None
 
@@ -146,14 +170,27 @@ class Cache:
     def _stamps(self) -> dict[str, tuple[tuple[int, ...], bytes]]:
         if self.stamps is None:
             stored = self._load_entry(_STAMPS_KEY)
-            trusted, stamps = stored if isinstance(stored, tuple) and len(stored) == 2 else (0, {})
-            # A file modified within a second of the index being written may have changed again
-            # in the same clock tick: its times prove nothing.
-            self.stamps = {p: v for p, v in stamps.items() if v[0][1] < trusted}
+            self.stamps = stored if isinstance(stored, dict) else {}
         return self.stamps
 
     def note_digest(self, path: str, signature: tuple[int, ...], digest: bytes) -> None:
-        self.new_stamps[path] = (signature, digest)
+        """Remember a file's hash under the stat taken before reading it, when its times are old
+        enough that a later write would change them (`TIMESTAMP_SLACK_NS`)."""
+        self.probed[path] = signature
+        _, modified, changed, _ = signature
+        if max(modified, changed) < self.opened_ns - TIMESTAMP_SLACK_NS:
+            self.new_stamps[path] = (signature, digest)
+
+    def still_as_probed(self) -> bool:
+        """Whether every file this run stat'ed still has that stat: a file saved during the run
+        may have been read in one version and probed in another, so the run is not stored whole."""
+        for path, before in self.probed.items():
+            try:
+                if signature(path) != before:
+                    return False
+            except OSError:
+                return False
+        return True
 
     def has(self, key: str) -> bool:
         return (self.directory / key).exists()
@@ -161,10 +198,15 @@ class Cache:
     def _save_stamps(self) -> None:
         if not self.new_stamps:
             return
-        merged = {**(self.stamps or {}), **self.new_stamps}
-        self.store(_STAMPS_KEY, (time.time_ns() - 1_000_000_000, merged))  # type: ignore[arg-type]
+        merged = {**self._stamps(), **self.new_stamps}
+        seen = self.probed.keys()
+        if len(merged) > INDEX_GROWTH * len(seen) + INDEX_FLOOR:
+            merged = {path: stamp for path, stamp in merged.items() if path in seen}
+        self.store(_STAMPS_KEY, merged)  # type: ignore[arg-type]
         self.stamps = merged
         self.new_stamps.clear()
+
+    # -- rule metadata, second-look answers, whole runs ------------------------------------------
 
     def rules(self) -> dict[str, RuleMeta]:
         """Every rule's metadata (`rules.all_meta()`), kept per build: a run the cache answers
@@ -174,9 +216,8 @@ class Cache:
             return stored
         from .rules import all_meta
 
-        metas = all_meta()
-        self.store(_RULES_KEY, metas)  # type: ignore[arg-type]
-        return metas
+        self.new_rules = all_meta()  # written with the indexes, once the run is under way
+        return self.new_rules
 
     def text_decisions(self, about: str) -> dict[str, bool]:
         """What the second look decided from skipped files' text (by fingerprint), for `about`."""
@@ -192,7 +233,8 @@ class Cache:
         return stored if isinstance(stored, tuple) and len(stored) == 4 else None
 
     def store_run(self, key: str, outcome: tuple) -> None:
-        self.store(key, outcome)  # type: ignore[arg-type]
+        if self.still_as_probed():
+            self.store(key, outcome)  # type: ignore[arg-type]
 
     def store(self, key: str, result: FileResult) -> None:
         """Write an entry atomically; a cache that cannot be written never fails the run."""
@@ -201,12 +243,24 @@ class Cache:
         except Exception:  # noqa: BLE001 - an unpicklable fact: run without caching this file
             return
         try:
-            _write_atomically(self.directory / key, data)
+            try:
+                _write_atomically(self.directory / key, data)
+            except FileNotFoundError:  # the first write: create the directories
+                _prepare(self.directory.parent)
+                self.directory.mkdir(exist_ok=True)
+                _write_atomically(self.directory / key, data)
         except OSError:
             pass
 
 
-_STAMPS_KEY = "stamps"
+def bounded(merged: Any, used: Any) -> Any:
+    """An index (a set or dict) cut back to what this run used when it has grown far past it."""
+    if len(merged) <= INDEX_GROWTH * len(used) + INDEX_FLOOR:
+        return merged
+    return {k: merged[k] for k in merged if k in used} if isinstance(merged, dict) else merged & used
+
+
+_STAMPS_KEY = "file-stamps"
 _RULES_KEY = "rules"
 
 
@@ -218,6 +272,11 @@ def signature(path: str) -> tuple[int, ...]:
     """What changes when a file's content does: size, modification and change times, inode."""
     st = os.stat(path)
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def fingerprint(digest: bytes, path: str) -> str:
+    """A file's content and name: what the pre-filter's words are looked for in."""
+    return f"{digest.hex()}/{os.path.basename(path)}"
 
 
 def content_digest(data: bytes) -> bytes:
@@ -288,9 +347,9 @@ def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -
     assert digest is not None
     if task.words is None:
         return cache.key(task, digest)
-    fingerprint = f"{digest.hex()}/{os.path.basename(task.path)}"  # the words are looked for in both
-    if cache.skipped_before(task.words, fingerprint):
-        return FileResult(task.display, fingerprint=fingerprint)
+    skipped = fingerprint(digest, task.path)
+    if cache.skipped_before(task.words, skipped):
+        return FileResult(task.display, fingerprint=skipped)
     key = cache.key(task, digest)
     if cache.has(key):
         return key  # analysed before with these words: they kept it
@@ -299,8 +358,8 @@ def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -
         if reading is None or reading.digest != digest:
             return None  # unreadable, or changed under our feet: analysis says what is there now
     if not _kept(task, reading):
-        cache.note_skipped(task.words, fingerprint)
-        return FileResult(task.display, fingerprint=fingerprint)
+        cache.note_skipped(task.words, skipped)
+        return FileResult(task.display, fingerprint=skipped)
     return key
 
 
@@ -312,6 +371,7 @@ def analyze(task: FileTask) -> FileResult:
 
 def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
     """Analyse one file and cache the result under the hash of the bytes actually analysed."""
+    _collect_now_and_then()
     if cache is None or task.text is not None:
         return analyze(task)
     try:
@@ -321,6 +381,20 @@ def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
     result = analyze(replace(task, data=data))
     cache.store(cache.key(task, content_digest(data)), result)
     return result
+
+
+_analysed = 0
+COLLECT_EVERY = 32
+
+
+def _collect_now_and_then() -> None:
+    """With the cycle collector off (cli.main), the small cycles `ast.literal_eval` leaves behind
+    (libcst evaluates literals with it) would pile up, some 10 KB a file: collect the young
+    generation, what was made since, every few files."""
+    global _analysed
+    _analysed += 1
+    if _analysed % COLLECT_EVERY == 0 and not gc.isenabled():
+        gc.collect(0)
 
 
 def analyze_chunk(tasks: list[FileTask], cache: Cache | None) -> list[FileResult]:
@@ -377,14 +451,14 @@ def _options_digest(settings: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _build() -> str:
-    """joblint's version, the Python version and a fingerprint of joblint's own source files.
+    """joblint's version, the Python version and a fingerprint of joblint's own files.
 
     The fingerprint (sizes and modification times, no reading) keeps an editable install from
-    serving results computed by code that has since changed.
+    serving results computed by code, or data such as the settings table, that has since changed.
     """
     package = Path(__file__).parent
     stamps = []
-    for path in sorted(package.rglob("*.py")):
+    for path in _package_files(package):
         try:
             stat = path.stat()
         except OSError:
@@ -392,6 +466,11 @@ def _build() -> str:
         stamps.append((str(path.relative_to(package)), stat.st_size, stat.st_mtime_ns))
     parts = (__version__, sys.version_info[:2], stamps)
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _package_files(package: Path) -> list[Path]:
+    """joblint's sources and data, not the bytecode Python writes beside them."""
+    return sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
 class _SafeUnpickler(pickle.Unpickler):

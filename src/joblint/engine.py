@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
-from .cache import Cache, Reading, analyze_and_store, analyze_chunk, probe, read_chunk
+from .cache import (
+    Cache, Reading, analyze_and_store, analyze_chunk, bounded, content_digest, fingerprint, probe, read_chunk,
+)
 from .config import Config, expand
 from .discover import SourceFile
 from .files import FileResult, FileTask, module_name
@@ -196,23 +198,26 @@ def _kept_by_text(
     unknown = [i for i, answer in answers.items() if answer is None]
     unread = [tasks[i] for i in unknown]
     found = workers.map(_keeps_text_chunk, unread, look) if workers.pays(len(unread)) else _keeps_text_chunk(unread, look)
-    answers.update(zip(unknown, found))
-    fresh = {results[i].fingerprint: answers[i] for i in unknown if answers[i] is not None and results[i].fingerprint}
+    # Each answer is kept under the fingerprint of the bytes it was drawn from: a file saved since
+    # the probe is answered for what it holds now, and never under its former content's name.
+    fresh = {fingerprint: answer for fingerprint, answer in found if fingerprint is not None}
+    answers.update((i, answer) for i, (_, answer) in zip(unknown, found))
     if cache is not None and fresh:
-        cache.store_text_decisions(look.text_key(), {**decided, **fresh})
+        used = {results[i].fingerprint for i in ids} | fresh.keys()
+        cache.store_text_decisions(look.text_key(), bounded({**decided, **fresh}, used))
     return [bool(answers[i]) for i in ids]
 
 
-def _keeps_text_chunk(tasks: list[FileTask], look: prefilter.SecondLook) -> list[bool | None]:
-    """`look.keeps_text` for each file; None for a file that cannot be read."""
-    answers: list[bool | None] = []
+def _keeps_text_chunk(tasks: list[FileTask], look: prefilter.SecondLook) -> list[tuple[str | None, bool]]:
+    """`look.keeps_text` for each file, with the fingerprint of the bytes read (None: unreadable)."""
+    answers: list[tuple[str | None, bool]] = []
     for task in tasks:
         try:
             data = task.data if task.data is not None else Path(task.path).read_bytes()
         except OSError:
-            answers.append(None)
+            answers.append((None, False))
             continue
-        answers.append(look.keeps_text(data, task.path))
+        answers.append((fingerprint(content_digest(data), task.path), look.keeps_text(data, task.path)))
     return answers
 
 

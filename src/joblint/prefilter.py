@@ -15,6 +15,7 @@ tests/test_prefilter.py proves the words sound on every rule document example an
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,7 +69,7 @@ def words(enabled: frozenset[str], metas: dict[str, RuleMeta] | None = None) -> 
 def lowered(data: bytes, path: str = "") -> bytes:
     """What words are looked for in: the text and the file's name (`celeryconfig.py` may hold
     nothing but lowercase settings)."""
-    return data.lower() + b"\n" + path.rsplit("/", 1)[-1].lower().encode()
+    return data.lower() + b"\n" + os.path.basename(path).lower().encode()
 
 
 def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
@@ -211,7 +212,7 @@ def _assigns_settings(data: bytes, path: str, text: bytes = b"") -> bool:
     with the file's or a class's name as the title."""
     from .project import CONFIG_NAME, evident
 
-    filename = path.rsplit("/", 1)[-1]
+    filename = os.path.basename(path)
     if not CONFIG_NAME.search(filename):
         text = text or data.lower()  # `text`: the file already lowered, when the caller has it
         if not any(piece in text for piece in SETTING_PIECES):
