@@ -416,3 +416,16 @@ def test_analysis_with_the_cycle_collector_off_collects_now_and_then(monkeypatch
     for _ in range(cache_mod.COLLECT_EVERY * 2):
         cache_mod._collect_now_and_then()
     assert collected == [0, 0]
+
+
+def test_only_the_newest_whole_runs_are_kept(tmp_path, analysed, monkeypatch):
+    monkeypatch.setattr(cache_mod, "KEPT_RUNS", 2)
+    write_project(tmp_path, PROJECT)
+    config = tmp_path / "proj/celeryconfig.py"
+    for limit in (100, 101, 102, 103):
+        config.write_text(f"task_time_limit = {limit}\n")
+        run(tmp_path, ["CEL104"])
+    assert len(entries(tmp_path, "run-")) == 2
+    analysed.clear()
+    assert "hard limit 103s" in run(tmp_path, ["CEL104"])[0][3]
+    assert analysed == []  # the newest run still answers

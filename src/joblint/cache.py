@@ -62,6 +62,9 @@ TIMESTAMP_SLACK_NS = 2_000_000_000
 # (and a floor), it keeps only those.
 INDEX_GROWTH = 2
 INDEX_FLOOR = 1000
+# Whole runs and second-look answer sets kept (the newest): a branch switch and back finds its run.
+KEPT_RUNS = 8
+KEPT_ANSWER_SETS = 4
 
 
 @dataclass(eq=False)
@@ -226,6 +229,7 @@ class Cache:
 
     def store_text_decisions(self, about: str, decisions: dict[str, bool]) -> None:
         self.store(_text_key(about), decisions)  # type: ignore[arg-type]
+        self._keep_newest("look-", KEPT_ANSWER_SETS)
 
     def load_run(self, key: str) -> tuple | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
@@ -235,6 +239,20 @@ class Cache:
     def store_run(self, key: str, outcome: tuple) -> None:
         if self.still_as_probed():
             self.store(key, outcome)  # type: ignore[arg-type]
+            self._keep_newest("run-", KEPT_RUNS)
+
+    def _keep_newest(self, prefix: str, count: int) -> None:
+        """Delete all but the `count` newest entries whose names start with `prefix`: each
+        project state or set of task names writes its own, and only recent ones are asked for."""
+        try:
+            found = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(self.directory) if e.name.startswith(prefix)]
+        except OSError:
+            return
+        for _, path in sorted(found, reverse=True)[count:]:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def store(self, key: str, result: FileResult) -> None:
         """Write an entry atomically; a cache that cannot be written never fails the run."""
