@@ -200,7 +200,7 @@ def _kept_by_text(
     found = workers.map(_keeps_text_chunk, unread, look) if workers.pays(len(unread)) else _keeps_text_chunk(unread, look)
     # Each answer is kept under the fingerprint of the bytes it was drawn from: a file saved since
     # the probe is answered for what it holds now, and never under its former content's name.
-    fresh = {fingerprint: answer for fingerprint, answer in found if fingerprint is not None}
+    fresh = {name: answer for name, answer in found if name is not None}
     answers.update((i, answer) for i, (_, answer) in zip(unknown, found))
     if cache is not None and fresh:
         used = {results[i].fingerprint for i in ids} | fresh.keys()

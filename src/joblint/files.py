@@ -41,7 +41,6 @@ class FileResult:
     fingerprint: str = ""  # a skipped file's content hash and name: the second look may still read it
 
 
-
 @lru_cache(maxsize=8192)
 def _packages(directory: str) -> tuple[str, ...]:
     """The package names `directory` sits in, outermost first; () outside a package tree."""
