@@ -385,11 +385,40 @@ def test_stats_too_recent_to_prove_anything_are_not_kept(tmp_path):
     assert set(cache.new_stamps) == {"old.py"}
 
 
-def test_indexes_are_cut_back_to_what_a_run_used_when_they_grow_far_past_it():
-    assert cache_mod.bounded({1, 2, 3}, {1}) == {1, 2, 3}  # small: kept whole
-    grown = set(range(cache_mod.INDEX_FLOOR + 10))
-    assert cache_mod.bounded(grown, {1, 2}) == {1, 2}
-    assert cache_mod.bounded(dict.fromkeys(grown, True), {3}) == {3: True}
+def test_indexes_are_cut_back_when_they_grow_far_past_what_whole_runs_use():
+    small = cache_mod.Index({1, 2})
+    assert small.updated({3}, {3}).entries == {1, 2, 3}  # small: kept whole
+    grown = cache_mod.Index(set(range(cache_mod.INDEX_FLOOR + 10)), most_used=2)
+    assert grown.updated({-1}, {1, -1}).entries == {1, -1}
+    assert cache_mod.Index(dict.fromkeys(grown.entries, True)).updated({}, {3}).entries == {3: True}
+    # A run over a few files of a project whose whole runs used many keeps what they learnt.
+    whole = cache_mod.Index(set(range(cache_mod.INDEX_FLOOR + 10)), most_used=cache_mod.INDEX_FLOOR + 10)
+    assert len(whole.updated({-1}, {-1}).entries) == cache_mod.INDEX_FLOOR + 11
+
+
+def test_a_same_size_rewrite_within_a_coarse_timestamp_is_not_stored_as_the_run(tmp_path, analysed, monkeypatch):
+    """On file systems with whole-second times, an in-place rewrite of the same size keeps the
+    stat: a file this recent is hashed again before its run is stored."""
+    real_signature = cache_mod.signature
+
+    def coarse(path):  # type: ignore[no-untyped-def]
+        size, modified, changed, inode = real_signature(path)
+        return (size, modified // 10**9 * 10**9, changed // 10**9 * 10**9, inode)
+
+    monkeypatch.setattr(cache_mod, "signature", coarse)
+    write_project(tmp_path, VIEWS_PROJECT)
+    views = tmp_path / "shop/views.py"
+    original = views.read_text()
+    real = Cache.save_indexes
+
+    def save_then_rewrite(self):  # type: ignore[no-untyped-def]
+        real(self)
+        views.write_text(original.replace("send_receipt(42)", "print(42)       "))  # the same size
+        os.utime(views, ns=(os.stat(views).st_atime_ns, os.stat(views).st_mtime_ns // 10**9 * 10**9))
+
+    monkeypatch.setattr(Cache, "save_indexes", save_then_rewrite)
+    run(tmp_path, ["CEL802"])
+    assert entries(tmp_path, "run-") == []
 
 
 def test_a_failed_run_leaves_no_cache_directory(tmp_path):

@@ -74,13 +74,15 @@ class Cache:
     opened_ns: int = dataclasses.field(default_factory=time.time_ns)  # before any file is stat'ed
     # Files the pre-filter skipped before, by content and name, per set of words: a warm run does
     # not look for the words again (one small index instead of an entry per skipped file).
-    skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
+    skips: dict[object, Index] = dataclasses.field(default_factory=dict)
     new_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
     used_skips: dict[object, set[str]] = dataclasses.field(default_factory=dict)
     # path -> (stat signature, content hash): files a warm run need not read (see the module doc).
-    stamps: dict[str, tuple[tuple[int, ...], bytes]] | None = None
+    stamps: Index | None = None
     new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = dataclasses.field(default_factory=dict)
-    probed: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # this run's stats
+    # This run's stats, with the content hash read under each (None: answered by the index).
+    probed: dict[str, tuple[tuple[int, ...], bytes | None]] = dataclasses.field(default_factory=dict)
+    answers: dict[str, Index] = dataclasses.field(default_factory=dict)  # the second look's, by key
     new_rules: dict[str, RuleMeta] | None = None
 
     def __getstate__(self) -> dict[str, object]:
@@ -130,14 +132,17 @@ class Cache:
 
     # -- what the pre-filter skipped -----------------------------------------------------------
 
-    def _skip_index(self, words: object) -> set[str]:
+    def _skip_index(self, words: object) -> Index:
         if words not in self.skips:
-            stored = self._load_entry(_skip_index_key(words))
-            self.skips[words] = stored if isinstance(stored, set) else set()
+            self.skips[words] = self._load_index(_skip_index_key(words), set)
         return self.skips[words]
 
+    def _load_index(self, key: str, kind: type) -> Index:
+        stored = self._load_entry(key)
+        return stored if isinstance(stored, Index) and isinstance(stored.entries, kind) else Index(kind())
+
     def skipped_before(self, words: object, fingerprint: str) -> bool:
-        if fingerprint in self._skip_index(words):
+        if fingerprint in self._skip_index(words).entries:
             self.used_skips.setdefault(words, set()).add(fingerprint)
             return True
         return False
@@ -152,19 +157,19 @@ class Cache:
             self.new_rules = None
         self._save_stamps()
         for words, fresh in self.new_skips.items():
-            used = self.used_skips.get(words, set()) | fresh
-            merged = bounded(self._skip_index(words) | fresh, used)
-            self.store(_skip_index_key(words), merged)  # type: ignore[arg-type]
-            self.skips[words] = merged
+            index = self._skip_index(words).updated(fresh, self.used_skips.get(words, set()) | fresh)
+            self.store(_skip_index_key(words), index)  # type: ignore[arg-type]
+            self.skips[words] = index
         self.new_skips.clear()
 
     # -- file stats ----------------------------------------------------------------------------
 
     def known_digest(self, path: str, signature: tuple[int, ...]) -> bytes | None:
         """The content hash of a file whose stat is what it was when the index last saw it."""
-        self.probed[path] = signature
         known = self._stamps().get(path)
-        return known[1] if known is not None and known[0] == signature else None
+        digest = known[1] if known is not None and known[0] == signature else None
+        self.probed[path] = (signature, digest)
+        return digest
 
     def knows_stamps(self) -> bool:
         """Whether the index of file stats answers for any file: without it, every file is read."""
@@ -172,24 +177,30 @@ class Cache:
 
     def _stamps(self) -> dict[str, tuple[tuple[int, ...], bytes]]:
         if self.stamps is None:
-            stored = self._load_entry(_STAMPS_KEY)
-            self.stamps = stored if isinstance(stored, dict) else {}
-        return self.stamps
+            self.stamps = self._load_index(_STAMPS_KEY, dict)
+        return self.stamps.entries
 
     def note_digest(self, path: str, signature: tuple[int, ...], digest: bytes) -> None:
         """Remember a file's hash under the stat taken before reading it, when its times are old
         enough that a later write would change them (`TIMESTAMP_SLACK_NS`)."""
-        self.probed[path] = signature
-        _, modified, changed, _ = signature
-        if max(modified, changed) < self.opened_ns - TIMESTAMP_SLACK_NS:
+        self.probed[path] = (signature, digest)
+        if not self._recent(signature):
             self.new_stamps[path] = (signature, digest)
 
+    def _recent(self, signature: tuple[int, ...]) -> bool:
+        _, modified, changed, _ = signature
+        return max(modified, changed) >= self.opened_ns - TIMESTAMP_SLACK_NS
+
     def still_as_probed(self) -> bool:
-        """Whether every file this run stat'ed still has that stat: a file saved during the run
-        may have been read in one version and probed in another, so the run is not stored whole."""
-        for path, before in self.probed.items():
+        """Whether every file this run probed still holds what it held then: a file saved during
+        the run may have been probed in one version and analysed in another, so the run is not
+        stored whole. Its stat says so, except for a file whose times are too recent to prove
+        anything (a rewrite within the timestamp granularity): that one is hashed again."""
+        for path, (before, digest) in self.probed.items():
             try:
                 if signature(path) != before:
+                    return False
+                if self._recent(before) and (digest is None or content_digest(Path(path).read_bytes()) != digest):
                     return False
             except OSError:
                 return False
@@ -201,12 +212,10 @@ class Cache:
     def _save_stamps(self) -> None:
         if not self.new_stamps:
             return
-        merged = {**self._stamps(), **self.new_stamps}
-        seen = self.probed.keys()
-        if len(merged) > INDEX_GROWTH * len(seen) + INDEX_FLOOR:
-            merged = {path: stamp for path, stamp in merged.items() if path in seen}
-        self.store(_STAMPS_KEY, merged)  # type: ignore[arg-type]
-        self.stamps = merged
+        self._stamps()
+        assert self.stamps is not None
+        self.stamps = self.stamps.updated(self.new_stamps, self.probed.keys())
+        self.store(_STAMPS_KEY, self.stamps)  # type: ignore[arg-type]
         self.new_stamps.clear()
 
     # -- rule metadata, second-look answers, whole runs ------------------------------------------
@@ -224,11 +233,14 @@ class Cache:
 
     def text_decisions(self, about: str) -> dict[str, bool]:
         """What the second look decided from skipped files' text (by fingerprint), for `about`."""
-        stored = self._load_entry(_text_key(about))
-        return stored if isinstance(stored, dict) else {}
+        if about not in self.answers:
+            self.answers[about] = self._load_index(_text_key(about), dict)
+        return self.answers[about].entries
 
-    def store_text_decisions(self, about: str, decisions: dict[str, bool]) -> None:
-        self.store(_text_key(about), decisions)  # type: ignore[arg-type]
+    def store_text_decisions(self, about: str, fresh: dict[str, bool], used: set[str]) -> None:
+        self.text_decisions(about)
+        self.answers[about] = self.answers[about].updated(fresh, used | fresh.keys())
+        self.store(_text_key(about), self.answers[about])  # type: ignore[arg-type]
         self._keep_newest("look-", KEPT_ANSWER_SETS)
 
     def load_run(self, key: str) -> tuple | None:
@@ -271,11 +283,22 @@ class Cache:
             pass
 
 
-def bounded(merged: Any, used: Any) -> Any:
-    """An index (a set or dict) cut back to what this run used when it has grown far past it."""
-    if len(merged) <= INDEX_GROWTH * len(used) + INDEX_FLOOR:
-        return merged
-    return {k: merged[k] for k in merged if k in used} if isinstance(merged, dict) else merged & used
+@dataclass
+class Index:
+    """An index kept in the cache (a set, or a dict), with the most entries one run has used. Old
+    entries (earlier versions of files, files since deleted) pile up; once they are far more than
+    that mark, the index is cut back to the entries of the run that writes it. Measured against the
+    mark, not the run, so a run over part of the project keeps what whole runs learnt."""
+
+    entries: Any
+    most_used: int = 0
+
+    def updated(self, fresh: Any, used: Any) -> Index:
+        merged = self.entries | fresh
+        most = max(self.most_used, len(used))
+        if len(merged) > INDEX_GROWTH * most + INDEX_FLOOR:
+            merged = {k: merged[k] for k in merged if k in used} if isinstance(merged, dict) else merged & set(used)
+        return Index(merged, most)
 
 
 _STAMPS_KEY = "file-stamps"

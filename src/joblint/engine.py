@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
 from .cache import (
-    Cache, Reading, analyze_and_store, analyze_chunk, bounded, content_digest, fingerprint, probe, read_chunk,
+    Cache, Reading, analyze_and_store, analyze_chunk, content_digest, fingerprint, probe, read_chunk,
 )
 from .config import Config, expand
 from .discover import SourceFile
@@ -203,8 +203,7 @@ def _kept_by_text(
     fresh = {name: answer for name, answer in found if name is not None}
     answers.update((i, answer) for i, (_, answer) in zip(unknown, found))
     if cache is not None and fresh:
-        used = {results[i].fingerprint for i in ids} | fresh.keys()
-        cache.store_text_decisions(look.text_key(), bounded({**decided, **fresh}, used))
+        cache.store_text_decisions(look.text_key(), fresh, {results[i].fingerprint for i in ids})
     return [bool(answers[i]) for i in ids]
 
 
