@@ -1,5 +1,6 @@
 """Benchmark joblint against ruff and bandit on a pinned corpus of real PyPI projects.
 
+    pip install -e '.[bench]'           # ruff and bandit, the peers
     python bench/run.py                 # download the corpus (once), 3 interleaved rounds, write bench/RESULTS.md
     python bench/run.py --rounds 5 --semgrep
 
@@ -195,6 +196,9 @@ def main() -> None:
         rules = corpus / "semgrep-rules.yml"
         rules.write_text(SEMGREP_RULES)
         commands["semgrep"] = [s, "scan", "--metrics=off", "--quiet", "--config", str(rules), "."]
+    for peer in ("ruff", "bandit"):
+        if commands[peer] is None and not (peer == "bandit" and args.no_bandit):
+            print(f"bench: {peer} is not installed (pip install -e '.[bench]'): its row and ratios are left out", file=sys.stderr)
     series = {label: Series(label) for label, command in commands.items() if command is not None}
     # Timed as installed: pip writes bytecode for what it installs, and Python writes joblint's own
     # on first import, unless PYTHONDONTWRITEBYTECODE (set in some sandboxes) forbids it; then every
