@@ -231,6 +231,17 @@ class Cache:
         self.new_rules = all_meta()  # written with the indexes, once the run is under way
         return self.new_rules
 
+    def words(self, enabled: frozenset[str], metas: dict[str, RuleMeta]) -> prefilter.Words | None:
+        """`prefilter.words` for these rules, kept per build: dropping the words that others imply
+        compares every pair of them, which costs a warm run more than its whole probe of stats."""
+        key = "words-" + hashlib.blake2b(repr(sorted(enabled)).encode(), digest_size=20).hexdigest()
+        stored = self._load_entry(key)
+        if isinstance(stored, tuple) and len(stored) == 1:
+            return stored[0]
+        found = prefilter.words(enabled, metas)
+        self.store(key, (found,))  # type: ignore[arg-type]
+        return found
+
     def text_decisions(self, about: str) -> dict[str, bool]:
         """What the second look decided from skipped files' text (by fingerprint), for `about`."""
         if about not in self.answers:

@@ -238,7 +238,7 @@ def run(
     metas = cache.rules() if cache is not None else all_meta()
     overrides = overrides or {}
     file_codes = tuple(sorted(c for c in enabled if c in metas and c not in BUILTIN and metas[c].scope == "file"))
-    words = prefilter.words(enabled, metas)
+    words = cache.words(enabled, metas) if cache is not None else prefilter.words(enabled, metas)
     tasks = [
         FileTask(str(f.path), f.display, file_codes, words, overrides.get(f.display), f.kind)
         for f in files
