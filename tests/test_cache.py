@@ -458,3 +458,19 @@ def test_only_the_newest_whole_runs_are_kept(tmp_path, analysed, monkeypatch):
     analysed.clear()
     assert "hard limit 103s" in run(tmp_path, ["CEL104"])[0][3]
     assert analysed == []  # the newest run still answers
+
+
+def test_a_run_whose_files_all_keep_their_stats_is_answered_without_probing(tmp_path, analysed, settled, monkeypatch):
+    write_project(tmp_path, PROJECT)
+    settled(tmp_path)
+    cold = run(tmp_path, ["CEL104"])
+    analysed.clear()
+    probes: list[str] = []
+    real = engine.probe
+    monkeypatch.setattr(engine, "probe", lambda task, *args: probes.append(task.display) or real(task, *args))
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert probes == [] and analysed == []  # the snapshot of stats answered
+    os.utime(tmp_path / "proj/util.py", (time.time() - 7200,) * 2)  # touched, the same content
+    assert run(tmp_path, ["CEL104"]) == cold
+    assert "proj/util.py" in probes  # probed, then answered by the stored run all the same
+    assert len(entries(tmp_path, "run-")) == 1

@@ -118,6 +118,32 @@ class Cache:
             return None
         return result if stored_key == key else None
 
+    def snapshot(self, files: list[tuple[str, str, str]], enabled: frozenset[str], config: Any) -> str | None:
+        """A key for the run's files (path, display path, kind) as their stats show them, with the
+        rules and settings. When every stat is old enough to prove its file's content, the same
+        snapshot means the same run: a stored one answers without probing file by file. None when
+        a stat is too recent, or missing."""
+        parts: list[object] = [_build(), sorted(enabled), str(config.root), _settings_dump(config.settings)]
+        for path, display, kind in files:
+            try:
+                stamp = signature(path)
+            except OSError:
+                return None
+            if self._recent(stamp):
+                return None
+            parts.append((path, display, kind, stamp))
+        return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+    def run_for(self, snapshot: str) -> tuple | None:
+        """The stored run a snapshot points to."""
+        key = self._load_entry(snapshot)
+        return self.load_run(key) if isinstance(key, str) else None
+
+    def point(self, snapshot: str, run_key: str) -> None:
+        if self.still_as_probed():
+            self.store(snapshot, run_key)  # type: ignore[arg-type]
+            self._keep_newest("snap-", KEPT_RUNS)
+
     def run_key(self, probed: list[FileResult | str | None], enabled: frozenset[str], config: Any) -> str | None:
         """The key of a whole run: every file's key (or skip), the rules and every setting.
 

@@ -235,8 +235,14 @@ def run(
     progress: Callable[[], None] | None = None,  # called once per file analysed
     cache: Cache | None = None,  # per-file results kept between runs
 ) -> RunResult:
-    metas = cache.rules() if cache is not None else all_meta()
     overrides = overrides or {}
+    snapshot = None
+    if cache is not None and not overrides:
+        snapshot = cache.snapshot([(str(f.path), f.display, f.kind) for f in files], enabled, config)
+        stored = cache.run_for(snapshot) if snapshot is not None else None
+        if stored is not None:  # every file as it was in a stored run
+            return _replayed(stored, len(files), progress)
+    metas = cache.rules() if cache is not None else all_meta()
     file_codes = tuple(sorted(c for c in enabled if c in metas and c not in BUILTIN and metas[c].scope == "file"))
     words = cache.words(enabled, metas) if cache is not None else prefilter.words(enabled, metas)
     tasks = [
@@ -251,9 +257,9 @@ def run(
         run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
         stored = cache.load_run(run_key) if run_key is not None else None  # type: ignore[union-attr]
         if stored is not None:  # nothing changed since a run with this configuration: its findings stand
-            for _ in tasks if progress is not None else ():
-                progress()  # type: ignore[misc]
-            return RunResult(*stored)
+            if snapshot is not None:
+                cache.point(snapshot, run_key)  # type: ignore[union-attr,arg-type]
+            return _replayed(stored, len(tasks), progress)
         results = _analyze_all(tasks, probed, workers, progress, cache)
         _second_look(tasks, results, cache, enabled, workers)
     finally:
@@ -280,7 +286,15 @@ def run(
     )
     if run_key is not None and cache is not None:
         cache.store_run(run_key, (outcome.findings, outcome.files, outcome.parsed, outcome.skipped))
+        if snapshot is not None:
+            cache.point(snapshot, run_key)
     return outcome
+
+
+def _replayed(stored: tuple, files: int, progress: Callable[[], None] | None) -> RunResult:
+    for _ in range(files) if progress is not None else ():
+        progress()  # type: ignore[misc]
+    return RunResult(*stored)
 
 
 def project_findings(project: Project, enabled: frozenset[str]) -> list[Finding]:
