@@ -83,6 +83,7 @@ class Cache:
     # This run's stats, with the content hash read under each (None: answered by the index).
     probed: dict[str, tuple[tuple[int, ...], bytes | None]] = dataclasses.field(default_factory=dict)
     answers: dict[str, Index] = dataclasses.field(default_factory=dict)  # the second look's, by key
+    stats: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # taken by `snapshot`
     new_rules: dict[str, RuleMeta] | None = None
 
     def __getstate__(self) -> dict[str, object]:
@@ -124,15 +125,21 @@ class Cache:
         snapshot means the same run: a stored one answers without probing file by file. None when
         a stat is too recent, or missing."""
         parts: list[object] = [_build(), sorted(enabled), str(config.root), _settings_dump(config.settings)]
+        complete = True
         for path, display, kind in files:
             try:
-                stamp = signature(path)
+                stamp = self.stats[path] = signature(path)  # the probe takes it from here
             except OSError:
-                return None
-            if self._recent(stamp):
-                return None
+                complete = False
+                continue
+            complete = complete and not self._recent(stamp)
             parts.append((path, display, kind, stamp))
-        return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+        return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest() if complete else None
+
+    def stat(self, path: str) -> tuple[int, ...]:
+        """The file's stat: the one the snapshot took, else a fresh one (both before any read)."""
+        taken = self.stats.pop(path, None)
+        return taken if taken is not None else signature(path)
 
     def run_for(self, snapshot: str) -> tuple | None:
         """The stored run a snapshot points to."""
@@ -414,7 +421,7 @@ def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -
         return FileResult(task.display) if reading is not None and not _kept(task, reading) else None
     if reading is None:
         try:
-            digest = cache.known_digest(task.path, signature(task.path))
+            digest = cache.known_digest(task.path, cache.stat(task.path))
         except OSError:
             return None
         if digest is None:
