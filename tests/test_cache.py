@@ -474,3 +474,13 @@ def test_a_run_whose_files_all_keep_their_stats_is_answered_without_probing(tmp_
     assert run(tmp_path, ["CEL104"]) == cold
     assert "proj/util.py" in probes  # probed, then answered by the stored run all the same
     assert len(entries(tmp_path, "run-")) == 1
+
+
+def test_damaged_words_or_snapshot_entries_are_misses(tmp_path, analysed, settled):
+    write_project(tmp_path, PROJECT)
+    settled(tmp_path)
+    cold = run(tmp_path, ["CEL104"])
+    for prefix, planted in (("words-", (("not", "bytes"),)), ("snap-", 42)):
+        for entry in entries(tmp_path, prefix):
+            entry.write_bytes(pickle.dumps((entry.name, planted)))
+    assert run(tmp_path, ["CEL104"]) == cold

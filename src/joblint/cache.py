@@ -269,7 +269,7 @@ class Cache:
         compares every pair of them, which costs a warm run more than its whole probe of stats."""
         key = "words-" + hashlib.blake2b(repr(sorted(enabled)).encode(), digest_size=20).hexdigest()
         stored = self._load_entry(key)
-        if isinstance(stored, tuple) and len(stored) == 1:
+        if isinstance(stored, tuple) and len(stored) == 1 and _are_words(stored[0]):
             return stored[0]
         found = prefilter.words(enabled, metas)
         self.store(key, (found,))  # type: ignore[arg-type]
@@ -325,6 +325,14 @@ class Cache:
                 _write_atomically(self.directory / key, data)
         except OSError:
             pass
+
+
+def _are_words(found: object) -> bool:
+    """Whether a stored value has the shape of `prefilter.Words` (or None: every file is kept)."""
+    return found is None or (
+        isinstance(found, tuple)
+        and all(isinstance(parts, tuple) and all(isinstance(p, bytes) for p in parts) for parts in found)
+    )
 
 
 @dataclass
