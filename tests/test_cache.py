@@ -484,3 +484,31 @@ def test_damaged_words_or_snapshot_entries_are_misses(tmp_path, analysed, settle
         for entry in entries(tmp_path, prefix):
             entry.write_bytes(pickle.dumps((entry.name, planted)))
     assert run(tmp_path, ["CEL104"]) == cold
+
+
+def test_an_init_file_outside_the_checked_paths_still_changes_a_warm_run(tmp_path, analysed, settled):
+    """Module names come from `__init__.py` files that need not be checked themselves."""
+    write_project(tmp_path, {
+        "pyproject.toml": "[tool.joblint]\n",
+        "shop/__init__.py": "",
+        "shop/sub/__init__.py": "",
+        "shop/sub/tasks.py": "from celery import shared_task\n\n\n@shared_task\ndef send_receipt(order_id):\n    return order_id\n",
+    })
+    settled(tmp_path)
+    sub = [tmp_path / "shop/sub"]
+
+    def names() -> list[str]:
+        return [f[3] for f in run_paths(tmp_path, sub, ["CEL204"])]
+
+    first = names()
+    assert first == names() and any("'shop.sub.tasks.send_receipt'" in m for m in first)
+    (tmp_path / "shop/__init__.py").unlink()  # no checked file's stat changes
+    assert any("'sub.tasks.send_receipt'" in m for m in names())
+
+
+def run_paths(root: Path, paths: list[Path], select: list[str]) -> list[tuple]:
+    cfg = config_mod.discover([root])
+    enabled = config_mod.select(cfg.settings, all_meta(), "test", select)
+    files = discover(paths, cfg, root)
+    result = engine.run(files, cfg, enabled, 1, cache=Cache.open(cache_mod.directory_for(cfg), cfg.settings))
+    return [(f.path, f.span.line, f.code, f.message) for f in result.findings]

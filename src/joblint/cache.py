@@ -133,8 +133,15 @@ class Cache:
                 complete = False
                 continue
             complete = complete and not self._recent(stamp)
-            parts.append((path, display, kind, stamp))
+            # The module name too: an `__init__.py` that is not checked (excluded, or outside the
+            # paths given) still decides it.
+            parts.append((path, display, kind, stamp, module_name(path)))
         return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest() if complete else None
+
+    def begin_run(self) -> None:
+        """Forget the stats an earlier run with this cache took (`--fix` runs several)."""
+        self.stats.clear()
+        self.probed.clear()
 
     def stat(self, path: str) -> tuple[int, ...]:
         """The file's stat: the one the snapshot took, else a fresh one (both before any read)."""

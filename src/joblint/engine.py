@@ -15,7 +15,7 @@ from .cache import (
 )
 from .config import Config, expand
 from .discover import SourceFile
-from .files import FileResult, FileTask, module_name
+from .files import FileResult, FileTask, module_name, rescan_packages
 from .findings import Finding, Span
 from .rules import BUILTIN, all_meta, all_rules
 
@@ -237,6 +237,9 @@ def run(
 ) -> RunResult:
     overrides = overrides or {}
     snapshot = None
+    rescan_packages()
+    if cache is not None:
+        cache.begin_run()
     if cache is not None and not overrides:
         snapshot = cache.snapshot([(str(f.path), f.display, f.kind) for f in files], enabled, config)
         stored = cache.run_for(snapshot) if snapshot is not None else None

@@ -50,6 +50,11 @@ def _packages(directory: str) -> tuple[str, ...]:
     return (*_packages(parent), name) if parent != directory and name else (name,)
 
 
+def rescan_packages() -> None:
+    """Forget which directories held an `__init__.py`: a long-lived process runs again later."""
+    _packages.cache_clear()
+
+
 def module_name(path: Path | str) -> tuple[str | None, bool]:
     """The dotted module name from the package tree the file sits in, and whether it is a package."""
     directory, filename = os.path.split(os.fspath(path))
