@@ -480,7 +480,7 @@ def test_damaged_words_or_snapshot_entries_are_misses(tmp_path, analysed, settle
     write_project(tmp_path, PROJECT)
     settled(tmp_path)
     cold = run(tmp_path, ["CEL104"])
-    for prefix, planted in (("words-", (("not", "bytes"),)), ("snap-", 42)):
+    for prefix, planted in (("words-", (("not", "bytes"),)), ("snap-", 42), ("rules", {"CEL104": 5})):
         for entry in entries(tmp_path, prefix):
             entry.write_bytes(pickle.dumps((entry.name, planted)))
     assert run(tmp_path, ["CEL104"]) == cold

@@ -264,7 +264,7 @@ class Cache:
         """Every rule's metadata (`rules.all_meta()`), kept per build: a run the cache answers
         whole never imports the rule modules (nor libcst through them)."""
         stored = self._load_entry(_RULES_KEY)
-        if isinstance(stored, dict) and stored:
+        if isinstance(stored, dict) and stored and all(isinstance(m, RuleMeta) for m in stored.values()):
             return stored
         from .rules import all_meta
 
