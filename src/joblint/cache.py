@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, prefilter
-from .files import FileResult, FileTask, module_name
+from .files import FileResult, FileTask, module_name, package_names
 from .rules import RuleMeta
 
 DIRECTORY_NAME = ".joblint_cache"
@@ -126,6 +126,7 @@ class Cache:
         a stat is too recent, or missing."""
         parts: list[object] = [_build(), sorted(enabled), str(config.root), _settings_dump(config.settings)]
         complete = True
+        directories = set()
         for path, display, kind in files:
             try:
                 stamp = self.stats[path] = signature(path)  # the probe takes it from here
@@ -133,9 +134,11 @@ class Cache:
                 complete = False
                 continue
             complete = complete and not self._recent(stamp)
-            # The module name too: an `__init__.py` that is not checked (excluded, or outside the
-            # paths given) still decides it.
-            parts.append((path, display, kind, stamp, module_name(path)))
+            parts.append((path, display, kind, stamp))
+            directories.add(os.path.dirname(path))
+        # Module names too: an `__init__.py` that is not checked (excluded, or outside the paths
+        # given) still decides them, through the packages each directory sits in.
+        parts.append(sorted((directory, package_names(directory)) for directory in directories))
         return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest() if complete else None
 
     def begin_run(self) -> None:

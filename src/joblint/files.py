@@ -50,6 +50,11 @@ def _packages(directory: str) -> tuple[str, ...]:
     return (*_packages(parent), name) if parent != directory and name else (name,)
 
 
+def package_names(directory: str) -> tuple[str, ...]:
+    """The package names `directory` sits in, outermost first: with a file's name, its module."""
+    return _packages(directory)
+
+
 def rescan_packages() -> None:
     """Forget which directories held an `__init__.py`: a long-lived process runs again later."""
     _packages.cache_clear()
