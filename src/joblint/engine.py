@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
 from .cache import (
-    Cache, Reading, analyze_and_store, analyze_chunk, content_digest, fingerprint, probe, read_chunk,
+    Cache,
+    Reading,
+    analyze_and_store,
+    analyze_chunk,
+    content_digest,
+    fingerprint,
+    probe,
+    read_chunk,
 )
 from .config import Config, expand
 from .discover import SourceFile
