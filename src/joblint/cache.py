@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, prefilter
-from .files import FileResult, FileTask, module_name, package_names
+from .files import FileResult, FileTask, module_name, packages
 from .rules import RuleMeta
 
 DIRECTORY_NAME = ".joblint_cache"
@@ -138,7 +138,7 @@ class Cache:
             directories.add(os.path.dirname(path))
         # Module names too: an `__init__.py` that is not checked (excluded, or outside the paths
         # given) still decides them, through the packages each directory sits in.
-        parts.append(sorted((directory, package_names(directory)) for directory in directories))
+        parts.append(sorted((directory, packages(directory)) for directory in directories))
         return "snap-" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest() if complete else None
 
     def begin_run(self) -> None:
@@ -157,9 +157,10 @@ class Cache:
         return self.load_run(key) if isinstance(key, str) else None
 
     def point(self, snapshot: str, run_key: str) -> None:
+        """Let a snapshot answer for a stored run the probe found again."""
         if self.still_as_probed():
             self.store(snapshot, run_key)  # type: ignore[arg-type]
-            self._keep_newest("snap-", KEPT_RUNS)
+            self._keep_newest({"snap-": KEPT_RUNS})
 
     def run_key(self, probed: list[FileResult | str | None], enabled: frozenset[str], config: Any) -> str | None:
         """The key of a whole run: every file's key (or skip), the rules and every setting.
@@ -295,30 +296,40 @@ class Cache:
         self.text_decisions(about)
         self.answers[about] = self.answers[about].updated(fresh, used | fresh.keys())
         self.store(_text_key(about), self.answers[about])  # type: ignore[arg-type]
-        self._keep_newest("look-", KEPT_ANSWER_SETS)
+        self._keep_newest({"look-": KEPT_ANSWER_SETS})
 
     def load_run(self, key: str) -> tuple | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
         stored = self._load_entry(key)
         return stored if isinstance(stored, tuple) and len(stored) == 4 else None
 
-    def store_run(self, key: str, outcome: tuple) -> None:
-        if self.still_as_probed():
-            self.store(key, outcome)  # type: ignore[arg-type]
-            self._keep_newest("run-", KEPT_RUNS)
+    def store_run(self, key: str, outcome: tuple, snapshot: str | None = None) -> None:
+        """Store a whole run, and the snapshot that points to it, when every file still holds
+        what it held when probed."""
+        if not self.still_as_probed():
+            return
+        self.store(key, outcome)  # type: ignore[arg-type]
+        if snapshot is not None:
+            self.store(snapshot, key)  # type: ignore[arg-type]
+        self._keep_newest({"run-": KEPT_RUNS, "snap-": KEPT_RUNS})
 
-    def _keep_newest(self, prefix: str, count: int) -> None:
-        """Delete all but the `count` newest entries whose names start with `prefix`: each
-        project state or set of task names writes its own, and only recent ones are asked for."""
+    def _keep_newest(self, limits: dict[str, int]) -> None:
+        """Delete all but the newest entries of each name prefix (`limits`: prefix -> how many):
+        each project state or set of task names writes its own, and only recent ones are asked for."""
+        found: dict[str, list[tuple[int, str]]] = {prefix: [] for prefix in limits}
         try:
-            found = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(self.directory) if e.name.startswith(prefix)]
+            for entry in os.scandir(self.directory):
+                prefix = next((p for p in limits if entry.name.startswith(p)), None)
+                if prefix is not None:
+                    found[prefix].append((entry.stat().st_mtime_ns, entry.path))
         except OSError:
             return
-        for _, path in sorted(found, reverse=True)[count:]:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        for prefix, entries in found.items():
+            for _, path in sorted(entries, reverse=True)[limits[prefix] :]:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def store(self, key: str, result: FileResult) -> None:
         """Write an entry atomically; a cache that cannot be written never fails the run."""

@@ -295,9 +295,7 @@ def run(
         results=by_display,
     )
     if run_key is not None and cache is not None:
-        cache.store_run(run_key, (outcome.findings, outcome.files, outcome.parsed, outcome.skipped))
-        if snapshot is not None:
-            cache.point(snapshot, run_key)
+        cache.store_run(run_key, (outcome.findings, outcome.files, outcome.parsed, outcome.skipped), snapshot)
     return outcome
 
 

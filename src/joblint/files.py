@@ -42,29 +42,25 @@ class FileResult:
 
 
 @lru_cache(maxsize=8192)
-def _packages(directory: str) -> tuple[str, ...]:
-    """The package names `directory` sits in, outermost first; () outside a package tree."""
+def packages(directory: str) -> tuple[str, ...]:
+    """The package names `directory` sits in, outermost first (with a file's name, its module);
+    () outside a package tree."""
     if not os.path.isfile(os.path.join(directory, "__init__.py")):
         return ()
     parent, name = os.path.split(directory)
-    return (*_packages(parent), name) if parent != directory and name else (name,)
-
-
-def package_names(directory: str) -> tuple[str, ...]:
-    """The package names `directory` sits in, outermost first: with a file's name, its module."""
-    return _packages(directory)
+    return (*packages(parent), name) if parent != directory and name else (name,)
 
 
 def rescan_packages() -> None:
     """Forget which directories held an `__init__.py`: a long-lived process runs again later."""
-    _packages.cache_clear()
+    packages.cache_clear()
 
 
 def module_name(path: Path | str) -> tuple[str | None, bool]:
     """The dotted module name from the package tree the file sits in, and whether it is a package."""
     directory, filename = os.path.split(os.fspath(path))
     is_package = filename == "__init__.py"
-    parts = [*_packages(directory), *([] if is_package else [os.path.splitext(filename)[0]])]
+    parts = [*packages(directory), *([] if is_package else [os.path.splitext(filename)[0]])]
     if not parts or not all(p.isidentifier() for p in parts):
         return (None, is_package)
     return (".".join(parts), is_package)
