@@ -90,3 +90,31 @@ def test_files_come_out_in_path_order(tmp_path: Path) -> None:
     walked = discover([tmp_path], config, tmp_path)  # one directory: not sorted again
     assert walked == sorted(walked) and [f.display for f in walked] == expected
     assert [f.display for f in discover([tmp_path / "a", tmp_path], config, tmp_path)] == expected
+
+
+_CELERY_SOURCE = dict.fromkeys([
+    "celery/__init__.py", "celery/app/__init__.py", "celery/app/task.py", "celery/backends/__init__.py",
+    "celery/beat.py", "celery/bootsteps.py", "celery/canvas.py", "celery/result.py", "celery/worker/__init__.py",
+], "from celery import shared_task\n")
+
+
+def test_the_frameworks_own_packages_are_excluded_by_default(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        ".git/HEAD": "", **{f"vendor/{name}": text for name, text in _CELERY_SOURCE.items()},
+        "temporalio/__init__.py": "", "temporalio/activity.py": "", "temporalio/client.py": "",
+        "temporalio/converter.py": "", "temporalio/worker/__init__.py": "", "temporalio/workflow/__init__.py": "",
+        # Named like a framework, but not one: a provider package, a project's own `celery.py`.
+        "airflow/providers/celery/__init__.py": "", "airflow/providers/celery/executors/app.py": "",
+        "proj/celery.py": "", "proj/worker.py": "",
+    })
+    expected = ["airflow/providers/celery/__init__.py", "airflow/providers/celery/executors/app.py", "proj/celery.py", "proj/worker.py"]
+    assert _found(tmp_path) == expected
+    assert _found(tmp_path, start=tmp_path / "vendor" / "celery" / "app") == []
+    config = config_mod.discover([tmp_path])
+    named = discover([Path("vendor/celery/app/task.py"), Path("proj/celery.py")], config, tmp_path)
+    assert [f.display for f in named] == ["proj/celery.py"]  # as any excluded file, even when named
+
+
+def test_setting_exclude_checks_the_frameworks_own_packages_too(tmp_path: Path) -> None:
+    _tree(tmp_path, {"pyproject.toml": '[tool.joblint]\nexclude = [".venv"]\n', **_CELERY_SOURCE})
+    assert len(_found(tmp_path)) == len(_CELERY_SOURCE)
