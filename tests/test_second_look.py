@@ -98,6 +98,12 @@ CASES = {
         ),
         "proj/defaults.py": 'class BaseConfig:\n    task_serializer = "pickle"\n',
     }, ("proj/defaults.py", "CEL101")),
+    "what a config module kept by its own words star-imports, with no app naming it": ({
+        "proj/__init__.py": "",
+        "proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_envvar("WORKER_SETTINGS")\n',
+        "proj/celeryconfig.py": "from proj.common import *\n\ntask_acks_late = True\n",
+        "proj/common.py": 'task_serializer = "pickle"\n',
+    }, ("proj/common.py", "CEL101")),
     "Django settings by fallback, star-imported two levels deep": ({
         "proj/__init__.py": "",
         "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n',
@@ -132,6 +138,28 @@ def test_the_pre_filter_loses_nothing(tmp_path, monkeypatch, files, expected):
     assert expected in {(f.path, f.code) for f in filtered}
     monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
     assert lint(tmp_path, ["ALL"]) == filtered
+
+
+def test_what_a_module_read_for_its_task_calls_imports_is_not_read(tmp_path):
+    """A view kept because it calls a task is no configuration: the module its form class comes
+    from (`django.forms` in a real project, and what that star-imports) is not read for it."""
+    write_project(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/tasks.py": 'from celery import shared_task\n\n\n@shared_task(name="shop.export")\ndef export(n):\n    return n\n',
+        "shop/views.py": (
+            "from shop import forms\nfrom shop.tasks import export\n\n\n"
+            "class ExportForm(forms.BaseForm):\n    timezone = \"UTC\"  # a field named like a setting\n\n\ndef view(request):\n    export(1)\n"
+        ),
+        "shop/forms.py": "class BaseForm:\n    pass\n",
+    })
+    from joblint import config as config_mod, engine
+    from joblint.discover import discover
+
+    config = config_mod.discover([tmp_path])
+    files = discover([tmp_path], config, tmp_path)
+    result = engine.run(files, config, frozenset({"CEL802"}), 1, cache=None)
+    assert "shop/views.py" in {d for d, r in result.results.items() if r.parsed}
+    assert "shop/forms.py" not in {d for d, r in result.results.items() if r.parsed}
 
 
 def test_the_key_of_remembered_answers_is_the_same_in_every_process():

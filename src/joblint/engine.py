@@ -150,7 +150,6 @@ def _second_look(
     look = prefilter.second_look(enabled, [r.facts for r in results if r.facts is not None])
     fallback = look.settings_modules
     seen: frozenset[str] = frozenset()
-    looked: set[str] = set()  # modules analysed by the second look: what they import matters too
     skipped = [
         i for i, (task, result) in enumerate(zip(tasks, results))
         if not (result.parsed or result.findings or task.kind != "python" or task.words is None)
@@ -176,14 +175,13 @@ def _second_look(
         if not wanted:
             return
         wanted.sort()
-        looked.update(m for i in wanted if (m := module_of(i)))
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
         probed = [probe(t, cache) for t in unfiltered]
         for i, result in zip(wanted, _analyze_all(unfiltered, probed, workers, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
         seen |= look.modules
-        found = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback, looked)
+        found = prefilter.named_modules([r.facts for r in results if r.facts is not None], fallback)
         look = prefilter.SecondLook(frozenset(found - seen), (), {}, False)
 
 

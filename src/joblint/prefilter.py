@@ -248,13 +248,15 @@ def second_look(enabled: frozenset[str], facts: list[Any]) -> SecondLook:
     )
 
 
-def named_modules(facts: Iterable[Any], settings_modules: bool = False, seeds: Iterable[str] = ()) -> set[str]:
+def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[str]:
     """Modules that analysed files name: configuration sources (`config_from_object("proj.conf")`,
-    DJANGO_SETTINGS_MODULE), what those (and the `seeds`, and modules with a configuration
-    source of a local class) star-import or take base classes from, and the modules of ARQ job
-    functions. They matter whatever words they contain."""
+    DJANGO_SETTINGS_MODULE), what those (and modules with a configuration source of a local
+    class, and modules that are configuration of their own) star-import or take base classes
+    from, and the modules of ARQ job functions. They matter whatever words they contain."""
+    from .project import holds_configuration
+
     facts = list(facts)
-    seeds = set(seeds) | {m.module for m in facts if m.module and m.celery.sources}
+    seeds = {m.module for m in facts if m.module and (m.celery.sources or holds_configuration(m))}
     named: set[str] = set()
     for module in facts:
         for source in module.celery.sources:

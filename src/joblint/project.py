@@ -431,6 +431,22 @@ def evident(names: list[str], namespace: str | None, title: str) -> bool:
     return known >= 1 and bool(CONFIG_NAME.search(title)) or known >= 3
 
 
+def holds_configuration(facts: ModuleFacts) -> bool:
+    """Whether the module, or a class of it, may be checked as configuration of its own
+    (`_standalone_models`), whatever namespace Django's settings turn out to use: what it
+    star-imports or takes base classes from is then part of it."""
+    names = [a.name for a in facts.core.assignments]
+    namespace = looks_like_config(names)
+    if namespace is not False and ("INSTALLED_APPS" in names or evident(names, namespace, facts.path.rsplit("/", 1)[-1])):
+        return True
+    for cls in facts.core.classes:
+        names = [a.name for a in cls.attributes]
+        namespace = looks_like_config(names)
+        if namespace is not False and evident(names, namespace, cls.name):
+            return True
+    return False
+
+
 def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
     """Config modules and classes no app is tied to, checked on their own."""
     models = []
