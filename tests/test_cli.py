@@ -67,6 +67,25 @@ def test_noqa_and_joblint_ignore_suppress(tmp_path):
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["d.py"]
 
 
+def test_noqa_with_other_linters_codes_suppresses_only_what_it_lists(tmp_path):
+    write_project(
+        tmp_path,
+        {
+            "a.py": 'from celery import Celery\napp = Celery("p")\napp.conf.update(  # noqa: E501, cel101\n    task_serializer="pickle",\n)\n',
+            "b.py": 'from celery import Celery  # noqa: F401\napp = Celery("p")\napp.conf.update(  # noqa: E501\n    task_serializer="pickle",\n)\n',
+        },
+    )
+    result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
+    assert [line.split(":")[:2] for line in result.stdout.splitlines()] == [["b.py", "4"]]
+
+
+def test_every_rule_code_has_a_prefix_suppression_comments_are_read_for():
+    from joblint.rules import all_meta
+    from joblint.suppress import CODE_PREFIXES
+
+    assert all(code.startswith(CODE_PREFIXES) for code in all_meta())
+
+
 def test_config_ignore_and_select(tmp_path):
     write_project(tmp_path, {"app.py": PICKLE_APP, "pyproject.toml": '[tool.joblint]\nignore = ["CEL101", "CEL102"]\n'})
     assert joblint("check", cwd=tmp_path).returncode == 0

@@ -39,9 +39,13 @@ class Suppressions:
         return codes is None or code in codes
 
 
+# The prefixes of joblint's codes: a comment listing only others (`# noqa: E501`) suppresses nothing here.
+CODE_PREFIXES = ("CEL", "ARQ", "TMP", "JL")
+
+
 def scan(text: str) -> Suppressions | None:
-    """The suppressions in a source file, or None when it has none."""
-    if "noqa" not in text and "joblint" not in text:
+    """The suppressions in a source file, or None when it has none of joblint's findings."""
+    if ("noqa" not in text and "joblint" not in text) or not _may_suppress(text):
         return None
     lines: dict[int, frozenset[str] | None] = {}
     statements: list[tuple[int, int]] = []
@@ -64,6 +68,16 @@ def scan(text: str) -> Suppressions | None:
     if not lines:
         return None
     return Suppressions(lines, tuple(statements))
+
+
+def _may_suppress(text: str) -> bool:
+    """Whether some comment-like text suppresses every code or one of joblint's. Most files that
+    mention noqa list only other linters' codes, and tokenizing them costs as much as their facts."""
+    for match in _NOQA.finditer(text):
+        listed = match.group("noqa") or match.group("ignore")
+        if listed is None or any(code.startswith(CODE_PREFIXES) for code in _CODES.findall(listed.upper())):
+            return True
+    return False
 
 
 def _comment(comment: str, line: int, lines: dict[int, frozenset[str] | None]) -> None:
