@@ -512,3 +512,46 @@ def run_paths(root: Path, paths: list[Path], select: list[str]) -> list[tuple]:
     files = discover(paths, cfg, root)
     result = engine.run(files, cfg, enabled, 1, cache=Cache.open(cache_mod.directory_for(cfg), cfg.settings))
     return [(f.path, f.span.line, f.code, f.message) for f in result.findings]
+
+
+def test_entries_of_old_file_versions_are_pruned_but_a_partial_run_keeps_the_rest(tmp_path, analysed, monkeypatch):
+    monkeypatch.setattr(cache_mod, "INDEX_FLOOR", 0)
+    write_project(tmp_path, {**PROJECT, **{f"proj/jobs{i}.py": f"from celery import shared_task\n\n\n@shared_task\ndef job{i}():\n    pass\n" for i in range(4)}})
+    cfg = config_mod.discover([tmp_path])
+    tasks = tmp_path / "proj/tasks.py"
+
+    def run_one_file() -> None:
+        tasks.write_text(tasks.read_text() + "\n")
+        one = discover([tasks], cfg, tmp_path)
+        engine.run(one, cfg, frozenset({"CEL104"}), 1, cache=Cache.open(cache_mod.directory_for(cfg), cfg.settings))
+
+    run(tmp_path, ["CEL104"])
+    whole = len(entries(tmp_path))
+    run_one_file()
+    analysed.clear()
+    run(tmp_path, ["CEL104"])  # after a run over one file, the others' entries are still there
+    assert analysed == []
+    for limit in range(301, 301 + 3 * whole):
+        tasks.write_text(tasks.read_text().replace(f"soft_time_limit={limit - 1}", f"soft_time_limit={limit}"))
+        run(tmp_path, ["CEL104"])
+    assert len(entries(tmp_path)) <= cache_mod.INDEX_GROWTH * whole + 1
+    run_one_file()
+    analysed.clear()
+    run(tmp_path, ["CEL104"])
+    assert analysed == []
+
+
+def test_only_the_newest_builds_keep_a_directory(tmp_path):
+    write_project(tmp_path, PROJECT)
+    root = tmp_path / ".joblint_cache"
+    old = [root / f"v-{n:016x}" for n in range(5)]
+    for age, directory in enumerate(old):
+        (directory / "entry").parent.mkdir(parents=True)
+        (directory / "entry").write_text("")
+        os.utime(directory, (time.time() - 1000 * (age + 1),) * 2)
+    (root / "mine").mkdir()  # not a build's: never touched
+    run(tmp_path, ["CEL104"])
+    builds = sorted(p.name for p in root.iterdir() if p.name.startswith("v-"))
+    assert len(builds) == cache_mod.KEPT_BUILDS
+    assert {p.name for p in old[: cache_mod.KEPT_BUILDS - 1]} < set(builds)  # the newest old ones
+    assert (root / "mine").is_dir()

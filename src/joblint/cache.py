@@ -18,6 +18,10 @@ change times and inode, with the content hash they had, answers for files whose 
 a second write within the file system's timestamp granularity would leave them unchanged; and a
 run during which a file's stat changed is not stored whole.
 
+The cache stays bounded: whole runs, snapshots and second-look answers keep only their newest
+few; per-file entries of old file versions go once they outnumber twice the most a run has used;
+only the newest `KEPT_BUILDS` joblint builds keep a directory.
+
 Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
 enums: a cache directory planted in a repository cannot make joblint run code.
 """
@@ -31,6 +35,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -65,6 +70,11 @@ INDEX_FLOOR = 1000
 # Whole runs and second-look answer sets kept (the newest): a branch switch and back finds its run.
 KEPT_RUNS = 8
 KEPT_ANSWER_SETS = 4
+# Directories of joblint builds kept (the newest by their last write): an upgrade, or two versions
+# run in one repository (a pinned pre-commit hook and a global install), keep their entries.
+KEPT_BUILDS = 3
+_PER_FILE = re.compile(r"[0-9a-f]{40}")  # the names of per-file entries (`Cache.key`)
+_BUILD = re.compile(r"v-[0-9a-f]{16}")  # the names of build directories (`Cache.open`)
 
 
 @dataclass(eq=False)
@@ -85,6 +95,7 @@ class Cache:
     answers: dict[str, Index] = dataclasses.field(default_factory=dict)  # the second look's, by key
     stats: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # taken by `snapshot`
     new_rules: dict[str, RuleMeta] | None = None
+    used: set[str] = dataclasses.field(default_factory=set)  # the per-file entries this run asked for
 
     def __getstate__(self) -> dict[str, object]:
         # Workers only read and write entries: the indexes stay with the main process.
@@ -145,6 +156,7 @@ class Cache:
         """Forget the stats an earlier run with this cache took (`--fix` runs several)."""
         self.stats.clear()
         self.probed.clear()
+        self.used.clear()
 
     def stat(self, path: str) -> tuple[int, ...]:
         """The file's stat: the one the snapshot took, else a fresh one (both before any read)."""
@@ -311,25 +323,40 @@ class Cache:
         self.store(key, outcome)  # type: ignore[arg-type]
         if snapshot is not None:
             self.store(snapshot, key)  # type: ignore[arg-type]
-        self._keep_newest({"run-": KEPT_RUNS, "snap-": KEPT_RUNS})
+        self._keep_newest({"run-": KEPT_RUNS, "snap-": KEPT_RUNS}, prune_files=True)
 
-    def _keep_newest(self, limits: dict[str, int]) -> None:
+    def _keep_newest(self, limits: dict[str, int], prune_files: bool = False) -> None:
         """Delete all but the newest entries of each name prefix (`limits`: prefix -> how many):
-        each project state or set of task names writes its own, and only recent ones are asked for."""
+        each project state or set of task names writes its own, and only recent ones are asked for.
+
+        `prune_files`: per-file entries pile up too, one per version of each file analysed; once
+        there are more than `INDEX_GROWTH` times as many as the most a run has asked for (and a
+        floor), only those this run asked for stay. Measured against the most, so a run over part
+        of the project keeps the rest; another branch's files are analysed again when next checked."""
         found: dict[str, list[tuple[int, str]]] = {prefix: [] for prefix in limits}
+        per_file: list[os.DirEntry[str]] = []
         try:
             for entry in os.scandir(self.directory):
                 prefix = next((p for p in limits if entry.name.startswith(p)), None)
                 if prefix is not None:
                     found[prefix].append((entry.stat().st_mtime_ns, entry.path))
+                elif prune_files and _PER_FILE.fullmatch(entry.name):
+                    per_file.append(entry)
         except OSError:
             return
-        for prefix, entries in found.items():
-            for _, path in sorted(entries, reverse=True)[limits[prefix] :]:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+        stale = [path for prefix, entries in found.items() for _, path in sorted(entries, reverse=True)[limits[prefix] :]]
+        if prune_files:
+            mark = self._load_index(_ENTRIES_KEY, set)
+            if len(self.used) > mark.most_used:
+                mark = Index(set(), len(self.used))
+                self.store(_ENTRIES_KEY, mark)  # type: ignore[arg-type]
+            if len(per_file) > INDEX_GROWTH * mark.most_used + INDEX_FLOOR:
+                stale += [entry.path for entry in per_file if entry.name not in self.used]
+        for path in stale:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def store(self, key: str, result: FileResult) -> None:
         """Write an entry atomically; a cache that cannot be written never fails the run."""
@@ -344,6 +371,7 @@ class Cache:
                 _prepare(self.directory.parent)
                 self.directory.mkdir(exist_ok=True)
                 _write_atomically(self.directory / key, data)
+                _remove_old_builds(self.directory)
         except OSError:
             pass
 
@@ -375,6 +403,7 @@ class Index:
 
 
 _STAMPS_KEY = "file-stamps"
+_ENTRIES_KEY = "file-entries"  # an empty Index: the most per-file entries a run has asked for
 _RULES_KEY = "rules"
 
 
@@ -525,6 +554,23 @@ def directory_for(config: Any, cli_dir: Path | None = None) -> Path:
         base = config.source.parent if config.source is not None else config.root
         return Path(os.path.abspath(base / configured))
     return config.root / DIRECTORY_NAME
+
+
+def _remove_old_builds(current: Path) -> None:
+    """Delete the directories of all but the newest `KEPT_BUILDS` joblint builds, `current` among
+    them: each upgrade (or, in a checkout of joblint, each edit) starts one."""
+    import shutil
+
+    try:
+        builds = [entry for entry in os.scandir(current.parent) if entry.is_dir() and _BUILD.fullmatch(entry.name)]
+        by_age = sorted(((entry.stat().st_mtime_ns, entry.path) for entry in builds), reverse=True)
+    except OSError:
+        return
+    others = [path for _, path in by_age if path != str(current)]
+    kept = {str(current), *others[: KEPT_BUILDS - 1]}
+    for _, path in by_age:
+        if path not in kept:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _prepare(root: Path) -> None:

@@ -55,6 +55,8 @@ def _analyze_all(
     results: list[FileResult | None] = []
     for settled in probed:
         if isinstance(settled, str):
+            if cache is not None:
+                cache.used.add(settled)
             settled = cache.load(settled) if cache is not None else None
         results.append(settled if settled is None else _ticked(settled, progress))
     misses = [i for i, r in enumerate(results) if r is None]
