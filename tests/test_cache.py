@@ -531,17 +531,18 @@ def test_entries_of_old_file_versions_are_pruned_but_a_partial_run_keeps_the_res
     analysed.clear()
     run(tmp_path, ["CEL104"])  # after a run over one file, the others' entries are still there
     assert analysed == []
-    for limit in range(301, 301 + 3 * whole):
+    for limit in range(301, 301 + 2 * cache_mod.ENTRY_GROWTH * whole):
         tasks.write_text(tasks.read_text().replace(f"soft_time_limit={limit - 1}", f"soft_time_limit={limit}"))
         run(tmp_path, ["CEL104"])
-    assert len(entries(tmp_path)) <= cache_mod.INDEX_GROWTH * whole + 1
+    assert len(entries(tmp_path)) <= cache_mod.ENTRY_GROWTH * whole + 1
     run_one_file()
     analysed.clear()
     run(tmp_path, ["CEL104"])
     assert analysed == []
 
 
-def test_only_the_newest_builds_keep_a_directory(tmp_path):
+def test_only_the_most_recently_used_builds_keep_a_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_mod, "KEPT_BUILDS", 3)
     write_project(tmp_path, PROJECT)
     root = tmp_path / ".joblint_cache"
     old = [root / f"v-{n:016x}" for n in range(5)]
@@ -550,8 +551,9 @@ def test_only_the_newest_builds_keep_a_directory(tmp_path):
         (directory / "entry").write_text("")
         os.utime(directory, (time.time() - 1000 * (age + 1),) * 2)
     (root / "mine").mkdir()  # not a build's: never touched
-    run(tmp_path, ["CEL104"])
-    builds = sorted(p.name for p in root.iterdir() if p.name.startswith("v-"))
+    Cache(old[-1], "").begin_run()  # the oldest build is used again (a pinned pre-commit hook)
+    run(tmp_path, ["CEL104"])  # a new build: its first write prunes
+    builds = {p.name for p in root.iterdir() if p.name.startswith("v-")}
     assert len(builds) == cache_mod.KEPT_BUILDS
-    assert {p.name for p in old[: cache_mod.KEPT_BUILDS - 1]} < set(builds)  # the newest old ones
+    assert {old[-1].name, old[0].name} < builds  # the one just used, and the newest of the rest
     assert (root / "mine").is_dir()

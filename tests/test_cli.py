@@ -79,6 +79,19 @@ def test_noqa_with_other_linters_codes_suppresses_only_what_it_lists(tmp_path):
     assert [line.split(":")[:2] for line in result.stdout.splitlines()] == [["b.py", "4"]]
 
 
+def test_upper_case_and_unclosed_suppressions_still_suppress(tmp_path):
+    write_project(
+        tmp_path,
+        {
+            "a.py": PICKLE_APP.replace('"pickle")', '"pickle")  # NOQA'),
+            "b.py": PICKLE_APP.replace('"pickle")', '"pickle")  # JOBLINT: ignore') + "x = [1][0]\n",
+            "c.py": PICKLE_APP.replace('"pickle")', '"pickle")  # joblint: ignore[') + "first = [1, 2][0]  # noqa: E501\n",
+        },
+    )
+    result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
+    assert result.stdout.splitlines() == [] and result.returncode == 0
+
+
 def test_every_rule_code_has_a_prefix_suppression_comments_are_read_for():
     from joblint.rules import all_meta
     from joblint.suppress import CODE_PREFIXES

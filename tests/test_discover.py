@@ -3,6 +3,7 @@ exclude settings, the directory given, and what is never opened."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -103,11 +104,18 @@ def test_the_frameworks_own_packages_are_excluded_by_default(tmp_path: Path) -> 
         ".git/HEAD": "", **{f"vendor/{name}": text for name, text in _CELERY_SOURCE.items()},
         "temporalio/__init__.py": "", "temporalio/activity.py": "", "temporalio/client.py": "",
         "temporalio/converter.py": "", "temporalio/worker/__init__.py": "", "temporalio/workflow/__init__.py": "",
+        "temporalio/bridge/__init__.py": "",
         # Named like a framework, but not one: a provider package, a project's own `celery.py`.
         "airflow/providers/celery/__init__.py": "", "airflow/providers/celery/executors/app.py": "",
         "proj/celery.py": "", "proj/worker.py": "",
+        # A project's package named like ARQ, with every module ARQ has: `app.arq`, not the library.
+        **{f"app/{name}": "" for name in ["__init__.py", *(f"arq/{m}.py" for m in ["__init__", "connections", "constants", "cron", "jobs", "version", "worker"])]},
     })
-    expected = ["airflow/providers/celery/__init__.py", "airflow/providers/celery/executors/app.py", "proj/celery.py", "proj/worker.py"]
+    expected = [
+        "airflow/providers/celery/__init__.py", "airflow/providers/celery/executors/app.py",
+        "app/__init__.py", "app/arq/__init__.py", "app/arq/connections.py", "app/arq/constants.py", "app/arq/cron.py",
+        "app/arq/jobs.py", "app/arq/version.py", "app/arq/worker.py", "proj/celery.py", "proj/worker.py",
+    ]
     assert _found(tmp_path) == expected
     assert _found(tmp_path, start=tmp_path / "vendor" / "celery" / "app") == []
     config = config_mod.discover([tmp_path])
@@ -116,5 +124,8 @@ def test_the_frameworks_own_packages_are_excluded_by_default(tmp_path: Path) -> 
 
 
 def test_setting_exclude_checks_the_frameworks_own_packages_too(tmp_path: Path) -> None:
-    _tree(tmp_path, {"pyproject.toml": '[tool.joblint]\nexclude = [".venv"]\n', **_CELERY_SOURCE})
-    assert len(_found(tmp_path)) == len(_CELERY_SOURCE)
+    _tree(tmp_path, {"pyproject.toml": '[tool.joblint]\nextend-exclude = ["docs"]\n', **_CELERY_SOURCE, "jobs.py": ""})
+    assert _found(tmp_path) == ["jobs.py"]  # extend-exclude keeps the defaults
+    config = config_mod.discover([tmp_path])
+    replaced = dataclasses.replace(config, settings=dataclasses.replace(config.settings, exclude=[".venv"]))
+    assert len(discover([tmp_path], replaced, tmp_path)) == len(_CELERY_SOURCE) + 1  # `exclude` (or --exclude) replaces them

@@ -104,6 +104,13 @@ CASES = {
         "proj/celeryconfig.py": "from proj.common import *\n\ntask_acks_late = True\n",
         "proj/common.py": 'task_serializer = "pickle"\n',
     }, ("proj/common.py", "CEL101")),
+    "a config module's star import, when another service has a module of the same name": ({
+        "services/a/app/__init__.py": "",
+        "services/a/app/celeryconfig.py": "from app.common import *\n\ntask_acks_late = True\n",
+        "services/a/app/common.py": 'task_serializer = "pickle"\n',
+        "services/b/app/__init__.py": "",
+        "services/b/app/celeryconfig.py": "task_acks_late = True\n",
+    }, ("services/a/app/common.py", "CEL101")),
     "Django settings by fallback, star-imported two levels deep": ({
         "proj/__init__.py": "",
         "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n',

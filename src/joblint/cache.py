@@ -19,8 +19,8 @@ a second write within the file system's timestamp granularity would leave them u
 run during which a file's stat changed is not stored whole.
 
 The cache stays bounded: whole runs, snapshots and second-look answers keep only their newest
-few; per-file entries of old file versions go once they outnumber twice the most a run has used;
-only the newest `KEPT_BUILDS` joblint builds keep a directory.
+few; per-file entries not used by the latest run go once they outnumber `ENTRY_GROWTH` times the
+most a run has used; only the `KEPT_BUILDS` most recently used joblint builds keep a directory.
 
 Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
 enums: a cache directory planted in a repository cannot make joblint run code.
@@ -70,9 +70,12 @@ INDEX_FLOOR = 1000
 # Whole runs and second-look answer sets kept (the newest): a branch switch and back finds its run.
 KEPT_RUNS = 8
 KEPT_ANSWER_SETS = 4
-# Directories of joblint builds kept (the newest by their last write): an upgrade, or two versions
-# run in one repository (a pinned pre-commit hook and a global install), keep their entries.
-KEPT_BUILDS = 3
+# Directories of joblint builds kept, the most recently used: builds used in turn (a pinned
+# pre-commit hook, a global install, a tox matrix over Python versions) keep their entries.
+KEPT_BUILDS = 8
+# Per-file entries kept, as a multiple of the most a run has used: runs with other rule selections,
+# over other parts of the project, or on other branches keep theirs up to that many.
+ENTRY_GROWTH = 4
 _PER_FILE = re.compile(r"[0-9a-f]{40}")  # the names of per-file entries (`Cache.key`)
 _BUILD = re.compile(r"v-[0-9a-f]{16}")  # the names of build directories (`Cache.open`)
 
@@ -157,6 +160,10 @@ class Cache:
         self.stats.clear()
         self.probed.clear()
         self.used.clear()
+        try:
+            os.utime(self.directory)  # the build's last use: see `_remove_old_builds`
+        except OSError:
+            pass  # not created yet, or not ours to touch
 
     def stat(self, path: str) -> tuple[int, ...]:
         """The file's stat: the one the snapshot took, else a fresh one (both before any read)."""
@@ -330,7 +337,7 @@ class Cache:
         each project state or set of task names writes its own, and only recent ones are asked for.
 
         `prune_files`: per-file entries pile up too, one per version of each file analysed; once
-        there are more than `INDEX_GROWTH` times as many as the most a run has asked for (and a
+        there are more than `ENTRY_GROWTH` times as many as the most a run has asked for (and a
         floor), only those this run asked for stay. Measured against the most, so a run over part
         of the project keeps the rest; another branch's files are analysed again when next checked."""
         found: dict[str, list[tuple[int, str]]] = {prefix: [] for prefix in limits}
@@ -350,7 +357,7 @@ class Cache:
             if len(self.used) > mark.most_used:
                 mark = Index(set(), len(self.used))
                 self.store(_ENTRIES_KEY, mark)  # type: ignore[arg-type]
-            if len(per_file) > INDEX_GROWTH * mark.most_used + INDEX_FLOOR:
+            if len(per_file) > ENTRY_GROWTH * mark.most_used + INDEX_FLOOR:
                 stale += [entry.path for entry in per_file if entry.name not in self.used]
         for path in stale:
             try:
@@ -557,8 +564,8 @@ def directory_for(config: Any, cli_dir: Path | None = None) -> Path:
 
 
 def _remove_old_builds(current: Path) -> None:
-    """Delete the directories of all but the newest `KEPT_BUILDS` joblint builds, `current` among
-    them: each upgrade (or, in a checkout of joblint, each edit) starts one."""
+    """Delete the directories of all but the `KEPT_BUILDS` most recently used joblint builds,
+    `current` among them: each upgrade (or, in a checkout of joblint, each edit) starts one."""
     import shutil
 
     try:

@@ -46,13 +46,14 @@ def file_kind(path: Path) -> str | None:
 # The frameworks' own packages (an unpacked wheel, a vendored copy, the framework's repository)
 # define and call everything the rules look for, yet hold no one's task code: the whole of
 # Celery's source and Temporal's SDK gave no finding and cost half of a large run. Excluded with
-# the default `exclude`, and recognised by modules only the framework has, never by name alone:
-# `airflow/providers/celery/` is a package named `celery` too, and user code.
+# the default `exclude`, and recognised by modules only the framework has, never by name alone
+# (`airflow/providers/celery/` is user code), and only as a top-level package: `app/arq/` with its
+# own worker.py and jobs.py is `app.arq`, a project's module, which could not be the library.
 FRAMEWORK_PACKAGES = {
     "celery": frozenset({"app", "backends", "beat", "bootsteps", "canvas", "result", "worker"}),
-    "kombu": frozenset({"connection", "messaging", "serialization", "transport"}),
-    "temporalio": frozenset({"activity", "client", "converter", "worker", "workflow"}),
-    "arq": frozenset({"connections", "cron", "jobs", "worker"}),
+    "kombu": frozenset({"connection", "entity", "messaging", "pidbox", "serialization", "transport"}),
+    "temporalio": frozenset({"activity", "bridge", "client", "converter", "worker", "workflow"}),
+    "arq": frozenset({"connections", "constants", "cron", "jobs", "version", "worker"}),
 }
 
 
@@ -68,7 +69,9 @@ def is_framework_package(directory: str, names: set[str] | None = None) -> bool:
         except OSError:
             return False
     modules = {name.removesuffix(".py") for name in names}
-    return "__init__.py" in names and markers <= modules
+    if "__init__.py" not in names or not markers <= modules:
+        return False
+    return not os.path.exists(os.path.join(os.path.dirname(directory), "__init__.py"))
 
 
 class _Ignores:
@@ -127,11 +130,13 @@ class _Ignores:
         """Whether a directory given on the command line sits below an excluded one
         (`joblint check build/pkg`): then every entry of its walk is excluded. The walk never
         enters an excluded directory, so below the one given this is the only place to look."""
+        if self.in_framework(directory):
+            return True
         if not directory.startswith(self._below_root):
             return False
         # Split at "/" as `ignored` splits an entry's path (`+ os.sep`: the entry's name, dropped).
         *parents, _ = (directory[len(self._below_root) :] + os.sep).split("/")
-        return any(parent in self._dir_names for parent in parents) or self.in_framework(directory)
+        return any(parent in self._dir_names for parent in parents)
 
     def in_framework(self, path: str) -> bool:
         """Whether `path` (given on the command line) lies in a framework's own package."""

@@ -333,7 +333,10 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
             for entry in settings.entries:
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
-    by_name = {m.module: m for m in facts if m.module}
+    by_name: dict[str, list[Any]] = {}  # a monorepo's services may each have an `app.celeryconfig`
+    for m in facts:
+        if m.module:
+            by_name.setdefault(m.module, []).append(m)
     by_suffix: dict[str, list[str]] = {}
     for name in by_name:
         for suffix in _dotted_suffixes(name):
@@ -346,11 +349,9 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
         if name in done:
             continue
         done.add(name)
-        module = by_name.get(name)
-        if module is None:
-            continue
-        bases = {b.rsplit(".", 1)[0] for c in module.core.classes for b in c.bases if "." in b}
-        used = {*module.core.star_imports, *bases}
+        modules = by_name.get(name, ())
+        bases = {b.rsplit(".", 1)[0] for m in modules for c in m.core.classes for b in c.bases if "." in b}
+        used = {*(star for m in modules for star in m.core.star_imports), *bases}
         named |= used
         pending += [n for n in _matching(used, by_name, by_suffix) if n not in done]
     return named

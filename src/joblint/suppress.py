@@ -12,8 +12,9 @@ import tokenize
 from dataclasses import dataclass
 
 _CODE = r"[A-Z]+[0-9]+"
+# Within one line (`_may_suppress` runs it over a whole file): `[ \t]`, never `\s`.
 _NOQA = re.compile(
-    rf"#\s*(?:noqa(?::\s*(?P<noqa>{_CODE}(?:[\s,]+{_CODE})*))?|joblint:\s*ignore(?:\[(?P<ignore>[^\]]*)\])?)",
+    rf"#[ \t]*(?:noqa(?::[ \t]*(?P<noqa>{_CODE}(?:[ \t,]+{_CODE})*))?|joblint:[ \t]*ignore(?:\[(?P<ignore>[^\]\r\n]*)\])?)",
     re.IGNORECASE,
 )
 _CODES = re.compile(_CODE)
@@ -45,7 +46,7 @@ CODE_PREFIXES = ("CEL", "ARQ", "TMP", "JL")
 
 def scan(text: str) -> Suppressions | None:
     """The suppressions in a source file, or None when it has none of joblint's findings."""
-    if ("noqa" not in text and "joblint" not in text) or not _may_suppress(text):
+    if not _may_suppress(text):
         return None
     lines: dict[int, frozenset[str] | None] = {}
     statements: list[tuple[int, int]] = []
