@@ -147,6 +147,21 @@ def test_the_pre_filter_loses_nothing(tmp_path, monkeypatch, files, expected):
     assert lint(tmp_path, ["ALL"]) == filtered
 
 
+def test_a_skipped_module_still_exists_for_resolving_imports(tmp_path, monkeypatch):
+    """`from notify import send_email` names the top-level notify.py, which the pre-filter skips
+    (it names Celery only in a docstring): it must not be taken for services/mailer/notify.py's task."""
+    write_project(tmp_path, {
+        "services/__init__.py": "", "services/mailer/__init__.py": "",
+        "services/mailer/notify.py": 'from celery import shared_task\n\n\n@shared_task(name="mailer.send_email")\ndef send_email(to):\n    return to\n',
+        "notify.py": 'def send_email(to):\n    """Send at once, without going through Celery."""\n    return to\n',
+        "views.py": "from django.http import HttpResponse\n\nfrom notify import send_email\n\n\ndef signup(request):\n    send_email(request.user.email)\n    return HttpResponse('ok')\n",
+    })
+    filtered = lint(tmp_path, ["ALL"])
+    assert "CEL802" not in {f.code for f in filtered}
+    monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
+    assert lint(tmp_path, ["ALL"]) == filtered
+
+
 def test_what_a_module_read_for_its_task_calls_imports_is_not_read(tmp_path):
     """A view kept because it calls a task is no configuration: the module its form class comes
     from (`django.forms` in a real project, and what that star-imports) is not read for it."""

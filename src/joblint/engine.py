@@ -281,6 +281,7 @@ def run(
         [r.facts for r in results if r.facts is not None],
         config.settings.extra_settings,
         config.settings.known_tasks,
+        tuple(t.path for t, r in zip(tasks, results) if r.facts is None and t.kind == "python"),
     )
     findings += project_findings(project, enabled)
 

@@ -140,6 +140,7 @@ class Project:
     app_names: dict[str, str] = field(default_factory=dict)  # any app ref -> the app model's name
     extra_settings: frozenset[str] = frozenset()  # [tool.joblint] extra-settings
     known_tasks: frozenset[str] = frozenset()  # [tool.joblint] known-tasks
+    unread: tuple[str, ...] = ()  # paths of the run's Python files that were not analysed
 
     @property
     def apps(self) -> list[SettingsModel]:
@@ -147,7 +148,12 @@ class Project:
 
     @cached_property
     def module_names(self) -> frozenset[str]:
-        return frozenset(f.module for f in self.files if f.module)
+        """Every module of the run, analysed or not: whether a module exists must not depend on
+        whether the pre-filter skipped it."""
+        from .files import module_name
+
+        unread = (module_name(path)[0] for path in self.unread)
+        return frozenset(f.module for f in self.files if f.module) | {m for m in unread if m}
 
     def models_for(self, task: ProjectTask) -> list[SettingsModel]:
         """The settings a task runs under: its app's, or every app's for shared tasks.
@@ -478,7 +484,12 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
     return models
 
 
-def build(files: list[ModuleFacts], extra_settings: list[str] = (), known_tasks: list[str] = ()) -> Project:  # type: ignore[assignment]
+def build(
+    files: list[ModuleFacts],
+    extra_settings: list[str] = (),  # type: ignore[assignment]
+    known_tasks: list[str] = (),  # type: ignore[assignment]
+    unread: tuple[str, ...] = (),
+) -> Project:
     files = sorted(files, key=lambda f: f.path)
     index = _Index(files)
     models, by_ref = _app_models(files, index)
@@ -486,7 +497,8 @@ def build(files: list[ModuleFacts], extra_settings: list[str] = (), known_tasks:
     models += _standalone_models(files, index, used)
     tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
     return Project(
-        files, models, tasks, {ref: m.name for ref, m in by_ref.items()}, frozenset(extra_settings), frozenset(known_tasks)
+        files, models, tasks, {ref: m.name for ref, m in by_ref.items()}, frozenset(extra_settings), frozenset(known_tasks),
+        unread,
     )
 
 
