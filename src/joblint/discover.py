@@ -43,8 +43,9 @@ def file_kind(path: Path) -> str | None:
     return None
 
 
-# The frameworks' own packages (an unpacked wheel, a vendored copy, the framework's repository)
-# define and call everything the rules look for, yet hold no one's task code: the whole of
+# The frameworks' own packages (an unpacked wheel or sdist, the framework's repository, a copy
+# vendored at the top of a tree) define and call everything the rules look for, yet hold no
+# one's task code: the whole of
 # Celery's source and Temporal's SDK gave no finding and cost half of a large run. Excluded with
 # the default `exclude`, and recognised by modules only the framework has, never by name alone
 # (`airflow/providers/celery/` is user code), and only as a top-level package: `app/arq/` with its
