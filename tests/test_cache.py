@@ -137,7 +137,7 @@ def test_a_warm_run_does_not_look_for_the_words_again_and_survives_a_damaged_ind
     cold = run(tmp_path, ["CEL104"])
     looked: list[str] = []
     real = prefilter.keeps
-    monkeypatch.setattr(prefilter, "keeps", lambda data, words, path="": looked.append(path) or real(data, words, path))
+    monkeypatch.setattr(prefilter, "keeps", lambda data, words, path="", python=True: looked.append(path) or real(data, words, path, python))
     assert run(tmp_path, ["CEL104"]) == cold
     assert not any(path.endswith("plain.py") for path in looked)
     for index in entries(tmp_path, "skips-"):

@@ -227,3 +227,45 @@ APPLY = prefilter.compile_words(["apply_async"])
 )
 def test_words_in_comments_and_docstrings_do_not_keep_a_file(source, kept):
     assert prefilter.keeps(source.encode(), APPLY, "m.py") is kept
+
+
+def test_the_lexer_takes_linear_time_on_a_quote_that_does_not_close():
+    """A quote left open on its line (YAML, a shell line, a typo) once took time exponential in
+    what followed it: 26 characters took 12 s."""
+    source = b'# a comment, then an unclosed quote\nx = "' + b"a&&b " * 2000 + b"\nt.apply_async()\n"
+    code = "from joblint import prefilter\nimport sys\nprefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    subprocess.run([sys.executable, "-c", code], input=source, timeout=20, check=True)
+
+
+def test_in_a_multi_byte_encoding_a_trailing_byte_that_looks_like_a_backslash_hides_nothing():
+    # The last character of the docstring, 能, is 0x94 0x5C in Shift_JIS: read as bytes, 0x5C escapes
+    # the closing quote, and the docstring would swallow the import that follows.
+    source = (
+        '# -*- coding: shift_jis -*-\n"""領収書の送信機能"""\nfrom celery import shared_task\n\n\n'
+        '@shared_task\ndef send(order_id):\n    """\n    Send the receipt.\n    """\n'
+    ).encode("shift_jis")
+    assert prefilter.keeps(source, prefilter.compile_words(["shared_task"]), "tasks.py")
+
+
+def test_a_comment_sign_in_an_f_string_nesting_its_own_quotes_is_not_a_comment():
+    source = b'def place(order):\n    print(f"{"#" * 8} queued {send_receipt.delay(order.id)}")\n'
+    assert prefilter.keeps(source, prefilter.compile_words([".delay("]), "orders.py")
+    nested_bracket = b'x = f"{d[")"]}"; y = (\n    "apply_async"\n)\n'
+    assert prefilter.keeps(nested_bracket, APPLY, "m.py")
+
+
+@pytest.mark.parametrize(
+    "name, script",
+    [
+        ("start.sh", '#!/bin/sh\n[ $# -eq 0 ] && exec celery -A proj worker -B\n'),  # `$#` is no comment
+        ("run_worker.sh", '#!/bin/sh\nset -e\n"$VENV/bin/celery" "--app=proj" "worker" "--beat"\n'),  # nor a docstring
+    ],
+)
+def test_launch_files_are_not_read_as_python(tmp_path, monkeypatch, name, script):
+    from conftest import lint, write_project
+
+    write_project(tmp_path, {name: script, "proj/__init__.py": "", "proj/celery_app.py": 'from celery import Celery\napp = Celery("proj")\n'})
+    filtered = lint(tmp_path, ["CEL501"])
+    assert [(f.path, f.code) for f in filtered] == [(name, "CEL501")]
+    monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
+    assert lint(tmp_path, ["CEL501"]) == filtered

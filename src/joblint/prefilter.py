@@ -15,6 +15,7 @@ tests/test_prefilter.py proves the words sound on every rule document example an
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass
@@ -72,29 +73,31 @@ def lowered(data: bytes, path: str = "") -> bytes:
     return data.lower() + b"\n" + os.path.basename(path).lower().encode()
 
 
-def keeps(data: bytes, wanted: Words | None, path: str = "") -> bool:
+def keeps(data: bytes, wanted: Words | None, path: str = "", python: bool = True) -> bool:
     """Whether a file's code, or its name, contains one of the words (and it is not protoc's).
-    Comments and docstrings do not count: no fact comes from them, yet some files name a
-    framework only there ("called from the Celery worker"; 12 of the 149 the words keep in the
-    bench corpus)."""
+    In Python source (`python`), comments and docstrings do not count: no fact comes from them,
+    yet some files name a framework only there ("called from the Celery worker"; 12 of the 149
+    the words keep in the bench corpus)."""
     if wanted is None:
         return True
     if _protoc_output(data) or not contains(lowered(data, path), wanted, data):
         return False
-    code = without_comments_and_docstrings(data)
+    code = without_comments_and_docstrings(data) if python else data
     return code is data or contains(lowered(code, path), wanted, code)
 
 
 # A lexer just precise enough to tell comments and docstrings from code: string literals (triple-
 # quoted ones over lines; a prefix stays with the code before it), comments, line ends, line
 # continuations, and runs of anything else (brackets counted in them). An unterminated triple-
-# quoted string runs to the end of the file, and stays code.
+# quoted string runs to the end of the file, and stays code. Each repetition takes a run of plain
+# bytes or one escape, never a choice between runs of different lengths: the time stays linear
+# when a quote does not close.
 _LEXEME = re.compile(
     rb"""
-      (?P<string>'''(?:[^'\\]+|\\.|'(?!''))*(?:'''|\Z)
-               |\"\"\"(?:[^"\\]+|\\.|"(?!""))*(?:\"\"\"|\Z)
-               |'(?:[^'\\\r\n]+|\\(?:\r\n|.))*'
-               |"(?:[^"\\\r\n]+|\\(?:\r\n|.))*")
+      (?P<string>'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)
+               |\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
+               |'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*'
+               |"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*")
     | (?P<comment>\#[^\r\n]*)
     | (?P<newline>(?:\r\n|\r|\n)[ \t\f]*)
     | (?P<continued>\\(?:\r\n|\r|\n))
@@ -103,29 +106,44 @@ _LEXEME = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _BLANK = b" \t\f"
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+# Encodings in which every byte below 0x80 is the ASCII character: the lexer reads raw bytes.
+# In Shift_JIS, GBK or Big5 the second byte of a character may be a backslash or a quote.
+_ASCII_SAFE = re.compile(r"utf-8|ascii|latin-1|iso8859-\d+|cp125\d|koi8-\w+|mac-\w+")
 
 
 def without_comments_and_docstrings(data: bytes) -> bytes:
     """`data` without its comments and without the strings that are statements of their own
-    (docstrings); `data` itself when it has neither."""
+    (docstrings); `data` itself when it has neither, or when it cannot be lexed as bytes."""
     if b"#" not in data and b'"""' not in data and b"'''" not in data:
+        return data
+    if not _ascii_safe(data):
         return data
     kept: list[bytes] = []
     pending: list[bytes] = []  # strings that begin a statement: dropped if the statement ends with them
     depth = 0  # open brackets: a line end inside them does not end the statement
     starts_statement = True
+    verbatim = False  # after an f-string, up to the line end: see below
     for match in _LEXEME.finditer(data):
         kind, lexeme = match.lastgroup, match.group()
-        if kind == "comment":
-            continue
-        if kind == "continued" or (kind == "other" and not lexeme.strip(_BLANK)):
-            (pending if pending else kept).append(lexeme)
-            continue
         if kind == "newline":
             if depth == 0:
                 pending.clear()  # the statement was nothing but strings
                 starts_statement = True
+            verbatim = False
             kept.append(lexeme)
+            continue
+        if verbatim:
+            # Since Python 3.12 an f-string may nest quotes of its own kind (`f"{d["#"]}"`): what
+            # follows one on its line is kept, and closing brackets are not counted.
+            kept.append(lexeme)
+            if kind == "other":
+                depth += lexeme.count(b"(") + lexeme.count(b"[") + lexeme.count(b"{")
+            continue
+        if kind == "comment":
+            continue
+        if kind == "continued" or (kind == "other" and not lexeme.strip(_BLANK)):
+            (pending if pending else kept).append(lexeme)
             continue
         if kind == "string" and depth == 0 and (starts_statement or pending):
             pending.append(lexeme)
@@ -138,9 +156,36 @@ def without_comments_and_docstrings(data: bytes) -> bytes:
             opened = lexeme.count(b"(") + lexeme.count(b"[") + lexeme.count(b"{")
             closed = lexeme.count(b")") + lexeme.count(b"]") + lexeme.count(b"}")
             depth = max(depth + opened - closed, 0)
+        elif kind == "string" and _f_string(data, match.start()):
+            verbatim = True
         kept.append(lexeme)
     kept.extend(pending)  # the file ends without a line end: keep what cannot be told apart
     return b"".join(kept)
+
+
+def _ascii_safe(data: bytes) -> bool:
+    """Whether the file's encoding (its coding cookie, on one of its first two lines) is one the
+    lexer can read as bytes."""
+    head = b"\n".join(data.split(b"\n", 2)[:2])
+    cookie = _COOKIE.search(head)
+    if cookie is None:
+        return True
+    try:
+        name = codecs.lookup(cookie.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return _ASCII_SAFE.fullmatch(name) is not None
+
+
+def _f_string(data: bytes, start: int) -> bool:
+    """Whether the string literal at `start` has an f prefix (`f`, `rf`, `Fr`, ...)."""
+    prefix = data[max(start - 2, 0) : start]
+    while prefix and prefix[:1] not in b"rRbBuUfF":
+        prefix = prefix[1:]  # `(f"` : the prefix is what runs up to the quote
+    if not prefix or b"f" not in prefix.lower():
+        return False
+    before = data[start - len(prefix) - 1 : start - len(prefix)] if start > len(prefix) else b""
+    return not (before.isalnum() or before == b"_")
 
 
 # The first line protoc and grpcio-tools write: message descriptors and RPC stubs, never a task,
