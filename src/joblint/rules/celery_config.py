@@ -735,7 +735,7 @@ def _visibility(model: SettingsModel) -> tuple[str, float] | None:
     summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
     scope="project",
     words=(
-        *CONFIG_WORDS, *TASK_WORDS, "broker_url", "broker_transport_options", "visibility_timeout", "sqs",
+        *CONFIG_WORDS, *TASK_WORDS, "broker_url", "broker_transport_options", "visibility_timeout",
         *all_of(("countdown", "eta"), DISPATCH_WORDS),
     ),
 )
