@@ -269,3 +269,36 @@ def test_launch_files_are_not_read_as_python(tmp_path, monkeypatch, name, script
     assert [(f.path, f.code) for f in filtered] == [(name, "CEL501")]
     monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
     assert lint(tmp_path, ["CEL501"]) == filtered
+
+
+SHARED_TASK_OR_APPLY = prefilter.compile_words(["shared_task", "apply_async"])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Python 3.12 f-strings (PEP 701): a field over two lines, nested quotes before a triple
+        # quote or a continued string, and a Python 3.14 t-string.
+        b'x = f"{\n0}#"; from celery import shared_task\n',
+        b'x = f"{"#"}" + """\n#""" + t.apply_async()\n',
+        b'x = f"{d["#"]}" + "a\\\n#" + t.apply_async()\n',
+        b"x = f'''{\"'''\"}\n'''\nt.apply_async()\ny = '''\n'''\n",
+        b't"{d["#"]}" + t.apply_async()\n',
+        # A coding cookie on a line that ends with a lone CR, and after a BOM.
+        '\r# -*- coding: shift_jis -*-\r"""領収書の送信機能"""\rfrom celery import shared_task\rdef send(o):\r    """\r    Send.\r    """\r'.encode("shift_jis"),
+        b'\xef\xbb\xbf# coding: shift_jis\n"""\x94\\"""\nfrom celery import shared_task\ndef send(o):\n    """\n    Send.\n    """\n',
+    ],
+)
+def test_what_the_lexer_cannot_tell_apart_is_kept(source):
+    assert prefilter.keeps(source, SHARED_TASK_OR_APPLY, "m.py")
+
+
+def test_a_line_of_escaped_quotes_that_never_closes_takes_linear_time():
+    source = b'#\nx = "' + b'\\"' * 80_000 + b"\nt.apply_async()\n"
+    code = "from joblint import prefilter\nimport sys\nprefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    subprocess.run([sys.executable, "-c", code], input=source, timeout=20, check=True)
+
+
+def test_subscripts_of_names_like_prefixes_are_not_f_strings():
+    source = b'"""Doc."""\nx = f["k"] + t["k"]  # a comment\ny = 1\n'
+    assert prefilter.without_comments_and_docstrings(source) == b'\nx = f["k"] + t["k"]  \ny = 1\n'

@@ -90,14 +90,15 @@ def keeps(data: bytes, wanted: Words | None, path: str = "", python: bool = True
 # quoted ones over lines; a prefix stays with the code before it), comments, line ends, line
 # continuations, and runs of anything else (brackets counted in them). An unterminated triple-
 # quoted string runs to the end of the file, and stays code. Each repetition takes a run of plain
-# bytes or one escape, never a choice between runs of different lengths: the time stays linear
-# when a quote does not close.
+# bytes or one escape, never a choice between runs of different lengths, and the first quote that
+# does not close on its line ends the lexing (the file is searched whole): the time stays linear.
 _LEXEME = re.compile(
     rb"""
       (?P<string>'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)
                |\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
                |'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*'
                |"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*")
+    | (?P<unclosed>['"])  # PEP 701 f-strings nesting their quotes, or not Python
     | (?P<comment>\#[^\r\n]*)
     | (?P<newline>(?:\r\n|\r|\n)[ \t\f]*)
     | (?P<continued>\\(?:\r\n|\r|\n))
@@ -123,27 +124,22 @@ def without_comments_and_docstrings(data: bytes) -> bytes:
     pending: list[bytes] = []  # strings that begin a statement: dropped if the statement ends with them
     depth = 0  # open brackets: a line end inside them does not end the statement
     starts_statement = True
-    verbatim = False  # after an f-string, up to the line end: see below
     for match in _LEXEME.finditer(data):
         kind, lexeme = match.lastgroup, match.group()
-        if kind == "newline":
-            if depth == 0:
-                pending.clear()  # the statement was nothing but strings
-                starts_statement = True
-            verbatim = False
-            kept.append(lexeme)
-            continue
-        if verbatim:
-            # Since Python 3.12 an f-string may nest quotes of its own kind (`f"{d["#"]}"`): what
-            # follows one on its line is kept, and closing brackets are not counted.
-            kept.append(lexeme)
-            if kind == "other":
-                depth += lexeme.count(b"(") + lexeme.count(b"[") + lexeme.count(b"{")
-            continue
+        if kind == "unclosed" or (kind == "string" and _template(data, match.start()) and not _fields_closed(lexeme)):
+            # Since Python 3.12 an f-string may nest quotes of its own kind (`f"{d["#"]}"`) and
+            # span lines: past one, comments and strings cannot be told apart by this lexer.
+            return data
         if kind == "comment":
             continue
         if kind == "continued" or (kind == "other" and not lexeme.strip(_BLANK)):
             (pending if pending else kept).append(lexeme)
+            continue
+        if kind == "newline":
+            if depth == 0:
+                pending.clear()  # the statement was nothing but strings
+                starts_statement = True
+            kept.append(lexeme)
             continue
         if kind == "string" and depth == 0 and (starts_statement or pending):
             pending.append(lexeme)
@@ -156,8 +152,6 @@ def without_comments_and_docstrings(data: bytes) -> bytes:
             opened = lexeme.count(b"(") + lexeme.count(b"[") + lexeme.count(b"{")
             closed = lexeme.count(b")") + lexeme.count(b"]") + lexeme.count(b"}")
             depth = max(depth + opened - closed, 0)
-        elif kind == "string" and _f_string(data, match.start()):
-            verbatim = True
         kept.append(lexeme)
     kept.extend(pending)  # the file ends without a line end: keep what cannot be told apart
     return b"".join(kept)
@@ -166,7 +160,7 @@ def without_comments_and_docstrings(data: bytes) -> bytes:
 def _ascii_safe(data: bytes) -> bool:
     """Whether the file's encoding (its coding cookie, on one of its first two lines) is one the
     lexer can read as bytes."""
-    head = b"\n".join(data.split(b"\n", 2)[:2])
+    head = b"\n".join(_LINE_END.split(data.removeprefix(codecs.BOM_UTF8), 2)[:2])
     cookie = _COOKIE.search(head)
     if cookie is None:
         return True
@@ -177,15 +171,29 @@ def _ascii_safe(data: bytes) -> bool:
     return _ASCII_SAFE.fullmatch(name) is not None
 
 
-def _f_string(data: bytes, start: int) -> bool:
-    """Whether the string literal at `start` has an f prefix (`f`, `rf`, `Fr`, ...)."""
-    prefix = data[max(start - 2, 0) : start]
-    while prefix and prefix[:1] not in b"rRbBuUfF":
-        prefix = prefix[1:]  # `(f"` : the prefix is what runs up to the quote
-    if not prefix or b"f" not in prefix.lower():
-        return False
-    before = data[start - len(prefix) - 1 : start - len(prefix)] if start > len(prefix) else b""
-    return not (before.isalnum() or before == b"_")
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # as Python reads source: a lone CR ends a line too
+_PREFIX = re.compile(rb"(?<![\w.])[rRbBuUfFtT]{1,2}\Z")
+
+
+def _template(data: bytes, start: int) -> bool:
+    """Whether the string literal at `start` is an f-string or a t-string (`f`, `rf`, `Tr`, ...):
+    its prefix is one or two prefix letters right before the quote, after no word character."""
+    prefix = _PREFIX.search(data, max(start - 3, 0), start)
+    return prefix is not None and any(c in prefix.group().lower() for c in b"ft")
+
+
+def _fields_closed(lexeme: bytes) -> bool:
+    """Whether every replacement field an f-string opens closes in it (`{{` and `}}` outside a
+    field are literal braces)."""
+    depth = i = 0
+    while i < len(lexeme):
+        c = lexeme[i : i + 1]
+        if depth == 0 and c in (b"{", b"}") and lexeme[i + 1 : i + 2] == c:
+            i += 2
+            continue
+        depth += {b"{": 1, b"}": -1}.get(c, 0)
+        i += 1
+    return depth == 0
 
 
 # The first line protoc and grpcio-tools write: message descriptors and RPC stubs, never a task,
