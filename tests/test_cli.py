@@ -198,3 +198,14 @@ def test_full_output_groups_by_file_with_code_frame(tmp_path):
     assert lines[2] == '  4 | app.conf.update(task_serializer="pickle")'
     assert lines[3] == "    |                                 ^^^^^^^^"
     assert "Found 1 finding (1 error) in 1 file." in result.stdout
+
+
+def test_all_output_reaches_a_pipe_before_the_process_leaves(tmp_path):
+    """`joblint` leaves without tearing the interpreter down: what it buffered for a pipe must
+    still arrive whole, with the exit code."""
+    write_project(tmp_path, {f"proj/app{i}.py": PICKLE_APP for i in range(300)})
+    result = joblint("check", "--output-format", "json", ".", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    findings = json.loads(result.stdout)
+    assert len({f["filename"] for f in findings if f["code"] == "CEL101"}) == 300
+    assert len(result.stdout) > 8192  # more than one buffer's worth
