@@ -20,7 +20,6 @@ from .files import FileResult, FileTask, module_name
 from .findings import Finding, Span
 from .launch import embedded_beat
 from .nesting import nesting_problem
-from .prefilter import keeps
 from .rules import BUILTIN, Report, all_rules
 from .suppress import scan, scan_launch
 
@@ -93,7 +92,7 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
         data = task.data if task.data is not None else Path(task.path).read_bytes()
     except OSError as exc:
         return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
-    if not keeps(data, task.words, task.path, python=task.kind != "launch"):
+    if not task.wanted(data):
         return None, None
     if len(data) > MAX_BYTES:
         size = f"{len(data) / 1024 / 1024:.1f} MB"

@@ -457,7 +457,7 @@ def read(task: FileTask, hashed: bool, search: bool = True) -> Reading | None:
         return None
     digest = content_digest(data) if hashed else None
     if search:
-        return Reading(stamp, digest, prefilter.keeps(data, task.words, task.path, task.kind != "launch"))
+        return Reading(stamp, digest, task.wanted(data))
     return Reading(stamp, digest, None, data)
 
 
@@ -468,7 +468,7 @@ def read_chunk(tasks: list[FileTask], hashed: bool) -> list[Reading | None]:
 def _kept(task: FileTask, reading: Reading) -> bool:
     if reading.kept is not None:
         return reading.kept
-    return prefilter.keeps(reading.data or b"", task.words, task.path, task.kind != "launch")
+    return task.wanted(reading.data or b"")
 
 
 def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -> FileResult | str | None:

@@ -45,9 +45,8 @@ def file_kind(path: Path) -> str | None:
 
 # The frameworks' own packages (an unpacked wheel or sdist, the framework's repository, a copy
 # vendored at the top of a tree) define and call everything the rules look for, yet hold no
-# one's task code: the whole of
-# Celery's source and Temporal's SDK gave no finding and cost half of a large run. Excluded with
-# the default `exclude`, and recognised by modules only the framework has, never by name alone
+# one's task code: the whole of Celery's source and Temporal's SDK gave no finding and cost half
+# of a large run. Excluded with the default `exclude`, and recognised by modules only the framework has, never by name alone
 # (`airflow/providers/celery/` is user code), and only as a top-level package: `app/arq/` with its
 # own worker.py and jobs.py is `app.arq`, a project's module, which could not be the library.
 FRAMEWORK_PACKAGES = {

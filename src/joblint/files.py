@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import prefilter
 from .findings import Finding
 from .prefilter import Words
 from .suppress import Suppressions
@@ -28,6 +29,11 @@ class FileTask:
     text: str | None = None  # in-memory source (fix iterations, stdin)
     kind: str = "python"  # or "launch": a file that starts workers (launch.py)
     data: bytes | None = None  # the file's bytes, already read (so a cache key matches what is analysed)
+
+    def wanted(self, data: bytes) -> bool:
+        """Whether the pre-filter keeps the file, given its bytes: launch files are no Python,
+        so their comments count."""
+        return prefilter.keeps(data, self.words, self.path, python=self.kind == "python")
 
 
 @dataclass
