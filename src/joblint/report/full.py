@@ -12,23 +12,30 @@ from rich.table import Table
 
 from ..findings import Finding, Severity
 from . import ReportContext
+from .escape import visible, visible_path
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
+def _shown(source: str) -> str:
+    """A source line as the frame shows it: control characters escaped, tabs expanded."""
+    return visible(source, tabs=True).expandtabs(4)
+
+
 def _frame(console: Console, finding: Finding) -> None:
-    line = finding.source_line.expandtabs(4) if "\t" not in finding.source_line[: finding.span.col] else finding.source_line
+    source, span = finding.source_line, finding.span
+    line = _shown(source)
     if not line.strip():
         return
-    number = str(finding.span.line)
+    number = str(span.line)
     gutter = " " * len(number)
     console.print(f"  [dim]{number} |[/dim] {escape(line)}", highlight=False)
-    width = (
-        finding.span.end_col - finding.span.col
-        if finding.span.end_line == finding.span.line and finding.span.end_col > finding.span.col
-        else 1
-    )
-    console.print(f"  [dim]{gutter} |[/dim] {' ' * (finding.span.col - 1)}[{_STYLE[finding.severity]}]{'^' * width}[/]", highlight=False)
+    # Columns count characters of the source; measure the shown text up to them instead, so the
+    # carets stay under the flagged text when a tab or an escaped character comes before it.
+    start = len(_shown(source[: max(span.col - 1, 0)]))
+    end = len(_shown(source[: max(span.end_col - 1, 0)])) if span.end_line == span.line else start
+    width = max(end - start, 1)
+    console.print(f"  [dim]{gutter} |[/dim] {' ' * start}[{_STYLE[finding.severity]}]{'^' * width}[/]", highlight=False)
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
@@ -40,20 +47,21 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         width=max(shutil.get_terminal_size((120, 24)).columns, 80),
         soft_wrap=True,
         highlight=False,
+        emoji=False,  # a file named `:warning:.py` is shown as it is named
     )
     current = None
     for finding in findings:
         if finding.path != current:
             if current is not None:
                 console.print()
-            console.print(f"[bold underline]{escape(finding.path)}[/]")
+            console.print(f"[bold underline]{escape(visible_path(finding.path))}[/]")
             current = finding.path
         style = _STYLE[finding.severity]
         fixable = " [dim][*][/dim]" if finding.fix else ""
         where = f"{finding.span.line}:{finding.span.col} " if finding.span.line else ""  # check-app: no line
         console.print(
             f"{where}[{style}]{finding.code}[/] {finding.severity.value}: "
-            f"{escape(finding.message)} [dim]({finding.name})[/dim]{fixable}"
+            f"{escape(visible(finding.message))} [dim]({finding.name})[/dim]{fixable}"
         )
         _frame(console, finding)
     if findings:

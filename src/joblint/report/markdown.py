@@ -5,11 +5,22 @@ Counts and the worst files only; the HTML report has every finding. Takes an `Au
 
 from __future__ import annotations
 
+import re
+
 from ..audit import TOP_FILES, Audit
+from .escape import visible
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return visible(text).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """`text` as a code span, whatever backticks it holds: a file name cannot end the span early."""
+    text = visible(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple], numeric_from: int = 1) -> list[str]:
@@ -25,7 +36,7 @@ def _plural(n: int, word: str) -> str:
 
 def render(audit: Audit) -> str:
     lines = [
-        f"# joblint audit: {audit.target}",
+        f"# joblint audit: {visible(audit.target)}",
         "",
         f"{audit.generated} · joblint {audit.version} · {_plural(audit.files, 'file')} checked in {audit.seconds:.1f} s"
         f" · {_plural(audit.enabled, 'rule')} enabled",
@@ -67,7 +78,7 @@ def render(audit: Audit) -> str:
     lines += _table(("Rule", "Severity", "Category", "Findings", "Fixable"), rule_rows, numeric_from=3)
     lines += ["", f"## Files with the most findings (top {min(TOP_FILES, audit.files_with_findings)})", ""]
     file_rows = [
-        (f"`{path}`", c.get("error", 0), c.get("warning", 0), c.get("info", 0), sum(c.values()))
+        (_code(path), c.get("error", 0), c.get("warning", 0), c.get("info", 0), sum(c.values()))
         for path, c in audit.top_files
     ]
     lines += _table(("File", "Errors", "Warnings", "Info", "Total"), file_rows)

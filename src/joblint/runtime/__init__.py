@@ -4,6 +4,10 @@ This is the only place joblint runs user code, and only when asked: the app is i
 child process (the project's interpreter, a time limit, an address-space limit), which writes
 plain JSON to a file; the same settings model is filled from it and the same rules run on it.
 Findings name the setting; they have no line.
+
+What the child reports comes from the app's code and configuration, so everything this module
+hands the command line to print (load errors, warnings, `--show-settings`) goes through `visible`:
+no raw newline, ESC or other control character reaches the terminal or the CI log.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..facts.values import UNKNOWN, Value
 from ..facts.celery import AppDef, SettingWrite
 from ..findings import Span
 from ..project import Project, ProjectTask, SettingsModel
+from ..report.escape import visible
 
 NO_LINE = Span(0, 0, 0, 0)
 MEMORY_LIMIT = 2 * 1024**3  # address space of the child, bytes
@@ -30,6 +35,9 @@ MEMORY_LIMIT = 2 * 1024**3  # address space of the child, bytes
 
 class AppLoadError(Exception):
     """The app could not be loaded: one line for the user, exit 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(visible(message))  # it quotes the child's error and stderr
 
 
 @dataclass
@@ -90,7 +98,8 @@ def load(target: str, python: str | None = None, timeout: float = 30.0, cwd: Pat
         if error.startswith("celery is not installed"):
             error += " (pip install 'joblint[celery]', or --python PATH for the project's interpreter)"
         raise AppLoadError(error)
-    return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"), data.get("warnings", []))
+    warnings = [visible(str(warning)) for warning in data.get("warnings", [])]
+    return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"), warnings)
 
 
 def _failure(target: str, proc: subprocess.CompletedProcess) -> str:
@@ -164,7 +173,7 @@ def show_settings(app: LoadedApp) -> str:
     from ..rules.celery_config import _credential
 
     _, problems = typed_settings(app)
-    lines = [f"warning: {problem}" for problem in problems]
+    lines = [f"warning: {visible(str(problem))}" for problem in problems]
     width = max(len(s) for s in rule_settings())
     for name in rule_settings():
         entry = app.settings.get(name)
@@ -175,5 +184,5 @@ def show_settings(app: LoadedApp) -> str:
         if isinstance(value, str) and _credential(value):
             text = json.dumps(_credential(value))
         source = "config" if entry.get("set") else "default"
-        lines.append(f"{name:<{width}}  {source:<7}  {text}")
+        lines.append(f"{name:<{width}}  {source:<7}  {visible(text)}")
     return "\n".join(lines) + "\n"
