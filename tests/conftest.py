@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,10 @@ from joblint import engine
 from joblint.discover import discover
 from joblint.findings import Finding
 from joblint.rules import all_meta
+
+# The cache key lives in the user's cache directory: tests, and the joblint processes they start,
+# make theirs in a private one, never in the real home.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="joblint-tests-home-")
 
 
 def write_project(root: Path, files: dict[str, str]) -> None:

@@ -288,6 +288,17 @@ def reads(monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", reading)
+    bounded = cache_mod.read_regular
+
+    def reading_regular(path, limit, **options):  # type: ignore[no-untyped-def]
+        if ".joblint_cache" not in Path(path).parts:
+            seen.append(Path(path).name)
+        return bounded(path, limit, **options)
+
+    from joblint import analysis
+
+    for module in (cache_mod, engine, analysis):
+        monkeypatch.setattr(module, "read_regular", reading_regular)
     return seen
 
 
@@ -551,7 +562,7 @@ def test_only_the_most_recently_used_builds_keep_a_directory(tmp_path, monkeypat
         (directory / "entry").write_text("")
         os.utime(directory, (time.time() - 1000 * (age + 1),) * 2)
     (root / "mine").mkdir()  # not a build's: never touched
-    Cache(old[-1], "").begin_run()  # the oldest build is used again (a pinned pre-commit hook)
+    Cache(old[-1], "", bytes(32)).begin_run()  # the oldest build is used again (a pinned pre-commit hook)
     run(tmp_path, ["CEL104"])  # a new build: its first write prunes
     builds = {p.name for p in root.iterdir() if p.name.startswith("v-")}
     assert len(builds) == cache_mod.KEPT_BUILDS

@@ -184,6 +184,7 @@ def test_a_run_the_cache_answers_imports_no_parser_rules_or_validation(tmp_path)
     """Warm runs and the pre-commit case with nothing new to parse load neither libcst (the rules
     and facts import it) nor pydantic (no configuration is present)."""
     (tmp_path / "app.py").write_text("from celery import Celery\napp = Celery('x', task_serializer='pickle')\n")
+    (tmp_path / ".git").mkdir()  # a project: a file outside any project is checked alone, with no cache
     command = [sys.executable, "-X", "importtime", "-m", "joblint", "check", "--output-format", "concise"]
     for paths in (["."], ["."], ["app.py"]):  # cold, then warm, then one file against the warm cache
         done = subprocess.run([*command, *paths], cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -21,6 +21,7 @@ from .findings import Finding, Span
 from .launch import embedded_beat
 from .nesting import nesting_problem
 from .rules import BUILTIN, Report, all_rules
+from .safe_io import SOURCE_LIMIT, read_regular
 from .suppress import scan, scan_launch
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -89,7 +90,7 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
     if task.text is not None:
         return Source(task.text, "utf-8", "\n"), None
     try:
-        data = task.data if task.data is not None else Path(task.path).read_bytes()
+        data = task.data if task.data is not None else read_regular(task.path, SOURCE_LIMIT)
     except OSError as exc:
         return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
     if not task.wanted(data):

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, rule_docs
-from .analysis import Source, source_lines
+from .analysis import MAX_BYTES, Source, source_lines
 from .findings import Finding, Severity
 from .rules import RuleMeta, all_meta
+from .safe_io import read_regular
 
 # Lines of code shown above and below a finding.
 CONTEXT_LINES = 2
@@ -159,8 +160,9 @@ def frame(lines: list[str], finding: Finding) -> Frame | None:
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The lines of a checked file, for code frames: a regular file no larger than joblint analyses."""
     try:
-        return source_lines(Source.decode(path.read_bytes()).text)
+        return source_lines(Source.decode(read_regular(path, MAX_BYTES)).text)
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
         return []
 

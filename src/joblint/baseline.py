@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .findings import Finding
+from .safe_io import BASELINE_LIMIT, read_regular, write_atomically
 
 FORMAT_VERSION = 1
 _SPACE = re.compile(r"\s+")
@@ -67,7 +68,8 @@ class Baseline:
     @classmethod
     def load(cls, path: Path) -> Baseline:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            # A regular file, bounded: a baseline set to /dev/zero or a FIFO stops the run at once.
+            data = json.loads(read_regular(path, BASELINE_LIMIT).decode("utf-8"))
         except FileNotFoundError:
             raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
         except OSError as exc:
@@ -106,8 +108,10 @@ class Baseline:
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
     def write(self, path: Path) -> None:
+        """Write atomically (a temporary file renamed into place): a symlink at `path` is replaced,
+        never written through. The caller refuses a path the project aimed (`check_output_path`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.dumps(), encoding="utf-8")
+        write_atomically(path, self.dumps().encode("utf-8"))
 
 
 def _relative_to(directory: Path, cwd: Path) -> Callable[[Finding], str]:

@@ -22,19 +22,20 @@ The cache stays bounded: whole runs, snapshots and second-look answers keep only
 few; per-file entries not used by the latest run go once they outnumber `ENTRY_GROWTH` times the
 most a run has used; only the `KEPT_BUILDS` most recently used joblint builds keep a directory.
 
-Entries are pickles read back by an unpickler that only builds joblint's own dataclasses and
-enums: a cache directory planted in a repository cannot make joblint run code.
+Entries are data, never code: `plain_data` trees written with `marshal`, rebuilt into joblint's
+own dataclasses with every field's type checked. Each carries a tag made with the user's secret key
+(`cache_trust`), checked before anything is decoded: an entry committed to a repository, planted by
+another user or damaged on disk is a miss, and is recomputed. Entries are read only as regular files
+of bounded size, never through a symlink, and only under names joblint makes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import gc
 import hashlib
-import io
+import marshal
 import os
-import pickle
 import re
 import sys
 import time
@@ -43,9 +44,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__, prefilter
+from . import __version__, cache_trust, plain_data, prefilter
 from .files import FileResult, FileTask, module_name, packages
+from .findings import Finding
 from .rules import RuleMeta
+from .safe_io import SOURCE_LIMIT, inside, read_regular, real
 
 DIRECTORY_NAME = ".joblint_cache"
 _GITIGNORE = "# Created by joblint: its cache is never committed.\n*\n"
@@ -78,12 +81,16 @@ KEPT_BUILDS = 8
 ENTRY_GROWTH = 4
 _PER_FILE = re.compile(r"[0-9a-f]{40}")  # the names of per-file entries (`Cache.key`)
 _BUILD = re.compile(r"v-[0-9a-f]{16}")  # the names of build directories (`Cache.open`)
+_ENTRY_NAME = re.compile(r"[a-z0-9-]{1,80}")  # every name `store` writes: never a path
+_MAGIC = b"JLC\x02"  # the format: magic, tag (`cache_trust.mac`), marshal'd `plain_data` tree
+ENTRY_LIMIT = 512 * 1024 * 1024  # the largest entry read back (a whole run of a very large repository)
 
 
 @dataclass(eq=False)
 class Cache:
     directory: Path  # the entries' directory, one per joblint build (created on the first write)
     options: str  # digest of the settings rules read
+    secret: bytes  # the user's key (`cache_trust.user_key`): it signs every entry
     opened_ns: int = dataclasses.field(default_factory=time.time_ns)  # before any file is stat'ed
     # Files the pre-filter skipped before, by content and name, per set of words: a warm run does
     # not look for the words again (one small index instead of an entry per skipped file).
@@ -102,16 +109,24 @@ class Cache:
 
     def __getstate__(self) -> dict[str, object]:
         # Workers only read and write entries: the indexes stay with the main process.
-        return {"directory": self.directory, "options": self.options}
+        return {"directory": self.directory, "options": self.options, "secret": self.secret}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__(state["directory"], state["options"])  # type: ignore[misc]
+        self.__init__(state["directory"], state["options"], state["secret"])  # type: ignore[misc]
 
     @classmethod
-    def open(cls, root: Path, settings: Any = None) -> Cache:
-        """The cache under `root`. Nothing is created until an entry is written (with the
-        directory's .gitignore), so a run that stops on an error leaves no cache behind."""
-        return cls(root / f"v-{_build()[:16]}", _options_digest(settings))
+    def open(cls, root: Path, settings: Any = None, project: Path | None = None, chosen_by_user: bool = True) -> Cache | None:
+        """The cache under `root`; None when no key can be kept for this user (nothing is cached).
+
+        Raises `cache_trust.CacheRefused` for a directory that must not be used (see
+        `cache_trust.check_directory`; `project` and `chosen_by_user` say where it may lie).
+        Nothing is created until an entry is written (with the directory's .gitignore), so a run
+        that stops on an error leaves no cache behind."""
+        cache_trust.check_directory(root, project, chosen_by_user)
+        secret = cache_trust.user_key()
+        if secret is None:
+            return None
+        return cls(root / f"v-{_build()[:16]}", _options_digest(settings), secret)
 
     def key(self, task: FileTask, digest: bytes) -> str:
         name, is_package = module_name(Path(task.path))
@@ -119,19 +134,26 @@ class Cache:
         return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
     def load(self, key: str) -> FileResult | None:
-        result = self._load_entry(key)
+        result = self._load_entry(key, FileResult)
         return result if isinstance(result, FileResult) else None
 
-    def _load_entry(self, key: str) -> object:
+    def _load_entry(self, key: str, hint: Any = Any) -> Any:
+        """The value stored under `key`, checked against the type `hint`; None for a miss: no such
+        entry, or one that is not a regular file, too large, not signed with this user's key, or
+        not of the expected shape."""
+        if not _ENTRY_NAME.fullmatch(key):
+            return None
         try:
-            data = (self.directory / key).read_bytes()
+            data = read_regular(self.directory / key, ENTRY_LIMIT, follow_symlinks=False)
         except OSError:
             return None
-        try:
-            stored_key, result = _SafeUnpickler(io.BytesIO(data)).load()
-        except Exception:  # noqa: BLE001 - any damage to an entry makes it a miss, rewritten after
+        start = len(_MAGIC) + cache_trust.MAC_BYTES
+        if data[: len(_MAGIC)] != _MAGIC or not cache_trust.verify(self.secret, key, data[start:], data[len(_MAGIC) : start]):
             return None
-        return result if stored_key == key else None
+        try:
+            return plain_data.decode(marshal.loads(data[start:]), hint)
+        except (plain_data.Malformed, ValueError, EOFError, TypeError):
+            return None
 
     def snapshot(self, files: list[tuple[str, str, str]], enabled: frozenset[str], config: Any) -> str | None:
         """A key for the run's files (path, display path, kind) as their stats show them, with the
@@ -172,13 +194,13 @@ class Cache:
 
     def run_for(self, snapshot: str) -> tuple | None:
         """The stored run a snapshot points to."""
-        key = self._load_entry(snapshot)
+        key = self._load_entry(snapshot, str)
         return self.load_run(key) if isinstance(key, str) else None
 
     def point(self, snapshot: str, run_key: str) -> None:
         """Let a snapshot answer for a stored run the probe found again."""
         if self.still_as_probed():
-            self.store(snapshot, run_key)  # type: ignore[arg-type]
+            self.store(snapshot, run_key)
             self._keep_newest({"snap-": KEPT_RUNS})
 
     def run_key(self, probed: list[FileResult | str | None], enabled: frozenset[str], config: Any) -> str | None:
@@ -201,7 +223,7 @@ class Cache:
         return self.skips[words]
 
     def _load_index(self, key: str, kind: type) -> Index:
-        stored = self._load_entry(key)
+        stored = self._load_entry(key, Index)
         return stored if isinstance(stored, Index) and isinstance(stored.entries, kind) else Index(kind())
 
     def skipped_before(self, words: object, fingerprint: str) -> bool:
@@ -216,12 +238,12 @@ class Cache:
     def save_indexes(self) -> None:
         """Write what this run learnt about skipped files and file stats (and the rules)."""
         if self.new_rules is not None:
-            self.store(_RULES_KEY, self.new_rules)  # type: ignore[arg-type]
+            self.store(_RULES_KEY, self.new_rules)
             self.new_rules = None
         self._save_stamps()
         for words, fresh in self.new_skips.items():
             index = self._skip_index(words).updated(fresh, self.used_skips.get(words, set()) | fresh)
-            self.store(_skip_index_key(words), index)  # type: ignore[arg-type]
+            self.store(_skip_index_key(words), index)
             self.skips[words] = index
         self.new_skips.clear()
 
@@ -263,7 +285,7 @@ class Cache:
             try:
                 if signature(path) != before:
                     return False
-                if self._recent(before) and (digest is None or content_digest(Path(path).read_bytes()) != digest):
+                if self._recent(before) and (digest is None or content_digest(read_regular(path, SOURCE_LIMIT)) != digest):
                     return False
             except OSError:
                 return False
@@ -278,7 +300,7 @@ class Cache:
         self._stamps()
         assert self.stamps is not None
         self.stamps = self.stamps.updated(self.new_stamps, self.probed.keys())
-        self.store(_STAMPS_KEY, self.stamps)  # type: ignore[arg-type]
+        self.store(_STAMPS_KEY, self.stamps)
         self.new_stamps.clear()
 
     # -- rule metadata, second-look answers, whole runs ------------------------------------------
@@ -286,8 +308,8 @@ class Cache:
     def rules(self) -> dict[str, RuleMeta]:
         """Every rule's metadata (`rules.all_meta()`), kept per build: a run the cache answers
         whole never imports the rule modules (nor libcst through them)."""
-        stored = self._load_entry(_RULES_KEY)
-        if isinstance(stored, dict) and stored and all(isinstance(m, RuleMeta) for m in stored.values()):
+        stored = self._load_entry(_RULES_KEY, dict[str, RuleMeta])
+        if stored:
             return stored
         from .rules import all_meta
 
@@ -298,11 +320,11 @@ class Cache:
         """`prefilter.words` for these rules, kept per build: dropping the words that others imply
         compares every pair of them, which costs a warm run more than its whole probe of stats."""
         key = "words-" + hashlib.blake2b(repr(sorted(enabled)).encode(), digest_size=20).hexdigest()
-        stored = self._load_entry(key)
-        if isinstance(stored, tuple) and len(stored) == 1 and _are_words(stored[0]):
+        stored = self._load_entry(key, tuple[Any])
+        if stored is not None and _are_words(stored[0]):
             return stored[0]
         found = prefilter.words(enabled, metas)
-        self.store(key, (found,))  # type: ignore[arg-type]
+        self.store(key, (found,))
         return found
 
     def text_decisions(self, about: str) -> dict[str, bool]:
@@ -314,22 +336,21 @@ class Cache:
     def store_text_decisions(self, about: str, fresh: dict[str, bool], used: set[str]) -> None:
         self.text_decisions(about)
         self.answers[about] = self.answers[about].updated(fresh, used | fresh.keys())
-        self.store(_text_key(about), self.answers[about])  # type: ignore[arg-type]
+        self.store(_text_key(about), self.answers[about])
         self._keep_newest({"look-": KEPT_ANSWER_SETS})
 
     def load_run(self, key: str) -> tuple | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
-        stored = self._load_entry(key)
-        return stored if isinstance(stored, tuple) and len(stored) == 4 else None
+        return self._load_entry(key, tuple[list[Finding], int, int, int])
 
     def store_run(self, key: str, outcome: tuple, snapshot: str | None = None) -> None:
         """Store a whole run, and the snapshot that points to it, when every file still holds
         what it held when probed."""
         if not self.still_as_probed():
             return
-        self.store(key, outcome)  # type: ignore[arg-type]
+        self.store(key, outcome)
         if snapshot is not None:
-            self.store(snapshot, key)  # type: ignore[arg-type]
+            self.store(snapshot, key)
         self._keep_newest({"run-": KEPT_RUNS, "snap-": KEPT_RUNS}, prune_files=True)
 
     def _keep_newest(self, limits: dict[str, int], prune_files: bool = False) -> None:
@@ -356,7 +377,7 @@ class Cache:
             mark = self._load_index(_ENTRIES_KEY, set)
             if len(self.used) > mark.most_used:
                 mark = Index(set(), len(self.used))
-                self.store(_ENTRIES_KEY, mark)  # type: ignore[arg-type]
+                self.store(_ENTRIES_KEY, mark)
             if len(per_file) > ENTRY_GROWTH * mark.most_used + INDEX_FLOOR:
                 stale += [entry.path for entry in per_file if entry.name not in self.used]
         for path in stale:
@@ -365,18 +386,20 @@ class Cache:
             except OSError:
                 pass
 
-    def store(self, key: str, result: FileResult) -> None:
-        """Write an entry atomically; a cache that cannot be written never fails the run."""
+    def store(self, key: str, value: object) -> None:
+        """Write an entry atomically, signed; a cache that cannot be written never fails the run."""
+        assert _ENTRY_NAME.fullmatch(key), key
         try:
-            data = pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - an unpicklable fact: run without caching this file
+            payload = marshal.dumps(plain_data.encode(value))
+        except (TypeError, ValueError):  # a fact that is not plain data: run without caching it
             return
+        data = _MAGIC + cache_trust.mac(self.secret, key, payload) + payload
         try:
             try:
                 _write_atomically(self.directory / key, data)
             except FileNotFoundError:  # the first write: create the directories
                 _prepare(self.directory.parent)
-                self.directory.mkdir(exist_ok=True)
+                self.directory.mkdir(mode=0o700, exist_ok=True)
                 _write_atomically(self.directory / key, data)
                 _remove_old_builds(self.directory)
         except OSError:
@@ -452,7 +475,7 @@ def read(task: FileTask, hashed: bool, search: bool = True) -> Reading | None:
     where the words are looked for at once; otherwise only when no index answers (`probe`)."""
     try:
         stamp = signature(task.path) if hashed else None
-        data = Path(task.path).read_bytes()
+        data = read_regular(task.path, SOURCE_LIMIT)
     except OSError:
         return None
     digest = content_digest(data) if hashed else None
@@ -525,7 +548,7 @@ def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
     if cache is None or task.text is not None:
         return analyze(task)
     try:
-        data = Path(task.path).read_bytes()
+        data = read_regular(task.path, SOURCE_LIMIT)
     except OSError:
         return analyze(task)
     result = analyze(replace(task, data=data))
@@ -552,15 +575,43 @@ def analyze_chunk(tasks: list[FileTask], cache: Cache | None) -> list[FileResult
     return [analyze_and_store(task, cache) for task in tasks]
 
 
+ENVIRONMENT_VARIABLE = "JOBLINT_CACHE_DIR"
+
+
 def directory_for(config: Any, cli_dir: Path | None = None) -> Path:
-    """--cache-dir, else `cache-dir` from the config (relative to its file), else .joblint_cache/ at the root."""
-    if cli_dir is not None:
-        return Path(os.path.abspath(cli_dir))
+    """--cache-dir, else $JOBLINT_CACHE_DIR, else `cache-dir` from the config (relative to its file),
+    else .joblint_cache/ at the root. A `cache-dir` from the project's configuration must lie inside
+    the project (a committed `cache-dir = "../.."` would have joblint write, and hide from git, a
+    directory outside it): `ConfigError` otherwise."""
+    chosen = _users_choice(cli_dir)
+    if chosen is not None:
+        return chosen
     configured = getattr(config.settings, "cache_dir", None)
     if configured:
         base = config.source.parent if config.source is not None else config.root
-        return Path(os.path.abspath(base / configured))
+        directory = Path(os.path.abspath(base / configured))
+        if not inside(real(directory), real(config.root)):
+            from .config import ConfigError
+
+            where = config.source or "[tool.joblint]"
+            raise ConfigError(f"{where}: cache-dir '{configured}' lies outside the project {config.root}; "
+                              f"use --cache-dir or ${ENVIRONMENT_VARIABLE} for a cache elsewhere")
+        return directory
     return config.root / DIRECTORY_NAME
+
+
+def _users_choice(cli_dir: Path | None) -> Path | None:
+    """A cache directory the user chose (the command line, the environment): it may lie anywhere."""
+    chosen = cli_dir if cli_dir is not None else os.environ.get(ENVIRONMENT_VARIABLE) or None
+    return Path(os.path.abspath(chosen)) if chosen is not None else None
+
+
+def open_for(config: Any, cli_dir: Path | None = None) -> Cache | None:
+    """The cache of a run over `config`'s project; None when nothing can be cached. Raises
+    `cache_trust.CacheRefused` for a directory that must not be used, `ConfigError` for a
+    configured one outside the project."""
+    directory = directory_for(config, cli_dir)
+    return Cache.open(directory, config.settings, config.root, chosen_by_user=_users_choice(cli_dir) is not None)
 
 
 def _remove_old_builds(current: Path) -> None:
@@ -581,7 +632,7 @@ def _remove_old_builds(current: Path) -> None:
 
 
 def _prepare(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
         path = root / name
         if not path.exists():
@@ -638,25 +689,3 @@ def _build() -> str:
 def _package_files(package: Path) -> list[Path]:
     """joblint's sources and data, not the bytecode Python writes beside them."""
     return sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    """Builds only joblint's dataclasses, enums and module-level constants (UNKNOWN)."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        found = _allowed_global(module, name)
-        if found is None:
-            raise pickle.UnpicklingError(f"cache entry refers to {module}.{name}")
-        return found
-
-
-@lru_cache(maxsize=None)
-def _allowed_global(module: str, name: str) -> Any:
-    if module != "joblint" and not module.startswith("joblint."):
-        return None
-    found = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
-    if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
-        return found
-    if found is not None and not callable(found) and not isinstance(found, type(sys)):
-        return found
-    return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__
+from .report.escape import visible
 
 SUBCOMMANDS = ("check", "rule", "rules", "audit", "check-app")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     check.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
-    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: .joblint_cache/)")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: $JOBLINT_CACHE_DIR, else .joblint_cache/ in the project)")
 
     rule = sub.add_parser("rule", help="print a rule's document")
     rule.add_argument("code", help="a rule code (CEL101) or name (pickle-serializer)")
@@ -141,7 +142,7 @@ def _command_check_app(args: argparse.Namespace) -> int:
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(renderer(fmt)(findings, ReportContext(files=0, color=color, root=str(config.root))))
     if not findings:
-        print(f"All checks passed! ({args.target})", file=sys.stderr)
+        print(f"All checks passed! ({visible(args.target)})", file=sys.stderr)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
@@ -174,7 +175,7 @@ def _command_check(args: argparse.Namespace) -> int:
             **({"exclude": args.exclude} if args.exclude is not None else {}),
             extend_exclude=[*config.settings.extend_exclude, *(args.extend_exclude or [])],
         )
-        config = config_mod.Config(settings, config.root, config.source)
+        config = dataclasses.replace(config, settings=settings)
     cache = _cache(args, config)
     metas = cache.rules() if cache is not None else all_meta()
     origin = str(config.source) if config.source else "[tool.joblint]"
@@ -191,10 +192,13 @@ def _command_check(args: argparse.Namespace) -> int:
         files = discover(paths, config, cwd, respect_gitignore=respect)
     # Given only files (pre-commit, an editor), judge them against the whole project: a changed
     # tasks.py is checked with the settings in settings.py. Findings are reported for them only.
+    # With no project marker above them there is no project: the files are checked alone (the
+    # directory of `--stdin-filename /usr/x.py` is all of /usr, of `/x.py` all of /).
     scope: set[str] | None = None
     if args.stdin_filename is not None or (args.paths and all((cwd / p).is_file() for p in args.paths)):
         scope = {f.display for f in files}
-        files = _with_project(files, config, cwd, respect)
+        if config.marked:
+            files = _with_project(files, config, cwd, respect)
 
     to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
     fmt = args.output_format or ("full" if to_terminal else "concise")
@@ -215,7 +219,7 @@ def _command_check(args: argparse.Namespace) -> int:
                 unsafe=args.unsafe_fixes,
             )
         for failure in outcome.failures:
-            print(f"joblint: {failure}", file=sys.stderr)
+            print(f"joblint: {visible(str(failure))}", file=sys.stderr)
         if args.diff:
             diff = unified_diff(outcome)
             sys.stdout.write(diff)
@@ -228,7 +232,7 @@ def _command_check(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(outcome.texts.get(display, text) for display, text in overrides.items()))
             report_stream = sys.stderr
         for failure in write_all(outcome, paths_by_display) if not overrides else ():
-            print(f"joblint: {failure}", file=sys.stderr)
+            print(f"joblint: {visible(str(failure))}", file=sys.stderr)
             exit_on_changes = True
         findings = outcome.findings
         fixed = outcome.applied
@@ -244,7 +248,7 @@ def _command_check(args: argparse.Namespace) -> int:
         findings = [f for f in findings if f.path in scope]
 
     if args.write_baseline is not None:
-        return _write_baseline(args.write_baseline, findings, cwd, args.quiet)
+        return _write_baseline(args.write_baseline, findings, cwd, args.quiet, config.root)
     baselined = 0
     baseline_file = args.baseline or _configured_baseline(config)
     if baseline_file is not None:
@@ -259,7 +263,7 @@ def _command_check(args: argparse.Namespace) -> int:
     context = ReportContext(files=result_files, fixed=fixed, color=color, root=str(config.root), extra=extra)
     report = renderer(fmt)(findings, context)
     if args.output_file is not None:
-        _write_report(args.output_file, report)
+        _write_report(args.output_file, report, config.root)
     if args.statistics:
         from .report import statistics
 
@@ -279,11 +283,16 @@ def _command_check(args: argparse.Namespace) -> int:
 
 def _cache(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
     """The cache for this run, unless --no-cache (one that cannot be written just stays empty)."""
-    if args.no_cache:
-        return None
-    from .cache import Cache, directory_for
+    if args.no_cache or not config.marked:
+        return None  # no project around the files: nowhere a cache belongs
+    from .cache import open_for
+    from .cache_trust import CacheRefused
 
-    return Cache.open(directory_for(config, args.cache_dir), config.settings)
+    try:
+        return open_for(config, args.cache_dir)
+    except CacheRefused as refused:
+        print(f"joblint: warning: not using the cache: {visible(str(refused))}", file=sys.stderr)
+        return None
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
@@ -332,17 +341,21 @@ def _configured_baseline(config) -> Path | None:  # type: ignore[no-untyped-def]
     return directory / config.settings.baseline
 
 
-def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool) -> int:
+def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool, project: Path) -> int:
     from .baseline import Baseline
+    from .safe_io import UnsafeFile, check_output_path
 
     absolute = Path(os.path.abspath(cwd / path))
     try:
+        check_output_path(path, project)
         Baseline.of(findings, absolute.parent, cwd).write(absolute)
+    except UnsafeFile as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
     if not quiet:
         count = len(findings)
-        print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {path}.", file=sys.stderr)
+        print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {visible(str(path))}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -351,17 +364,25 @@ def _add_noqa(findings: list, files: list, quiet: bool) -> int:
 
     outcome = add_noqa(findings, {f.display: f.path for f in files}, {f.display for f in files if f.kind == "python"})
     for problem in outcome.problems:
-        print(f"joblint: {problem}", file=sys.stderr)
+        print(f"joblint: {visible(str(problem))}", file=sys.stderr)
     if not quiet:
         added = outcome.added
         print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
     return EXIT_FINDINGS if outcome.problems else EXIT_OK  # what could not be suppressed is still there
 
 
-def _write_report(path: Path, report: str) -> None:
+def _write_report(path: Path, report: str, project: Path) -> None:
+    """Write a report whole (a temporary file renamed into place), never through a symlink the
+    project holds in place of the file or of a directory on the way (`joblint.sarif -> ~/.bashrc`)."""
+    from .safe_io import UnsafeFile, check_output_path, write_atomically
+
+    absolute = Path(os.path.abspath(path))  # `..` as written, as the check reads it
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(report, encoding="utf-8")
+        check_output_path(path, project)
+        absolute.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(absolute, report.encode("utf-8"))
+    except UnsafeFile as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
 
@@ -450,7 +471,7 @@ def _command_audit(args: argparse.Namespace) -> int:
     config = config_mod.discover([cwd / p for p in paths], args.config)
     if args.extend_exclude:
         extended = [*config.settings.extend_exclude, *args.extend_exclude]
-        config = config_mod.Config(dataclasses.replace(config.settings, extend_exclude=extended), config.root, config.source)
+        config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, extend_exclude=extended))
     origin = str(config.source) if config.source else "[tool.joblint]"
     enabled = config_mod.select(config.settings, all_meta(), origin, args.select, args.extend_select, args.ignore)
     files = discover(paths, config, cwd, respect_gitignore=False if args.no_respect_gitignore else None)
@@ -466,7 +487,7 @@ def _command_audit(args: argparse.Namespace) -> int:
     written = []
     for path, render in ((args.html, html.render), (args.markdown, markdown.render)):
         if path is not None:
-            _write_report(path, render(report))
+            _write_report(path, render(report), config.root)
             written.append(str(path))
     if not written:
         sys.stdout.write(markdown.render(report))
@@ -506,8 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     from .baseline import BaselineError
     from .config import ConfigError
-    from .discover import PathError
+    from .discover import PathError, forget_warnings
 
+    forget_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]
@@ -515,7 +537,7 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, PathError, BaselineError) as exc:
-        print(f"joblint: error: {exc}", file=sys.stderr)
+        print(f"joblint: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("joblint: interrupted", file=sys.stderr)
@@ -526,7 +548,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if os.environ.get("JOBLINT_DEBUG"):
             raise
         detail = " ".join(str(exc).split())  # one line, whatever the exception says
-        print(f"joblint: internal error: {type(exc).__name__}: {detail} (set JOBLINT_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"joblint: internal error: {type(exc).__name__}: {visible(detail)} (set JOBLINT_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .rules import BUILTIN
+from .safe_io import CONFIG_LIMIT, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,6 +74,12 @@ class Config:
     settings: Settings
     root: Path  # the project root: where the config lives, or the nearest pyproject/VCS root
     source: Path | None  # the file the settings came from
+    # Whether `root` is a project: a marker (pyproject.toml, .git, .hg; or --config) says so, or
+    # the user named it as the directory to check. False when the first path is a file (or the
+    # name --stdin-filename gives) with no marker above it: `root` is then only the file's own
+    # directory, and a run given files must not take the rest of it (`--stdin-filename
+    # /usr/x.py` is not all of /usr), nor keep a cache there.
+    marked: bool = True
 
     @property
     def exclude(self) -> list[str]:
@@ -88,8 +95,11 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def load_file(path: Path, *, section_required: bool) -> Settings | None:
+    # A regular file of bounded size only: a pyproject.toml linked to /dev/zero or a FIFO must
+    # stop the run, never hang it. A link to a regular file is followed (monorepos share one).
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_regular(path, CONFIG_LIMIT).decode("utf-8")
+        data = tomllib.loads(text.replace("\r\n", "\n").replace("\r", "\n"))  # newlines as read_text reads them
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -116,13 +126,21 @@ def load_file(path: Path, *, section_required: bool) -> Settings | None:
     return Settings(**{f.name: getattr(validated, f.name) for f in dataclasses.fields(Settings)})
 
 
-def find_root(start: Path) -> Path:
-    """The nearest directory with a pyproject.toml or a VCS directory, else `start`."""
-    start = start if start.is_dir() else start.parent
+def _marked_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` (a directory) with a project marker, or None.
+
+    The markers are pyproject.toml, .git and .hg; a joblint.toml is read only when given with
+    --config, so it marks nothing."""
     for directory in (start, *start.parents):
         if (directory / "pyproject.toml").is_file() or (directory / ".git").exists() or (directory / ".hg").exists():
             return directory
-    return start
+    return None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory with a pyproject.toml or a VCS directory, else `start` (a file's directory)."""
+    start = start if start.is_dir() else start.parent
+    return _marked_root(start) or start
 
 
 def _resolve(path: Path) -> Path:
@@ -136,22 +154,27 @@ def _resolve(path: Path) -> Path:
 def discover(paths: list[Path], explicit: Path | None = None) -> Config:
     """The configuration for a run: --config, else the nearest pyproject.toml with [tool.joblint]."""
     if explicit is not None:
-        if not explicit.is_file():
+        if not os.path.exists(explicit):
             raise ConfigError(f"{explicit}: config file not found")
         settings = load_file(explicit, section_required=True)
         assert settings is not None
-        return Config(settings, explicit.resolve().parent, explicit)
+        return Config(settings, _resolve(explicit).parent, explicit)
     start = _resolve(paths[0] if paths else Path.cwd())
-    start = start if start.is_dir() else start.parent
+    named_directory = start.is_dir()
+    start = start if named_directory else start.parent
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        # Anything there but a directory or a dangling link is read: one that is not a regular
+        # file (a FIFO, a link to /dev/zero) is an error, not a file to skip in silence.
+        if os.path.exists(candidate) and not os.path.isdir(candidate):
             settings = load_file(candidate, section_required=False)
             if settings is not None:
                 return Config(settings, directory, candidate)
         if (directory / ".git").exists():
             break
-    return Config(Settings(), find_root(start), None)
+    root = _marked_root(start)
+    # Without a marker, a directory the user named is the project; a file's directory is not.
+    return Config(Settings(), root or start, None, marked=root is not None or named_directory)
 
 
 # -- selection ---------------------------------------------------------------------------------

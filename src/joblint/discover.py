@@ -14,6 +14,8 @@ import pathspec
 
 from .config import Config
 from .launch import launch_kind
+from .report.escape import visible
+from .safe_io import CONFIG_LIMIT, UnsafeFile, read_regular
 
 
 @dataclass(frozen=True, order=True)
@@ -102,11 +104,17 @@ class _Ignores:
         for name in (".gitignore", ".git/info/exclude"):
             if names is not None and name.split("/", 1)[0] not in names:
                 continue  # the directory's listing says it is not there
+            path = os.path.join(directory, name)
             try:
-                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
-                    lines += handle.read().splitlines()
+                # The project's own file: never through a symlink (as git, which warns and skips
+                # one), a regular file only, bounded: a link to /dev/zero or a FIFO must not hang.
+                data = read_regular(path, CONFIG_LIMIT, follow_symlinks=False)
+            except UnsafeFile as error:
+                _skipped_ignore_file(path, error.strerror or str(error))
+                continue
             except OSError:
-                pass
+                continue  # not there (or .git is a worktree's file): nothing to ignore
+            lines += data.decode("utf-8", errors="replace").splitlines()
         return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
     def chain(self, directory: str, parent: Chain | None, names: set[str] | None = None) -> Chain:
@@ -252,9 +260,33 @@ def _special(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+_warned: set[str] = set()  # ignore files warned about in this run
+
+
+def forget_warnings() -> None:
+    """A new run (in the same process) warns again."""
+    _warned.clear()
+
+
+def _skipped_ignore_file(path: str, reason: str) -> None:
+    """Once per file a run: a run given files walks their project again for its context."""
+    if path not in _warned:
+        _warned.add(path)
+        print(f"joblint: warning: {visible(_shown(path))}: not read: {reason}", file=sys.stderr)
+
+
+def _shown(path: str) -> str:
+    """`path` relative to the working directory when below it, as findings show paths."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return path
+    return path[len(cwd.rstrip(os.sep)) + 1 :] if path.startswith(cwd.rstrip(os.sep) + os.sep) else path
+
+
 def _unreadable_directory(error: OSError) -> None:
     """os.walk skips a directory it cannot list; say so rather than check less in silence."""
-    print(f"joblint: warning: {error.filename}: cannot list directory: {error.strerror or error}", file=sys.stderr)
+    print(f"joblint: warning: {visible(str(error.filename))}: cannot list directory: {error.strerror or error}", file=sys.stderr)
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -25,6 +25,7 @@ from .discover import SourceFile
 from .files import FileResult, FileTask, module_name, rescan_packages
 from .findings import Finding, Span
 from .rules import BUILTIN, all_meta, all_rules
+from .safe_io import SOURCE_LIMIT, read_regular
 
 # The project model, the rules and libcst load only when the cache cannot answer the run whole:
 # importing them costs more than the rest of a warm run.
@@ -219,7 +220,7 @@ def _keeps_text_chunk(tasks: list[FileTask], look: prefilter.SecondLook) -> list
     answers: list[tuple[str | None, bool]] = []
     for task in tasks:
         try:
-            data = task.data if task.data is not None else Path(task.path).read_bytes()
+            data = task.data if task.data is not None else read_regular(task.path, SOURCE_LIMIT)
         except OSError:
             answers.append((None, False))
             continue
@@ -394,6 +395,6 @@ def _read_lines(display: str, paths: dict[str, Path], overrides: dict[str, str])
     if path is None:
         return []
     try:
-        return source_lines(Source.decode(path.read_bytes()).text)
+        return source_lines(Source.decode(read_regular(path, SOURCE_LIMIT)).text)
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
         return []

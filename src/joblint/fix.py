@@ -17,6 +17,7 @@ import libcst as cst
 
 from .analysis import Source, line_starts
 from .findings import Applicability, Edit, Finding, Fix, Span
+from .report.escape import visible
 
 MAX_ROUNDS = 10
 
@@ -187,8 +188,8 @@ def unified_diff(result: FixResult) -> str:
                 difflib.unified_diff(
                     original.text.splitlines(keepends=True),
                     text.splitlines(keepends=True),
-                    fromfile=f"a/{display}",
-                    tofile=f"b/{display}",
+                    fromfile=f"a/{visible(display)}",
+                    tofile=f"b/{visible(display)}",
                 )
             )
         )

@@ -16,9 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import Source, line_starts
+from .analysis import MAX_BYTES, Source, line_starts
 from .findings import Finding
 from .fix import parses, write_atomic
+from .safe_io import UnsafeFile, read_regular
 from .suppress import scan
 
 _CODE = r"[A-Z]+[0-9]+"
@@ -154,8 +155,16 @@ def add_noqa(findings: list[Finding], paths: dict[str, Path], python: set[str] |
 
 
 def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: NoqaOutcome) -> None:
+    if path.is_symlink():
+        # As --fix: writing through the link could change a file outside the project, and
+        # replacing the link would copy its target (secrets and all) into the repository.
+        outcome.problems.append(f"{display}: no noqa added: a symbolic link (add it to the file it points to)")
+        return
     try:
-        original = Source.decode(path.read_bytes())
+        original = Source.decode(read_regular(path, MAX_BYTES, follow_symlinks=False))
+    except UnsafeFile as exc:
+        outcome.problems.append(f"{display}: no noqa added: cannot read: {exc.strerror or exc}")
+        return
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
         outcome.problems.append(f"{display}: no noqa added: cannot read: {exc}")
         return

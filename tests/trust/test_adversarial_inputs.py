@@ -248,14 +248,14 @@ def test_a_file_without_read_permission(tmp_path, monkeypatch):
     # where joblint reads, with the error the kernel gives an ordinary user.
     write(tmp_path / "app.py", APP.encode())
     secret = write(tmp_path / "secret.py", APP.encode())
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == secret.name:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_read_bytes(self)
+    def open_file(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.basename(os.fspath(path)) == secret.name:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     found = lint_in_process(tmp_path)
     assert [f[:3] for f in found] == [("app.py", 4, "CEL101"), ("secret.py", 1, "JL001")]
     assert found[1][3] == "cannot read file: Permission denied"

@@ -104,15 +104,17 @@ def test_a_pyproject_that_is_not_utf8(tmp_path, joblint):
 def test_an_unreadable_pyproject(tmp_path, monkeypatch, capsys):
     # As root every file is readable: the refusal is simulated where the configuration is read.
     project(tmp_path, "[tool.joblint]\n")
-    real_read_text = Path.read_text
+    from joblint import config as config_mod
 
-    def read_text(self: Path, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
-        if self.name == "pyproject.toml":
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_read_text(self, *args, **kwargs)
+    real_read = config_mod.read_regular
+
+    def read_regular(path, limit, **options):  # type: ignore[no-untyped-def]
+        if Path(path).name == "pyproject.toml":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_read(path, limit, **options)
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(config_mod, "read_regular", read_regular)
     assert cli.main(["check", "."]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [f"joblint: error: {tmp_path / 'pyproject.toml'}: cannot read: Permission denied"]
