@@ -6,25 +6,21 @@ output (`FileResult`) are plain data.
 
 from __future__ import annotations
 
-import re
 import sys
-import tokenize
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
 from .facts import ModuleFacts, extract
-from .files import FileResult, FileTask, module_name
+from .files import FileResult, FileTask
 from .findings import Finding, Span
 from .launch import embedded_beat
 from .nesting import nesting_problem
 from .rules import BUILTIN, Report, all_rules
 from .safe_io import SOURCE_LIMIT, read_regular
+from .source import MAX_BYTES, Source, is_test_path, module_name
 from .suppress import scan, scan_launch
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 # libcst's visitors recurse about three Python frames per level of nesting, so a flat run of 500
 # implicitly concatenated strings already passes Python's default limit of 1,000 frames. The
@@ -33,45 +29,6 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 RECURSION_LIMIT = 8000
 if sys.getrecursionlimit() < RECURSION_LIMIT:
     sys.setrecursionlimit(RECURSION_LIMIT)
-_LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-# Larger files are reported, not parsed: libcst takes about 20 s and 250 MB per MB of dense code.
-# The largest hand-written or generated module in the CPython tree, its site-packages and the
-# corpus is under 4 MB (and mostly string data).
-MAX_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Source:
-    """A decoded source file and what is needed to write it back unchanged."""
-
-    text: str
-    encoding: str
-    newline: str
-
-    @classmethod
-    def decode(cls, data: bytes) -> Source:
-        # tokenize reads lines ending in \n only: a file with lone \r line ends would be one line,
-        # its coding cookie decoded as UTF-8 together with the rest of the file.
-        lines = (m.group() for m in _LINE_BYTES.finditer(data))
-        encoding, _ = tokenize.detect_encoding(lambda: next(lines, b""))
-        text = data.decode(encoding)
-        if encoding == "utf-8-sig" and text.startswith("\ufeff"):
-            text = text[1:]
-        match = _NEWLINE.search(text)
-        return cls(text, encoding, match.group(0) if match else "\n")
-
-    def encode(self, text: str) -> bytes:
-        return text.encode(self.encoding)
-
-
-def line_starts(text: str) -> list[int]:
-    """Offsets where each line starts, counting \\r\\n, \\r and \\n as line ends as libcst does."""
-    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
-
-
-def source_lines(text: str) -> list[str]:
-    return _NEWLINE.split(text)
 
 
 def _builtin(code: str, display: str, span: Span, message: str) -> Finding:
@@ -199,18 +156,4 @@ def to_finding(meta, report: Report, display: str) -> Finding:  # type: ignore[n
         report.span,
         report.message,
         report.fix,
-    )
-
-
-_TEST_PARTS = ("tests", "test", "testing", "testutils", "test_utils", "testsuite")
-
-
-def is_test_path(display: str) -> bool:
-    parts = display.replace("\\", "/").split("/")
-    name = parts[-1]
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(p in _TEST_PARTS for p in parts[:-1])
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, rule_docs
-from .analysis import MAX_BYTES, Source, source_lines
+from .source import MAX_BYTES, Source, source_lines
 from .findings import Finding, Severity
 from .rules import RuleMeta, all_meta
 from .safe_io import read_regular

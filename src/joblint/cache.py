@@ -45,10 +45,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, cache_trust, plain_data, prefilter
-from .files import FileResult, FileTask, module_name, packages
+from .files import FileResult, FileTask
 from .findings import Finding
 from .rules import RuleMeta
 from .safe_io import SOURCE_LIMIT, inside, read_regular, real
+from .source import module_name, packages
 
 DIRECTORY_NAME = ".joblint_cache"
 _GITIGNORE = "# Created by joblint: its cache is never committed.\n*\n"

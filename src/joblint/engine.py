@@ -22,10 +22,11 @@ from .cache import (
 )
 from .config import Config, expand
 from .discover import SourceFile
-from .files import FileResult, FileTask, module_name, rescan_packages
+from .files import FileResult, FileTask
 from .findings import Finding, Span
 from .rules import BUILTIN, all_meta, all_rules
 from .safe_io import SOURCE_LIMIT, read_regular
+from .source import module_name, rescan_packages
 
 # The project model, the rules and libcst load only when the cache cannot answer the run whole:
 # importing them costs more than the rest of a warm run.
@@ -387,7 +388,7 @@ def _attach_lines(findings: list[Finding], files: list[SourceFile], overrides: d
 
 
 def _read_lines(display: str, paths: dict[str, Path], overrides: dict[str, str]) -> list[str]:
-    from .analysis import Source, source_lines
+    from .source import Source, source_lines
 
     if display in overrides:
         return source_lines(overrides[display])

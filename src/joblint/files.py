@@ -5,10 +5,7 @@ run answered from the cache never loads the analysis (libcst, the rules).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import prefilter
@@ -45,28 +42,3 @@ class FileResult:
     suppressions: Suppressions | None = None
     lines: list[str] | None = None  # source lines, kept only when a finding needs a code frame
     fingerprint: str = ""  # a skipped file's content hash and name: the second look may still read it
-
-
-@lru_cache(maxsize=8192)
-def packages(directory: str) -> tuple[str, ...]:
-    """The package names `directory` sits in, outermost first (with a file's name, its module);
-    () outside a package tree."""
-    if not os.path.isfile(os.path.join(directory, "__init__.py")):
-        return ()
-    parent, name = os.path.split(directory)
-    return (*packages(parent), name) if parent != directory and name else (name,)
-
-
-def rescan_packages() -> None:
-    """Forget which directories held an `__init__.py`: a long-lived process runs again later."""
-    packages.cache_clear()
-
-
-def module_name(path: Path | str) -> tuple[str | None, bool]:
-    """The dotted module name from the package tree the file sits in, and whether it is a package."""
-    directory, filename = os.path.split(os.fspath(path))
-    is_package = filename == "__init__.py"
-    parts = [*packages(directory), *([] if is_package else [os.path.splitext(filename)[0]])]
-    if not parts or not all(p.isidentifier() for p in parts):
-        return (None, is_package)
-    return (".".join(parts), is_package)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import libcst as cst
 
-from .analysis import Source, line_starts
+from .source import Source, line_starts
 from .findings import Applicability, Edit, Finding, Fix, Span
 from .report.escape import visible
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import MAX_BYTES, Source, line_starts
+from .source import MAX_BYTES, Source, line_starts
 from .findings import Finding
 from .fix import parses, write_atomic
 from .safe_io import UnsafeFile, read_regular

@@ -150,7 +150,7 @@ class Project:
     def module_names(self) -> frozenset[str]:
         """Every module of the run, analysed or not: whether a module exists must not depend on
         whether the pre-filter skipped it."""
-        from .files import module_name
+        from .source import module_name
 
         unread = (module_name(path)[0] for path in self.unread)
         return frozenset(f.module for f in self.files if f.module) | {m for m in unread if m}

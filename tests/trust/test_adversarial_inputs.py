@@ -16,7 +16,7 @@ import pytest
 from joblint import cli
 from joblint import config as config_mod
 from joblint import engine
-from joblint.analysis import MAX_BYTES
+from joblint.source import MAX_BYTES
 from joblint.discover import discover
 from joblint.nesting import MAX_BRACKETS, nesting_problem
 from joblint.rules import all_meta

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from joblint import cli, rule_docs
 from joblint import fix as fix_mod
-from joblint.analysis import Source
+from joblint.source import Source
 from joblint.fix import FixResult, fix_until_stable, wanted, write_all
 from joblint.rules import all_meta
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..findings import Span
-from ..rules._blocking import blocking
+from .blocking import blocking
 from .names import dotted
 from .walker import WalkContext
 

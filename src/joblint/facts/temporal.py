@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..findings import Span
-from ..rules._blocking import blocking, io_call
+from .blocking import blocking, io_call
 from .names import dotted
 from .values import Value
 from .traverse import walk

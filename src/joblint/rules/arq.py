@@ -9,7 +9,7 @@ from ..facts.arq import JobEntry, ModuleFunction
 from ..findings import Severity
 from ..project import Project
 from . import Report, rule
-from ._blocking import what_blocks
+from ..facts.blocking import what_blocks
 
 
 # ARQ facts need names imported from arq (`arq` alone is in every `parquet`).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import Iterator
 
@@ -11,6 +10,7 @@ from ..facts.core import ClassFacts
 from ..facts.values import Value
 from ..findings import Applicability, Edit, Fix, Severity, Span
 from ..project import Project, ProjectTask, SettingsModel, SettingValue, known_number
+from ..settings.urls import masked_credential
 from . import Report, all_of, fix, rule
 from ._settings_edits import add_sibling, add_to_app, rename, replace_value, spelling_for
 
@@ -818,21 +818,6 @@ URL_SETTINGS = (
     "redis_backend_use_ssl", "mongodb_backend_settings",
 )
 ENV_LOOKUPS = ("getenv", "environ.get", "env", "env.str", "config", "get_env", "environ.setdefault")
-_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.\-]*)://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]+)@(?P<rest>\S*)$", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"^(\$\{?\w+\}?|\{\w*\}|%\(\w+\)s|<[^>]*>|\*+|x+|\.\.\.)$", re.IGNORECASE)
-
-
-def _credential(url: str) -> str | None:
-    """The URL with its password masked, when it holds a real password."""
-    for part in url.split(";"):
-        match = _URL.match(part.strip())
-        if match is None:
-            continue
-        password = match.group("password")
-        if _PLACEHOLDER.match(password) or (match.group("user"), password) == ("guest", "guest"):
-            continue
-        return f"{match.group('scheme')}://{match.group('user')}:****@{match.group('rest')}"
-    return None
 
 
 def _url_literals(value: Value) -> Iterator[Value]:
@@ -861,7 +846,7 @@ def credentials_in_broker_url(project: Project) -> Iterator[Report]:
             if write.setting not in URL_SETTINGS:
                 continue
             for literal in _url_literals(write.value):
-                masked = _credential(literal.data)
+                masked = masked_credential(literal.data)
                 if masked is not None:
                     yield Report(
                         literal.span,
@@ -878,7 +863,7 @@ NON_PRODUCTION_STEMS = ("local", "dev", "development", "ci", "testing")
 
 
 def _test_module(path: str) -> bool:
-    from ..analysis import is_test_path
+    from ..source import is_test_path
 
     stem = PurePosixPath(path).stem
     return (

@@ -12,7 +12,7 @@ from ..facts.temporal import ActivityDef, ApiCall
 from ..findings import Severity, Span
 from ..project import Project
 from . import Report, rule
-from ._blocking import blocking, what_blocks
+from ..facts.blocking import blocking, what_blocks
 from .temporal_workflows import WORDS, has_option, imports_of, is_none, keyword_node
 
 # -- TMP201 ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..analysis import line_starts
+from ..source import line_starts
 from ..context import FileContext
 from ..facts.names import ImportMap, dotted
 from ..facts.temporal import ApiCall, CallSite
@@ -21,7 +21,7 @@ from ..facts.traverse import walk
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project
 from . import Report, all_of, fix, rule
-from ._blocking import RANDOM_METHODS, io_call, nondeterministic
+from ..facts.blocking import RANDOM_METHODS, io_call, nondeterministic
 
 # Temporal facts need names imported from temporalio, and a workflow or activity definition, a
 # client start, a helper starting activities or child workflows, a with-start operation, a

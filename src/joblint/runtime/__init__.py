@@ -170,7 +170,7 @@ def typed_settings(app: LoadedApp) -> tuple[Any, list[str]]:
 
 
 def show_settings(app: LoadedApp) -> str:
-    from ..rules.celery_config import _credential
+    from ..settings.urls import masked_credential
 
     _, problems = typed_settings(app)
     lines = [f"warning: {visible(str(problem))}" for problem in problems]
@@ -181,8 +181,8 @@ def show_settings(app: LoadedApp) -> str:
             continue
         value = entry["value"]
         text = value["repr"] if isinstance(value, dict) and set(value) == {"repr"} else json.dumps(value)
-        if isinstance(value, str) and _credential(value):
-            text = json.dumps(_credential(value))
+        if isinstance(value, str) and masked_credential(value):
+            text = json.dumps(masked_credential(value))
         source = "config" if entry.get("set") else "default"
         lines.append(f"{name:<{width}}  {source:<7}  {visible(text)}")
     return "\n".join(lines) + "\n"
