@@ -35,6 +35,9 @@ class RuleMeta:
     # `.apply(`) or renames (`as`) a task found there and names its module (prefilter.SecondLook).
     task_name_words: tuple[str, ...] = ()
     scope: Scope = "file"
+    # The Celery settings the rule reads (canonical names, `task_acks_late`): `check-app
+    # --show-settings` shows every one of them, with its final value and where it came from.
+    settings: tuple[str, ...] = ()
 
     @property
     def framework(self) -> str:
@@ -80,11 +83,12 @@ def rule(
     opt_in: bool = False,
     words: Iterable[str] = (),
     task_name_words: Iterable[str] = (),
+    settings: Iterable[str] = (),
 ) -> Callable[[Callable[[Any], Iterable[Report]]], Callable[[Any], Iterable[Report]]]:
     meta = RuleMeta(
         code, name, severity, summary, fix, opt_in,
         tuple(words), tuple(w.lower() for w in task_name_words),  # the pre-filter decides case
-        scope,
+        scope, tuple(settings),
     )
 
     def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:
