@@ -9,7 +9,7 @@ from ..facts.values import UNKNOWN, Value
 from ..findings import Severity, Span
 from ..project import Project, ProjectTask, SettingValue
 from . import Report, rule
-from .celery_config import CONFIG_WORDS, TASK_WORDS
+from ._celery import CONFIG_WORDS, TASK_WORDS
 
 SCHEDULE_WORDS = (*CONFIG_WORDS, *TASK_WORDS, "beat_schedule", "celerybeat_schedule")
 
@@ -70,6 +70,7 @@ def _find_task(names: dict[str, ProjectTask], wanted: str) -> ProjectTask | None
     summary="A beat_schedule entry names a task the project does not define: its messages are never run.",
     scope="project",
     words=SCHEDULE_WORDS,
+    settings=("beat_schedule",),
 )
 def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
     if not project.tasks:
@@ -100,6 +101,7 @@ def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
     scope="project",
     opt_in=True,
     words=SCHEDULE_WORDS,
+    settings=("beat_schedule",),
 )
 def periodic_task_without_expiry(project: Project) -> Iterator[Report]:
     for write, name, entry in _entries(project):
@@ -201,6 +203,7 @@ def _takes_lock(task: ProjectTask) -> bool:
     summary="A periodic task scheduled more often than its time limit allows: two runs can overlap.",
     scope="project",
     words=SCHEDULE_WORDS,
+    settings=("beat_schedule", "task_time_limit"),
 )
 def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option

@@ -9,7 +9,7 @@ from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import backend_kind, effective_option, resolve_task
 from . import Report, fix, rule
-from .celery_config import TASK_WORDS
+from ._celery import TASK_WORDS
 
 # The canvas file names a canvas or a signature; the task and app files name tasks and Celery.
 # chain/group/chord come from celery: a file building one names it (`from celery import chain`).
@@ -36,6 +36,7 @@ def receiving_steps(canvas: CanvasUse) -> Iterator[SignatureRef]:
     summary="A chord whose header tasks ignore their results (or whose app has no result backend) never calls its body.",
     scope="project",
     words=("celery", "result_backend", *TASK_WORDS),
+    settings=("task_ignore_result", "result_backend"),
 )
 def chord_with_ignored_results(project: Project) -> Iterator[Report]:
     for facts in project.files:

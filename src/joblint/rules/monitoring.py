@@ -7,7 +7,7 @@ from typing import Iterator
 from ..findings import Severity
 from ..project import Project
 from . import Report, rule
-from .celery_config import production_apps, task_classes
+from ._celery import production_apps, task_classes
 
 # sentry_sdk.init() turns its Celery integration on by itself when celery is installed; ddtrace and
 # OpenTelemetry instrument Celery too.

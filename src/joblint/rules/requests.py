@@ -11,8 +11,7 @@ from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import base_classes, resolve_task
 from . import Report, all_of, fix, rule
-from .celery_config import TASK_WORDS
-from .results import PRODUCER_WORDS, describe, in_any
+from ._celery import PRODUCER_WORDS, TASK_WORDS, describe, in_any
 
 # What makes a function a request handler (facts/handlers.py): a route framework or a view
 # framework imported, a `request` parameter, a view class.

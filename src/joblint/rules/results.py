@@ -5,32 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..context import FileContext
-from ..facts.results import BLOCKING, ResultRead
+from ..facts.results import BLOCKING
 from ..facts.values import UNKNOWN
 from ..findings import Severity
 from ..project import Project, ProjectTask
 from ..task_options import backend_kind, effective_option, resolve_task
 from . import Report, rule
-from .celery_config import TASK_WORDS
-
-# A canvas result needs `from celery import group`: `m.group(1)` alone is no producer.
-PRODUCER_WORDS = (".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "celery&group(", "celery&chord(", "celery&chain(")
-
-
-def describe(read: ResultRead) -> str:
-    """`add.delay(...)`, `group(...)()`, `AsyncResult(...)`: where the result came from."""
-    if read.target:
-        return f"{read.target}.{read.producer}(...)"
-    if read.producer in ("group", "chain"):
-        return f"{read.producer}(...)()"
-    if read.producer == "chord":
-        return "chord(...)(...)"
-    return f"{read.producer}(...)"
-
-
-def in_any(functions: tuple[str, ...], names: set[str]) -> str | None:
-    return next((f for f in reversed(functions) if f in names), None)
-
+from ._celery import PRODUCER_WORDS, TASK_WORDS, describe, in_any
 
 # -- CEL702 ------------------------------------------------------------------------------------
 
@@ -97,6 +78,7 @@ def _helpers_called_by_tasks(ctx: FileContext) -> dict[str, str]:
     summary="A task returns a large value (file contents, a response body, a queryset) into a Redis result backend.",
     scope="project",
     words=(*TASK_WORDS, "celery", "result_backend"),
+    settings=("task_ignore_result", "result_backend"),
 )
 def large_result_in_redis(project: Project) -> Iterator[Report]:
     for task in project.tasks:
@@ -133,6 +115,7 @@ EXPIRING_BACKENDS = ("redis", "rediss", "sentinel", "cache", "memcache", "db", "
     summary="result_expires is None or 0: every task result stays in the backend forever.",
     scope="project",
     words=("result_expires", "celery", "result_backend"),
+    settings=("result_expires", "result_backend"),
 )
 def results_never_expire(project: Project) -> Iterator[Report]:
     for model in project.apps:
@@ -167,6 +150,7 @@ def _scheme(url: object) -> str | None:
     summary="Code reads a task's result, but the task's app has no result backend: the read fails or waits forever.",
     scope="project",
     words=(*PRODUCER_WORDS, *TASK_WORDS, "celery", "result_backend"),
+    settings=("result_backend", "task_always_eager", "task_ignore_result"),
 )
 def result_read_without_backend(project: Project) -> Iterator[Report]:
     for facts in project.files:

@@ -11,8 +11,8 @@ from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project, ProjectTask
 from ..task_options import OptionSource, base_names, find_option
 from . import Report, fix, rule
+from ._celery import TASK_WORDS
 from ._effects import DEDUPLICATING_BASES, guard, side_effect
-from .celery_config import TASK_WORDS
 
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 RETRY_WORDS = (".retry(", "autoretry_for")

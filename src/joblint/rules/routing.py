@@ -12,7 +12,7 @@ from ..findings import Severity
 from ..project import Project, SettingsModel
 from ..task_options import broker_kind, find_option, resolve_task
 from . import Report, all_of, rule
-from .celery_config import CONFIG_WORDS, DISPATCH_WORDS, TASK_WORDS
+from ._celery import CONFIG_WORDS, DISPATCH_WORDS, TASK_WORDS
 
 QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
@@ -111,6 +111,7 @@ def declared_queues(project: Project, model: SettingsModel) -> set[str] | None:
     summary="A task is routed to a queue missing from the app's declared task_queues.",
     scope="project",
     words=(*all_of(("queue",), DISPATCH_WORDS), *APP_WORDS),
+    settings=("task_routes", "task_queues", "task_default_queue"),
 )
 def route_to_undeclared_queue(project: Project) -> Iterator[Report]:
     for use in routing_uses(project, "queue"):
@@ -161,6 +162,7 @@ def _max_priority(project: Project, model: SettingsModel) -> int | None | str:
     summary="A task priority the broker clamps or ignores (outside 0-9 on Redis, unconfigured or too high on RabbitMQ).",
     scope="project",
     words=(*all_of(("priority",), DISPATCH_WORDS), *APP_WORDS),
+    settings=("task_routes", "task_default_priority", "broker_url", "task_queue_max_priority", "task_queues"),
 )
 def priority_out_of_range(project: Project) -> Iterator[Report]:
     uses = list(routing_uses(project, "priority"))
@@ -216,6 +218,7 @@ def _priority_problem(project: Project, model: SettingsModel, priority: int) -> 
     summary="A task_routes key names no task in the project: it routes nothing.",
     scope="project",
     words=("task_routes", "celery_routes", "celery", *TASK_WORDS),
+    settings=("task_routes",),
 )
 def route_to_unknown_task(project: Project) -> Iterator[Report]:
     if not project.tasks:

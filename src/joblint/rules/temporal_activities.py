@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from ..context import FileContext
+from ..facts.blocking import blocking, what_blocks
 from ..facts.names import ImportMap
 from ..facts.temporal import ActivityDef, ApiCall
 from ..findings import Severity, Span
 from ..project import Project
 from . import Report, rule
-from ..facts.blocking import blocking, what_blocks
-from .temporal_workflows import WORDS, has_option, imports_of, is_none, keyword_node
+from ._temporal import WORDS, has_option, imports_of, is_none, keyword_node
 
 # -- TMP201 ------------------------------------------------------------------------------------
 

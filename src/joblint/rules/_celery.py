@@ -1,0 +1,105 @@
+"""What the Celery rules share: the pre-filter words of config, task, dispatch and result files,
+which apps and tasks count (production apps, an app's tasks, Task subclasses), and how results
+and durations are named in messages.
+
+A helper module: `all_rules()` does not load it, and it never imports a rule module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from ..facts.core import ClassFacts
+from ..facts.results import ResultRead
+from ..project import Project, ProjectTask, SettingsModel
+
+# -- pre-filter words ------------------------------------------------------------------------------
+
+# Rules that read the settings model need the files that build apps and write settings ("celery"
+# covers `from celery import Celery`, `proj.celery` imports and Django's CELERY_ names) besides
+# the words of their own settings; a config module joblint skips leaves the model incomplete,
+# and incomplete models keep rules quiet rather than wrong.
+# `app.conf.x = ...` through an app imported from elsewhere; DJANGO_SETTINGS_MODULE names the
+# settings module (manage.py, wsgi.py).
+CONFIG_WORDS = ("celery", ".conf.", ".conf[", "config_from", "django_settings_module")
+# Files that define tasks (`@app.task`, `app.task(fn)`, `@shared_task`) or Task classes, whose
+# bases import from celery or name a class ending in Task (`class T(BaseTask)`, as written).
+TASK_WORDS = (
+    ".task(", ".task\n", ".task\r", "@&.task ", "@&.task\t", "shared_task",
+    "=Task)", "=Task,", "=Task\n", "=Task\r", "=Task as",  # bases over several lines, or imported under another name
+)
+# Where a task is sent or a signature built (`add.delay()`, `add.s()`, `signature("add")` from
+# celery: `inspect.signature(f)` alone is none).
+DISPATCH_WORDS = (".delay(", "apply_async", ".s(", ".si(", ".signature(", "celery&signature(", "send_task")
+# Where a task's result is produced. A canvas result needs `from celery import group`: `m.group(1)`
+# alone is no producer.
+PRODUCER_WORDS = (
+    ".delay(", "apply_async", "asyncresult", "send_task", "groupresult", "celery&group(", "celery&chord(",
+    "celery&chain(",
+)
+
+# -- apps and tasks --------------------------------------------------------------------------------
+
+TASK_BASES = ("celery.Task", "celery.app.task.Task", "celery.task.Task")
+
+
+def task_classes(project: Project) -> Iterator[tuple[str, ClassFacts]]:
+    """Task subclasses defined in the project: `class T(Task)`, `class T(app.Task)`."""
+    for facts in project.files:
+        for cls in facts.core.classes:
+            if any(b in TASK_BASES or b.endswith(".Task") for b in cls.bases):
+                yield facts.path, cls
+
+
+def is_test_module(path: str) -> bool:
+    """A test module by its path or its name (`test_*`, `*_test(s)`, `*_testing`)."""
+    from ..source import is_test_path
+
+    stem = PurePosixPath(path).stem
+    return (
+        is_test_path(path)
+        or stem.startswith("test")
+        or stem.endswith(("_test", "_tests", "_testing"))
+    )
+
+
+def production_apps(project: Project) -> list[SettingsModel]:
+    """Apps whose missing settings matter: an app built in a test module is a fixture."""
+    return [m for m in project.apps if not is_test_module(m.path)]
+
+
+def app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
+    """The tasks an app runs: those bound to it, and shared tasks — all of them when the project
+    has one app, else those in the app's directory and below it."""
+    several = len(production_apps(project)) > 1
+    home = model.path.rsplit("/", 1)[0] + "/" if "/" in model.path else ""
+    return [
+        t for t in project.tasks
+        if any(m is model for m in project.models_for(t))
+        and not (several and t.task.app in (None, "celery.current_app") and not t.path.startswith(home))
+    ]
+
+
+# -- in messages -----------------------------------------------------------------------------------
+
+
+def seconds(value: float) -> str:
+    """`30s`, `2.5s`."""
+    return f"{int(value)}s" if float(value).is_integer() else f"{value:g}s"
+
+
+def describe(read: ResultRead) -> str:
+    """`add.delay(...)`, `group(...)()`, `AsyncResult(...)`: where the result came from."""
+    if read.target:
+        return f"{read.target}.{read.producer}(...)"
+    if read.producer in ("group", "chain"):
+        return f"{read.producer}(...)()"
+    if read.producer == "chord":
+        return "chord(...)(...)"
+    return f"{read.producer}(...)"
+
+
+def in_any(functions: tuple[str, ...], names: set[str]) -> str | None:
+    """The innermost of `functions` (outermost first) that is one of `names`."""
+    return next((f for f in reversed(functions) if f in names), None)

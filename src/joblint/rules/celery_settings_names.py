@@ -1,0 +1,225 @@
+"""CEL1: Celery configuration — setting names: old (pre-4.0) names, deprecated and an error when
+mixed with new ones, and keys Celery does not know, which it ignores silently."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import settings as celery_settings
+from ..findings import Applicability, Fix, Severity
+from ..project import Project, SettingsModel, SettingValue
+from . import Report, fix, rule
+from ._celery import CONFIG_WORDS
+from ._settings_edits import rename, spelling_for
+
+# -- CEL108 ------------------------------------------------------------------------------------
+
+
+def _mixed(writes: list[SettingValue]) -> bool:
+    """Celery's ImproperlyConfigured check (celery/app/utils.py detect_settings): a source with old
+    and new names is read in the style of the majority, and fails when a minority key has no
+    spelling of the majority style beside it."""
+    new = {w.setting for w in writes if w.spelling == "new"}
+    old = {w.setting for w in writes if w.spelling == "old"}
+    if not new or not old:
+        return False
+    minority, majority = (new, old) if len(old) > len(new) else (old, new)
+    return any(setting not in majority for setting in minority)
+
+
+@rule(
+    code="CEL108",
+    name="deprecated-setting-name",
+    severity=Severity.INFO,
+    summary="An old uppercase setting name: deprecated, removed in Celery 6; mixed with new names it is an error.",
+    scope="project",
+    fix=Applicability.SAFE,
+    words=(*CONFIG_WORDS, "broker_url"),
+)
+def deprecated_setting_name(project: Project) -> Iterator[Report]:
+    names_read = {f.path: f.core.names_read for f in project.files}
+    for model in project.models:
+        for layer in ("source", "preconf"):
+            writes = [w for w in model.writes if w.layer == layer]
+            # Celery's mix check reads the config source, or, when there is none, the keys written
+            # through app.conf (keyword arguments of Celery() are left out of it).
+            checked = writes if layer == "source" else [w for w in writes if w.via != "Celery()"]
+            mixed = (layer == "source" or not model.source_writes()) and not model.namespace and _mixed(checked)
+            renames = _renames(model, writes, names_read)
+            for write in writes:
+                if write.spelling != "old":
+                    continue
+                target = _new_spelling(write, model)
+                message = f"{write.key} is the old name of {target}: old names are deprecated and removed in Celery 6"
+                severity = None
+                if mixed:
+                    severity = Severity.ERROR
+                    message = (
+                        f"{write.key} is an old setting name in a source that also uses new names: Celery raises "
+                        f"ImproperlyConfigured at start-up; rename it to {target}"
+                    )
+                yield Report(write.span, message, renames, path=write.path, severity=severity)
+
+
+def _new_spelling(write: SettingValue, model: SettingsModel) -> str:
+    return spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
+
+
+def _renames(model: SettingsModel, writes: list[SettingValue], names_read: dict[str, set[str]]) -> Fix | None:
+    """One fix renaming every old name of a source at once, so no fix leaves old and new names
+    mixed (which Celery refuses), even when some of the findings are suppressed."""
+    if model.django and not model.namespace:
+        return None  # Django settings are UPPERCASE: the new names need namespace="CELERY" first
+    new_settings = {w.setting for w in writes if w.spelling != "old"}
+    edits = []
+    for write in writes:
+        if write.spelling != "old" or write.setting in new_settings:
+            continue  # both spellings given: Celery accepts that; renaming would duplicate the key
+        if write.write is not None and write.write.form == "name" and write.key in names_read.get(write.path, ()):
+            return None  # the module reads the old name (`X = CELERYD_TASK_TIME_LIMIT - 30`)
+        edit = rename(write, _new_spelling(write, model))
+        if edit is None:
+            return None
+        edits.append(edit)
+    return fix(edits, "Rename the old setting names of this source", Applicability.SAFE) if edits else None
+
+
+# -- CEL109 ------------------------------------------------------------------------------------
+
+SETTING_PREFIXES = (
+    "task_", "worker_", "broker_", "result_", "beat_", "event_", "control_", "redis_", "database_",
+    "cassandra_", "s3_", "azureblockblob_", "couchbase_", "arangodb_", "cosmosdbsql_", "elasticsearch_",
+    "security_", "cache_", "mongodb_", "accept_content", "enable_utc", "timezone", "imports", "include",
+    "celery", "celeryd", "celerybeat", "celerymon", "broker", "gcs_", "consul_", "filesystem_",
+)
+EXTENSION_PREFIXES = (
+    "redbeat_", "CELERY_REDBEAT_", "CELERY_ONCE", "ONCE", "CELERY_SINGLETON", "singleton_", "CELERY_EMAIL_",
+    "CELERY_RESULTS_", "CELERY_BEAT_SCHEDULER_", "CELERY_FLOWER_", "FLOWER_",
+)
+
+
+# The daemonization options of `celery worker/beat/events` fall back to `<command>_<option>` in
+# app.conf (celery/bin/base.py DaemonOption.daemon_setting); they are not in Celery's table.
+DAEMON_SETTINGS = {
+    f"{command}_{option}"
+    for command in ("worker", "beat", "events")
+    for option in ("logfile", "pidfile", "uid", "gid", "umask", "executable")
+}
+
+
+def _plausible_typo(key: str, suggestion: str) -> bool:
+    """A misspelling, not another setting: the same words but one, and that one close."""
+    import difflib
+
+    a, b = key.lower().split("_"), suggestion.lower().split("_")
+    if len(a) != len(b):
+        if abs(len(a) - len(b)) != 1:
+            return False
+        return difflib.SequenceMatcher(None, key.lower(), suggestion.lower()).ratio() > 0.9
+    different = [(x, y) for x, y in zip(a, b) if x != y]
+    return len(different) <= 1 and all(difflib.SequenceMatcher(None, x, y).ratio() >= 0.75 for x, y in different)
+
+
+def _setting_like(key: str, layer: str, model: SettingsModel) -> bool:
+    """Keys that were meant as Celery settings: every key passed to Celery()/app.conf, and keys of
+    config modules that look like one (a module also holds helpers such as REDIS_HOST)."""
+    if key.startswith(EXTENSION_PREFIXES):
+        return False
+    if layer == "preconf":
+        return True
+    if model.namespace:
+        return key.startswith(model.namespace.upper() + "_")
+    if model.django:
+        return key.startswith(("CELERY", "BROKER_"))
+    if key.isupper():  # old-style names; other constants (REDIS_HOST) are the module's own
+        return key.startswith(("CELERY", "BROKER_"))
+    return key.islower() and key.startswith(SETTING_PREFIXES)
+
+
+def _suggestion(key: str, namespace: str | None, uppercase: bool) -> str | None:
+    """The setting `key` was probably meant to be, spelled the way its source can hold it:
+    new lowercase names unless the source only takes UPPERCASE names (Django settings, old-style
+    config modules), where a new name would be ignored or mixed."""
+    import difflib
+
+    table = celery_settings.table()
+    if namespace:
+        prefix = namespace.upper() + "_"
+        choices = [prefix + s.upper() for s in table] + list(celery_settings.old_to_new())
+        found = difflib.get_close_matches(key, choices, n=1, cutoff=0.8)
+        return found[0] if found else None
+    # A Django-style name in a source read without the namespace: Celery ignores it.
+    if key.startswith("CELERY_") and key[7:].lower() in table:
+        new = key[7:].lower()
+        old = table[new].old_names
+        return (old[0] if old else None) if uppercase else new
+    choices = list(celery_settings.old_to_new()) if uppercase else list(table)
+    found = difflib.get_close_matches(key if uppercase else key.lower(), choices, n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
+def _uppercase_source(model: SettingsModel, layer: str) -> bool:
+    """Whether a source's names must stay UPPERCASE: Django settings, or an old-style module."""
+    if layer == "preconf":
+        return False
+    if model.django:
+        return True
+    spellings = {w.spelling for w in model.writes if w.layer == layer}
+    return "old" in spellings and "new" not in spellings
+
+
+@rule(
+    code="CEL109",
+    name="unknown-setting",
+    severity=Severity.WARNING,
+    summary="A setting Celery does not know: it is silently ignored and the default stays in force.",
+    scope="project",
+    fix=Applicability.UNSAFE,
+    words=CONFIG_WORDS,
+)
+def unknown_setting(project: Project) -> Iterator[Report]:
+    names_read = {f.path: f.core.names_read for f in project.files}
+    for model in project.models:
+        for ignored in model.ignored:
+            key = ignored.write.key
+            if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
+                continue
+            prefix = model.namespace.upper() + "_" if model.namespace else None
+            bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
+            if bare.lower() in DAEMON_SETTINGS:
+                continue
+            if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
+                continue  # a helper the module reads (`broker_url = redis_url`), not a setting
+            if model.namespace and key == f"{model.namespace.upper()}_TIME_ZONE":
+                continue  # Celery's timezone falls back to (CELERY_)TIME_ZONE
+            namespace = ignored.namespace
+            suggestion = _suggestion(key, namespace, _uppercase_source(model, ignored.layer))
+            if suggestion is not None and not (
+                _plausible_typo(key, suggestion) or key[len("CELERY_"):].lower() in celery_settings.table()
+            ):
+                suggestion = None
+            message = f"{key} is not a Celery setting: Celery ignores it silently, so its default stays in force"
+            if (
+                namespace is None
+                and key.startswith("CELERY_")
+                and suggestion
+                and key[7:].lower() in celery_settings.table()
+            ):
+                message = (
+                    f"{key} is ignored: this source is read without namespace='CELERY', where the name is "
+                    f"{suggestion}; rename it, or load the source with namespace='CELERY'"
+                )
+            elif suggestion:
+                message += f"; did you mean {suggestion}?"
+            else:
+                message += "; if it belongs to an extension, list it in [tool.joblint] extra-settings"
+            write = ignored.write
+            setting = SettingValue(
+                "", key, "unknown", write.value, ignored.path, write.span, write.via, ignored.layer, write
+            )
+            taken = suggestion is not None and any(
+                w.key == suggestion and w.layer == ignored.layer and w.path == ignored.path for w in model.writes
+            )
+            edit = rename(setting, suggestion) if suggestion and not taken else None
+            fixed = fix([edit], f"Rename {key} to {suggestion}", Applicability.UNSAFE) if edit else None
+            yield Report(ignored.write.span, message, fixed, path=ignored.path)
