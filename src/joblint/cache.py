@@ -152,7 +152,7 @@ class Cache:
         if data[: len(_MAGIC)] != _MAGIC or not cache_trust.verify(self.secret, key, data[start:], data[len(_MAGIC) : start]):
             return None
         try:
-            return plain_data.decode(marshal.loads(data[start:]), hint)
+            return plain_data.decode(marshal.loads(data[start:]), hint, budget=len(data) - start)
         except (plain_data.Malformed, ValueError, EOFError, TypeError):
             return None
 

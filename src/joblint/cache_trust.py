@@ -126,8 +126,14 @@ def check_directory(directory: Path, project: Path | None, chosen_by_user: bool)
     directory from the project's configuration, or the default, must really lie inside the project
     (a committed `cache-dir = "../.."` or `.joblint_cache -> ../..` would write outside it).
     """
-    if not chosen_by_user and project is not None and not inside(real(directory), real(project)):
-        raise CacheRefused(f"{directory} lies outside the project {project}")
+    if not chosen_by_user and project is not None:
+        where, root = real(directory), real(project)
+        if not inside(where, root):
+            raise CacheRefused(f"{directory} lies outside the project {project}")
+        if where == root:  # `cache-dir = "."`: its .gitignore would hide the whole project
+            raise CacheRefused(f"{directory} is the project's own directory")
+        if os.path.islink(directory):
+            raise CacheRefused(f"{directory} is a symlink")
     try:
         info = os.stat(directory)
     except FileNotFoundError:
@@ -159,8 +165,10 @@ def tracked_by_git(directory: Path) -> bool:
             break
     else:
         return False
+    if here == top:
+        return True  # the work tree itself: git tracks what is in it
     index = _index_file(dot_git)
-    if index is None or here == top:
+    if index is None:
         return False
     try:
         data = read_regular(index, _INDEX_LIMIT)
@@ -171,15 +179,19 @@ def tracked_by_git(directory: Path) -> bool:
     relative = here.relative_to(top).as_posix().encode("utf-8", "surrogateescape") + b"/"
     if data[4:8] < b"\0\0\0\x04":
         return relative in data  # whole paths: a substring test is enough, and errs towards "tracked"
-    return any(path.startswith(relative) for path in _v4_paths(data))
+    return _v4_lists(data, relative)
 
 
-def _v4_paths(data: bytes) -> list[bytes]:
-    """The paths of an index in version 4, whose entries drop the prefix shared with the previous
-    one. SHA-1 repositories first, then SHA-256 ones; an index that parses as neither lists nothing."""
+_PATH_LIMIT = 4096  # git's own limit on a path (PATH_MAX); a longer one means a forged index
+
+
+def _v4_lists(data: bytes, prefix: bytes) -> bool:
+    """Whether an index in version 4, whose entries drop the prefix shared with the previous one,
+    lists a path starting with `prefix`. SHA-1 repositories first, then SHA-256 ones; an index that
+    parses as neither lists nothing. Each path is compared as it is rebuilt, never kept."""
     count = int.from_bytes(data[8:12], "big")
     for hash_size in (20, 32):
-        paths, previous, at = [], b"", 12
+        previous, at = b"", 12
         try:
             for _ in range(count):
                 at += 40 + hash_size  # stat data, object name
@@ -187,15 +199,16 @@ def _v4_paths(data: bytes) -> list[bytes]:
                 at += 4 if flags & 0x4000 else 2  # extended flags
                 strip, at = _offset(data, at)
                 end = data.index(b"\0", at)
-                if strip > len(previous):
-                    raise ValueError("a prefix longer than the previous path")
+                if strip > len(previous) or len(previous) - strip + end - at > _PATH_LIMIT:
+                    raise ValueError("not an index entry")
                 previous = previous[: len(previous) - strip] + data[at:end]
-                paths.append(previous)
+                if previous.startswith(prefix):
+                    return True
                 at = end + 1
         except (ValueError, IndexError):
             continue
-        return paths
-    return []
+        return False
+    return False
 
 
 def _offset(data: bytes, at: int) -> tuple[int, int]:

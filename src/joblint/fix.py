@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,17 +184,31 @@ def _changed_on_disk(path: Path, original: Source) -> bool:
 def unified_diff(result: FixResult) -> str:
     chunks = []
     for display, (original, text) in sorted(result.changed().items()):
-        chunks.append(
-            "".join(
-                difflib.unified_diff(
-                    original.text.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    fromfile=f"a/{visible(display)}",
-                    tofile=f"b/{visible(display)}",
-                )
-            )
+        lines = difflib.unified_diff(
+            original.text.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"a/{visible(display)}",
+            tofile=f"b/{visible(display)}",
         )
+        header = [next(lines, ""), next(lines, "")]
+        chunks.append("".join([*header, *(_shown_diff_line(line) for line in lines)]))
     return "".join(chunks)
+
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)?$")
+
+
+def _shown_diff_line(line: str) -> str:
+    """A diff line with the source's control characters shown escaped, and a leading `::` too (a
+    docstring holding `::error::` or an ESC sequence is printed inert), its marker and line end kept."""
+    if line.startswith("@@"):
+        return line
+    end = _LINE_END.search(line)
+    ending = end.group() if end is not None else ""
+    body = visible(line[1 : len(line) - len(ending)], tabs=True)
+    if body.lstrip().startswith("::"):  # the runner reads a command after leading whitespace
+        body = body.replace("::", "\\x3a:", 1)
+    return line[0] + body + ending
 
 
 __all__ = ["Edit", "Span", "apply_fixes", "fix_until_stable", "unified_diff", "write_all", "wanted"]

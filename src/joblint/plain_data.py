@@ -69,14 +69,28 @@ def encode(value: Any) -> Any:
     raise TypeError(f"not plain data: {kind.__name__}")
 
 
-def decode(tree: Any, hint: Any = Any) -> Any:
-    """The value `tree` encodes, checked against the type `hint`; `Malformed` when it does not fit."""
+def decode(tree: Any, hint: Any = Any, budget: int = 1 << 40) -> Any:
+    """The value `tree` encodes, checked against the type `hint`; `Malformed` when it does not fit.
+
+    `budget`: how many containers and instances decoding may build. marshal shares repeated
+    objects, so a small payload can hold a tree of exponential size; the cache passes the
+    payload's length, since a tree joblint wrote holds at most one container per byte."""
+    _budget[0] = budget
     try:
         return _decoder(hint)(tree)
     except Malformed:
         raise
     except (TypeError, ValueError, AttributeError, IndexError, KeyError, RecursionError) as error:
         raise Malformed(str(error)) from None
+
+
+_budget = [0]  # containers decoding may still build (`decode`)
+
+
+def _spend() -> None:
+    _budget[0] -= 1
+    if _budget[0] < 0:
+        raise Malformed("more containers than the payload can hold")
 
 
 def _class_name(cls: type) -> str:
@@ -209,6 +223,7 @@ def _tagged(tree: Any, tag: int) -> None:
 def _sequence(tag: int, build: Callable[[Any], Any], item: Decoder) -> Decoder:
     def check(tree: Any) -> Any:
         _tagged(tree, tag)
+        _spend()
         return build([item(part) for part in tree[1:]])
 
     return check
@@ -217,6 +232,7 @@ def _sequence(tag: int, build: Callable[[Any], Any], item: Decoder) -> Decoder:
 def _fixed_tuple(items: tuple[Decoder, ...]) -> Decoder:
     def check(tree: Any) -> Any:
         _tagged(tree, _TUPLE)
+        _spend()
         if len(tree) != len(items) + 1:
             raise Malformed("a tuple of the wrong length")
         return tuple(decoder(part) for decoder, part in zip(items, tree[1:]))
@@ -227,6 +243,7 @@ def _fixed_tuple(items: tuple[Decoder, ...]) -> Decoder:
 def _mapping(key: Decoder, value: Decoder) -> Decoder:
     def check(tree: Any) -> Any:
         _tagged(tree, _DICT)
+        _spend()
         if len(tree) % 2 != 1:
             raise Malformed("a dict with a key and no value")
         return {key(tree[i]): value(tree[i + 1]) for i in range(1, len(tree), 2)}
@@ -269,6 +286,7 @@ def _builder(cls: type) -> Decoder:
     new = object.__new__
 
     def build(tree: tuple[Any, ...]) -> Any:
+        _spend()
         if tree[0] != _DATACLASS or len(tree) != length:
             raise Malformed(f"a malformed {cls.__name__}")
         values = {}
@@ -336,6 +354,7 @@ def _decode_any(tree: Any) -> Any:
     if kind is not tuple or not tree or type(tree[0]) is not int:
         raise Malformed(f"unexpected {kind.__name__} in a cache entry")
     tag = tree[0]
+    _spend()
     if tag == _TUPLE:
         return tuple(_decode_any(part) for part in tree[1:])
     if tag == _LIST:

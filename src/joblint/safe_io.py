@@ -97,27 +97,42 @@ def real(path: Path) -> Path:
 def check_output_path(path: Path, project: Path | None) -> None:
     """Refuse to write `path` when a repository could have aimed it elsewhere.
 
-    Inside the project (`project`), a committed symlink in place of the file, or in place of a
-    directory on the way to it, could send the write anywhere (`joblint.sarif -> ~/.bashrc`): the
-    file must not be a symlink, and once the path enters the project (as written, or through the
-    real path of a directory) no directory after that may lead out of it. Outside the project the
-    path is the user's own choice. Relative paths are taken from the working directory, `..` as
-    written (`os.path.abspath`): write to that same absolute path.
+    Inside the project, a committed symlink in place of the file, or in place of a directory on
+    the way to it, could send the write anywhere (`joblint.sarif -> ~/.bashrc`): the file must not
+    be a symlink, and once the path enters the project no directory after that may lead out of it.
+    "The project" is each of the trees a repository controls: the configuration's root (`project`),
+    the repository holding it (a nested `pyproject.toml` must not shrink the boundary) and the
+    working directory. Outside all of them the path is the user's own choice. Relative paths are
+    taken from the working directory, `..` as written (`os.path.abspath`).
     """
     if project is None:
         return
+    for boundary in _boundaries(Path(os.path.abspath(project))):
+        _check_within(path, boundary)
+
+
+def _boundaries(project: Path) -> list[Path]:
+    found = [project]
+    for directory in (project, *project.parents):
+        if os.path.lexists(directory / ".git") or os.path.lexists(directory / ".hg"):
+            found.append(directory)
+            break
+    found.append(Path(os.getcwd()))
+    return found
+
+
+def _check_within(path: Path, project: Path) -> None:
     absolute = Path(os.path.abspath(path))
-    lexical = Path(os.path.abspath(project))
-    actual = real(lexical)
+    actual = real(project)
     entered = False
     directory = Path(absolute.anchor)
     for part in absolute.parent.parts[1:]:
         directory = directory / part
         resolved = real(directory)
-        entered = entered or inside(directory, lexical) or inside(resolved, actual)
+        entered = entered or inside(directory, project) or inside(resolved, actual)
         if entered and not inside(resolved, actual):
             raise UnsafeFile(f"{path}: its directory leads outside the project through a symlink; joblint does not write there")
-    entered = entered or inside(absolute, lexical)
+    entered = entered or inside(absolute, project)
     if entered and absolute.is_symlink():
         raise UnsafeFile(f"{path}: is a symlink inside the project; joblint does not write through it")
 

@@ -1,7 +1,8 @@
 """Hostile text made safe to print: file names, quoted source and code frames come from strangers.
 
 A newline in a file name or in a string a message quotes would start a new output line, and in a
-GitHub Actions log a line starting with `::` is a workflow command (`::add-mask::`, `::warning`);
+GitHub Actions log a line starting with `::` is a workflow command (`::add-mask::`, `::warning`),
+as is `##[command]` anywhere in a line;
 on a terminal ESC starts a control sequence (clear the screen, set the title, OSC 52 writes the
 clipboard). Every text reporter passes such text through `visible`, which shows control
 characters as backslash escapes instead of sending them. Its output is also valid XML 1.0 text and
@@ -34,7 +35,10 @@ def visible(text: str, tabs: bool = False) -> str:
     With `tabs`, a tab stays a tab (code frames expand it themselves).
     """
     pattern = _ESCAPE_KEEP_TABS if tabs else _ESCAPE
-    return pattern.sub(_escape, text) if pattern.search(text) else text
+    shown = pattern.sub(_escape, text) if pattern.search(text) else text
+    # The runner also takes `##[command]data` anywhere in a line (the older syntax): its second `#`
+    # is shown escaped, wherever it is.
+    return shown.replace("##[", "#\\x23[") if "##[" in shown else shown
 
 
 def visible_path(path: str) -> str:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from ..findings import Finding, Severity
 from . import ReportContext
+from .escape import visible
 from .paths import repository_path
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's own escapes for %, CR and LF; every other control character (ESC, BEL, ...) is
+    then shown visibly, as in the other formats."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
