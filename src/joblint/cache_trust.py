@@ -148,8 +148,26 @@ def check_directory(directory: Path, project: Path | None, chosen_by_user: bool)
             raise CacheRefused(f"{directory} belongs to another user")
         if info.st_mode & 0o022:
             raise CacheRefused(f"{directory} is writable by other users (mode {stat.S_IMODE(info.st_mode):o})")
+        _check_builds(directory, getuid() if getuid is not None else None)
     if tracked_by_git(directory):
         raise CacheRefused(f"{directory} is tracked by git")
+
+
+def _check_builds(directory: Path, uid: int | None) -> None:
+    """The directories of joblint builds inside the cache must be real directories of the user's
+    own: a planted `v-<build> -> /elsewhere` would take entries, and their pruning, elsewhere."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError as error:
+        raise CacheRefused(f"{directory}: {error.strerror or error}") from None
+    for entry in entries:
+        if not entry.name.startswith("v-"):
+            continue
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise CacheRefused(f"{entry.path} is not a directory of joblint's")
+        if uid is not None and info.st_uid != uid:
+            raise CacheRefused(f"{entry.path} belongs to another user")
 
 
 def tracked_by_git(directory: Path) -> bool:

@@ -110,3 +110,17 @@ def test_many_apps_in_one_file_are_checked_in_linear_time_per_app(tmp_path):
     done = joblint("check", "--no-cache", "--output-format", "concise", ".", cwd=tmp_path, timeout=60)
     assert done.returncode == 1
 
+
+
+def test_a_planted_build_directory_symlink_is_refused(tmp_path):
+    from joblint.cache import _build
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = tmp_path / "repo"
+    write_project(repo, {"pyproject.toml": "[tool.joblint]\n", "app.py": PICKLE_APP})
+    (repo / ".joblint_cache").mkdir(mode=0o700)
+    (repo / ".joblint_cache" / f"v-{_build()[:16]}").symlink_to(outside)
+    done = joblint("check", "--output-format", "concise", ".", cwd=repo)
+    assert done.returncode == 1 and "not a directory of joblint's" in done.stderr
+    assert list(outside.iterdir()) == []
