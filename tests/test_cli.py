@@ -220,3 +220,32 @@ def test_all_output_reaches_a_pipe_before_the_process_leaves(tmp_path):
     result = run("check", "--output-format", "json", ".")
     assert result.returncode == 1, result.stderr
     assert len({f["filename"] for f in json.loads(result.stdout) if f["code"] == "CEL101"}) == 300
+
+
+def test_output_format_choices_come_from_the_reporter_registry():
+    """The formats are written once, in report/__init__.py: both commands offer exactly those,
+    their help lists them, and each renders."""
+    import argparse
+
+    from joblint.cli import build_parser
+    from joblint.report import FORMATS, PIPED_DEFAULT, REPORTERS, TERMINAL_DEFAULT, ReportContext, renderer
+
+    assert FORMATS == tuple(REPORTERS) and {TERMINAL_DEFAULT, PIPED_DEFAULT} <= set(FORMATS)
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for command in ("check", "check-app"):
+        action = next(a for a in commands[command]._actions if "--output-format" in a.option_strings)
+        assert tuple(action.choices) == FORMATS, command
+    help_text = " ".join(commands["check"].format_help().split())
+    assert all(fmt in help_text for fmt in FORMATS)
+    for fmt in FORMATS:
+        assert isinstance(renderer(fmt)([], ReportContext()), str), fmt
+
+
+def test_description_names_the_tables_frameworks():
+    from joblint.cli import build_parser
+    from joblint.frameworks import checked_names
+
+    description = build_parser().description or ""
+    assert description == "Lint Celery, ARQ and Temporal background-task code."
+    assert all(name in description for name in checked_names())

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, rule_docs
-from .source import MAX_BYTES, Source, source_lines
+from . import __version__, frameworks, rule_docs
 from .findings import Finding, Severity
 from .rules import RuleMeta, all_meta
 from .safe_io import read_regular
+from .source import MAX_BYTES, Source, source_lines
 
 # Lines of code shown above and below a finding.
 CONTEXT_LINES = 2
@@ -25,21 +25,6 @@ CONTEXT_LINES = 2
 MAX_FRAME_LINES = 9
 TOP_FILES = 15
 
-FRAMEWORK_NAMES = {"celery": "Celery", "arq": "ARQ", "temporal": "Temporal", "joblint": "joblint", "other": "Other"}
-CATEGORY_NAMES = {
-    "CEL1": "Celery configuration",
-    "CEL2": "Celery routing",
-    "CEL3": "Celery canvas",
-    "CEL4": "Celery retries",
-    "CEL5": "Celery scheduling",
-    "CEL6": "Celery monitoring",
-    "CEL7": "Celery results",
-    "CEL8": "Celery dispatch sites",
-    "ARQ1": "ARQ jobs",
-    "TMP1": "Temporal workflows",
-    "TMP2": "Temporal activities",
-    "JL0": "Files joblint could not check",
-}
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
 
@@ -61,7 +46,7 @@ class RuleExplanation:
 
     @property
     def framework(self) -> str:
-        return FRAMEWORK_NAMES.get(self.meta.framework, self.meta.framework)
+        return frameworks.display_name(self.meta.framework)
 
     @property
     def category(self) -> str:
@@ -131,7 +116,8 @@ class Audit:
 
 
 def category_name(category: str) -> str:
-    return CATEGORY_NAMES.get(category, category)
+    """The title of a category (`CEL1`), as the framework table gives it."""
+    return frameworks.category_title(category)
 
 
 def explain(meta: RuleMeta) -> RuleExplanation:

@@ -15,10 +15,17 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from . import __version__
+from .frameworks import checked_names
+from .report import FORMATS, PIPED_DEFAULT, TERMINAL_DEFAULT
 from .report.escape import visible
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .discover import SourceFile
+    from .findings import Finding
 
 SUBCOMMANDS = ("check", "rule", "rules", "audit", "check-app")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -37,8 +44,20 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _formats_help() -> str:
+    """The output formats of the reporter registry, the defaults marked."""
+    notes = {TERMINAL_DEFAULT: " (default on a terminal)", PIPED_DEFAULT: " (default otherwise)"}
+    return ", ".join(name + notes.get(name, "") for name in FORMATS)
+
+
+def _description() -> str:
+    """`Lint Celery, ARQ and Temporal background-task code.`: the frameworks of the table."""
+    *rest, last = checked_names()
+    return f"Lint {', '.join(rest)} and {last} background-task code." if rest else f"Lint {last} background-task code."
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="joblint", description="Lint Celery, ARQ and Temporal background-task code.")
+    parser = _Parser(prog="joblint", description=_description())
     parser.add_argument("--version", action="version", version=f"joblint {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -51,17 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exclude", type=_csv, help="paths to exclude, replacing the defaults")
     check.add_argument("--extend-exclude", type=_csv, help="paths to exclude on top of the defaults")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files .gitignore excludes")
+    check.add_argument("--output-format", choices=FORMATS, help=_formats_help())
     check.add_argument(
-        "--output-format",
-        choices=("full", "concise", "json", "github", "sarif", "gitlab", "junit", "pylint"),
-        help="full (default on a terminal), concise (default otherwise), json, github, sarif, gitlab, junit, pylint",
+        "--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
     )
-    check.add_argument("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument(
         "--statistics", action="store_true", help="print the number of findings per rule instead of each finding"
     )
     check.add_argument(
-        "--exit-non-zero-on-fix", action="store_true", help="with --fix, exit 1 when files changed, even if nothing is left"
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix, exit 1 when files changed, even if nothing is left",
     )
     check.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE; exit 0")
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings that FILE does not record")
@@ -76,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     check.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
-    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="keep the cache in DIR (default: $JOBLINT_CACHE_DIR, else .joblint_cache/ in the project)")
+    check.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the cache in DIR (default: $JOBLINT_CACHE_DIR, else .joblint_cache/ in the project)",
+    )
 
     rule = sub.add_parser("rule", help="print a rule's document")
     rule.add_argument("code", help="a rule code (CEL101) or name (pickle-serializer)")
@@ -107,17 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--config", type=Path, help="a pyproject.toml or joblint TOML file to use")
     app.add_argument("--select", type=_csv, help="rules to enable")
     app.add_argument("--ignore", type=_csv, help="rules to disable")
-    app.add_argument(
-        "--output-format", choices=("full", "concise", "json", "github", "sarif", "gitlab", "junit", "pylint"), help="as for check"
-    )
+    app.add_argument("--output-format", choices=FORMATS, help="as for check")
     app.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     return parser
 
 
 def _command_check_app(args: argparse.Namespace) -> int:
-    from . import config as config_mod
     from dataclasses import replace
 
+    from . import config as config_mod
     from . import runtime
     from .engine import project_findings
     from .report import ReportContext, renderer
@@ -138,7 +160,7 @@ def _command_check_app(args: argparse.Namespace) -> int:
         print(runtime.show_settings(app), file=sys.stderr if not args.output_format else sys.stdout, end="")
     # There is no file to edit: a loaded app's findings carry no fix.
     findings = [replace(f, fix=None) for f in project_findings(runtime.project(app), enabled)]
-    fmt = args.output_format or ("full" if sys.stdout.isatty() else "concise")
+    fmt = args.output_format or (TERMINAL_DEFAULT if sys.stdout.isatty() else PIPED_DEFAULT)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(renderer(fmt)(findings, ReportContext(files=0, color=color, root=str(config.root))))
     if not findings:
@@ -146,7 +168,7 @@ def _command_check_app(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
-def _with_project(files: list, config, cwd: Path, respect: bool | None) -> list:  # type: ignore[no-untyped-def]
+def _with_project(files: list[SourceFile], config: Config, cwd: Path, respect: bool | None) -> list[SourceFile]:
     """`files` plus every other file of the project they belong to (through the cache, this is
     cheap): cross-file rules need the project's settings sources and tasks."""
     from .discover import discover
@@ -201,7 +223,7 @@ def _command_check(args: argparse.Namespace) -> int:
             files = _with_project(files, config, cwd, respect)
 
     to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
-    fmt = args.output_format or ("full" if to_terminal else "concise")
+    fmt = args.output_format or (TERMINAL_DEFAULT if to_terminal else PIPED_DEFAULT)
     color = to_terminal and "NO_COLOR" not in os.environ
     fixed = 0
     exit_on_changes = False
@@ -215,7 +237,9 @@ def _command_check(args: argparse.Namespace) -> int:
             paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
             outcome = fix_until_stable(
                 paths_by_display,
-                lambda fixed: engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache).findings,
+                lambda fixed: engine.run(
+                    files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache
+                ).findings,
                 unsafe=args.unsafe_fixes,
             )
         for failure in outcome.failures:
@@ -225,7 +249,8 @@ def _command_check(args: argparse.Namespace) -> int:
             sys.stdout.write(diff)
             changed = len(outcome.changed())
             if not args.quiet:
-                print(f"Would fix {outcome.applied} finding{'s' if outcome.applied != 1 else ''} in {changed} file{'s' if changed != 1 else ''}.", file=sys.stderr)
+                findings_text = f"{outcome.applied} finding{'s' if outcome.applied != 1 else ''}"
+                print(f"Would fix {findings_text} in {changed} file{'s' if changed != 1 else ''}.", file=sys.stderr)
             return EXIT_FINDINGS if diff and not args.exit_zero else EXIT_OK
         if overrides:
             # Fix-on-save: the fixed buffer goes to stdout for the editor, the findings left to stderr.
@@ -309,7 +334,7 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise UsageError("--exit-non-zero-on-fix needs --fix")
 
 
-def _stdin_source(path: Path, cwd: Path) -> tuple[list, dict[str, str]]:
+def _stdin_source(path: Path, cwd: Path) -> tuple[list[SourceFile], dict[str, str]]:
     """The one file an editor sends: its text from stdin, reported under the path it names."""
     from .discover import SourceFile, display_path, file_kind
 
@@ -334,14 +359,14 @@ def _editor_buffers(overrides: dict[str, str]) -> Iterator[dict[str, Path]]:
         yield copies
 
 
-def _configured_baseline(config) -> Path | None:  # type: ignore[no-untyped-def]
+def _configured_baseline(config: Config) -> Path | None:
     if config.settings.baseline is None:
         return None
     directory = config.source.parent if config.source is not None else config.root
     return directory / config.settings.baseline
 
 
-def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool, project: Path) -> int:
+def _write_baseline(path: Path, findings: list[Finding], cwd: Path, quiet: bool, project: Path) -> int:
     from .baseline import Baseline
     from .safe_io import UnsafeFile, check_output_path
 
@@ -355,11 +380,13 @@ def _write_baseline(path: Path, findings: list, cwd: Path, quiet: bool, project:
         raise UsageError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
     if not quiet:
         count = len(findings)
-        print(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {visible(str(path))}.", file=sys.stderr)
+        print(
+            f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {visible(str(path))}.", file=sys.stderr
+        )
     return EXIT_OK
 
 
-def _add_noqa(findings: list, files: list, quiet: bool) -> int:
+def _add_noqa(findings: list[Finding], files: list[SourceFile], quiet: bool) -> int:
     from .noqa import add_noqa
 
     outcome = add_noqa(findings, {f.display: f.path for f in files}, {f.display for f in files if f.kind == "python"})
@@ -387,7 +414,9 @@ def _write_report(path: Path, report: str, project: Path) -> None:
         raise UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
 
 
-def _summary(findings: list, files: int, skipped: int | None, fixed: int, fmt: str, baselined: int = 0) -> None:
+def _summary(
+    findings: list[Finding], files: int, skipped: int | None, fixed: int, fmt: str, baselined: int = 0
+) -> None:
     parts = []
     if fixed:
         parts.append(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.")
@@ -441,7 +470,10 @@ def _command_rules(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in ("code", "name", "severity", "fix")}
-    header = f"{'code':<{widths['code']}}  {'name':<{widths['name']}}  {'severity':<{widths['severity']}}  {'fix':<{widths['fix']}}  default"
+    header = (
+        f"{'code':<{widths['code']}}  {'name':<{widths['name']}}  {'severity':<{widths['severity']}}  "
+        f"{'fix':<{widths['fix']}}  default"
+    )
     print(header)
     for r in rows:
         print(
@@ -548,7 +580,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if os.environ.get("JOBLINT_DEBUG"):
             raise
         detail = " ".join(str(exc).split())  # one line, whatever the exception says
-        print(f"joblint: internal error: {type(exc).__name__}: {visible(detail)} (set JOBLINT_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"joblint: internal error: {type(exc).__name__}: {visible(detail)} (set JOBLINT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pathspec
 
 from .config import Config
+from .frameworks import own_packages
 from .launch import launch_kind
 from .report.escape import visible
 from .safe_io import CONFIG_LIMIT, UnsafeFile, read_regular
@@ -48,20 +49,17 @@ def file_kind(path: Path) -> str | None:
 # The frameworks' own packages (an unpacked wheel or sdist, the framework's repository, a copy
 # vendored at the top of a tree) define and call everything the rules look for, yet hold no
 # one's task code: the whole of Celery's source and Temporal's SDK gave no finding and cost half
-# of a large run. Excluded with the default `exclude`, and recognised by modules only the framework has, never by name alone
-# (`airflow/providers/celery/` is user code), and only as a top-level package: `app/arq/` with its
-# own worker.py and jobs.py is `app.arq`, a project's module, which could not be the library.
-FRAMEWORK_PACKAGES = {
-    "celery": frozenset({"app", "backends", "beat", "bootsteps", "canvas", "result", "worker"}),
-    "kombu": frozenset({"connection", "entity", "messaging", "pidbox", "serialization", "transport"}),
-    "temporalio": frozenset({"activity", "bridge", "client", "converter", "worker", "workflow"}),
-    "arq": frozenset({"connections", "constants", "cron", "jobs", "version", "worker"}),
-}
+# of a large run. Excluded with the default `exclude`, and recognised by modules only the framework
+# has, never by name alone (`airflow/providers/celery/` is user code), and only as a top-level
+# package: `app/arq/` with its own worker.py and jobs.py is `app.arq`, a project's module, which
+# could not be the library.
+# Package name -> its marker modules, from every row of the framework table (`Framework.packages`).
+FRAMEWORK_PACKAGES = own_packages()
 
 
 def is_framework_package(directory: str, names: set[str] | None = None) -> bool:
-    """Whether `directory` is the source of Celery, Kombu, Temporal's SDK or ARQ. `names`: its
-    entries, when already listed."""
+    """Whether `directory` is the source of one of the frameworks' own packages
+    (`FRAMEWORK_PACKAGES`). `names`: its entries, when already listed."""
     markers = FRAMEWORK_PACKAGES.get(os.path.basename(directory))
     if markers is None:
         return False
@@ -286,7 +284,8 @@ def _shown(path: str) -> str:
 
 def _unreadable_directory(error: OSError) -> None:
     """os.walk skips a directory it cannot list; say so rather than check less in silence."""
-    print(f"joblint: warning: {visible(str(error.filename))}: cannot list directory: {error.strerror or error}", file=sys.stderr)
+    reason = error.strerror or error
+    print(f"joblint: warning: {visible(str(error.filename))}: cannot list directory: {reason}", file=sys.stderr)
 
 
 def _rel(path: Path, root: Path) -> str:

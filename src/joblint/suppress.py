@@ -11,10 +11,13 @@ import re
 import tokenize
 from dataclasses import dataclass
 
+from .frameworks import code_prefixes
+
 _CODE = r"[A-Z]+[0-9]+"
 # Within one line (`_may_suppress` runs it over a whole file): `[ \t]`, never `\s`.
 _NOQA = re.compile(
-    rf"#[ \t]*(?:noqa(?::[ \t]*(?P<noqa>{_CODE}(?:[ \t,]+{_CODE})*))?|joblint:[ \t]*ignore(?:\[(?P<ignore>[^\]\r\n]*)\])?)",
+    rf"#[ \t]*(?:noqa(?::[ \t]*(?P<noqa>{_CODE}(?:[ \t,]+{_CODE})*))?"
+    rf"|joblint:[ \t]*ignore(?:\[(?P<ignore>[^\]\r\n]*)\])?)",
     re.IGNORECASE,
 )
 _CODES = re.compile(_CODE)
@@ -40,8 +43,9 @@ class Suppressions:
         return codes is None or code in codes
 
 
-# The prefixes of joblint's codes: a comment listing only others (`# noqa: E501`) suppresses nothing here.
-CODE_PREFIXES = ("CEL", "ARQ", "TMP", "JL")
+# The prefixes of joblint's codes, one per row of the framework table: a comment listing only
+# other linters' codes (`noqa: E501`) suppresses nothing here.
+CODE_PREFIXES = code_prefixes()
 
 
 def scan(text: str) -> Suppressions | None:

@@ -157,3 +157,47 @@ def test_without_celery_the_message_says_how_to_install(proj, tmp_path_factory):
     result = check_app(proj, "proj.celery:app", "--python", str(python))
     assert result.returncode == 2
     assert "pip install 'joblint[celery]'" in result.stderr
+
+
+def test_show_settings_lists_every_setting_a_rule_declares(tmp_path, monkeypatch, capsys):
+    """--show-settings is built from the rules' `settings=` declarations: a rule that starts
+    reading a setting gets it shown, with no list to keep by hand. In-process, with a fake loaded
+    app (nothing is imported) and a rule registered for the test only."""
+    from joblint import runtime
+    from joblint import settings as celery_settings
+    from joblint.cli import main
+    from joblint.findings import Severity
+    from joblint.rules import REGISTRY, all_rules, rule
+
+    declared = {name for r in all_rules().values() for name in r.meta.settings}
+    assert set(runtime.rule_settings()) == declared
+    table = celery_settings.table()
+    assert declared <= set(table)  # canonical names of Celery settings
+    # A setting no rule reads yet ("task_default_queue" until a rule declares it).
+    name = "task_default_queue" if "task_default_queue" not in declared else min(set(table) - declared)
+    default = table[name].default
+    app = runtime.LoadedApp("proj.celery:app", {name: {"value": default, "set": False}}, {})
+    monkeypatch.setattr(runtime, "load", lambda target, python=None, timeout=30.0, cwd=None: app)
+    monkeypatch.chdir(tmp_path)
+
+    def shown() -> dict[str, list[str]]:
+        args = ["check-app", "proj.celery:app", "--show-settings", "--output-format", "concise", "--exit-zero"]
+        assert main(args) == 0
+        lines = capsys.readouterr().out.splitlines()
+        return {line.split()[0]: line.split()[1:] for line in lines if line and not line.startswith("celery:")}
+
+    assert name not in shown()
+    code = "CEL999"
+    assert code not in REGISTRY
+
+    @rule(code=code, name="reads-a-setting", severity=Severity.INFO, summary="test", scope="project", settings=(name,))
+    def reads_a_setting(project):
+        return ()
+
+    try:
+        assert name in runtime.rule_settings()
+        row = shown()[name]
+        assert row == ["default", json.dumps(default)]
+    finally:
+        del REGISTRY[code]
+    assert name not in runtime.rule_settings()

@@ -12,9 +12,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, TypeAlias, TypeVar, Union, overload
 
+from .. import frameworks
 from ..findings import Applicability, Edit, Fix, Severity, Span
+
+if TYPE_CHECKING:  # what checks read; rules import these anyway, the registry needs only their names
+    from ..context import FileContext
+    from ..project import Project
 
 Scope = Literal["file", "project"]
 
@@ -41,7 +46,7 @@ class RuleMeta:
 
     @property
     def framework(self) -> str:
-        return {"CEL": "celery", "ARQ": "arq", "TMP": "temporal", "JL0": "joblint"}.get(self.code[:3], "other")
+        return frameworks.key_of(self.code)  # "celery": the key of the framework table's row
 
     @property
     def category(self) -> str:
@@ -59,17 +64,69 @@ class Report:
     severity: Severity | None = None  # when a finding is more severe than the rule's default
 
 
+# A file rule's check reads one file (`FileContext`); a project rule's, the merged `Project`.
+FileCheck = Callable[["FileContext"], Iterable[Report]]
+ProjectCheck = Callable[["Project"], Iterable[Report]]
+_FileCheckT = TypeVar("_FileCheckT", bound=FileCheck)
+_ProjectCheckT = TypeVar("_ProjectCheckT", bound=ProjectCheck)
+
+
 @dataclass(frozen=True)
-class Rule:
+class FileRule:
     meta: RuleMeta
-    check: Callable[[Any], Iterable[Report]]
+    check: FileCheck
 
     @property
-    def scope(self) -> Scope:
-        return self.meta.scope
+    def scope(self) -> Literal["file"]:
+        return "file"
 
+
+@dataclass(frozen=True)
+class ProjectRule:
+    meta: RuleMeta
+    check: ProjectCheck
+
+    @property
+    def scope(self) -> Literal["project"]:
+        return "project"
+
+
+# `rule.scope == "file"` (or "project") tells the type checker which check it holds.
+Rule: TypeAlias = Union[FileRule, ProjectRule]
 
 REGISTRY: dict[str, Rule] = {}
+
+
+@overload
+def rule(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    scope: Literal["file"],
+    fix: Applicability | None = None,
+    opt_in: bool = False,
+    words: Iterable[str] = (),
+    task_name_words: Iterable[str] = (),
+    settings: Iterable[str] = (),
+) -> Callable[[_FileCheckT], _FileCheckT]: ...
+
+
+@overload
+def rule(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    scope: Literal["project"],
+    fix: Applicability | None = None,
+    opt_in: bool = False,
+    words: Iterable[str] = (),
+    task_name_words: Iterable[str] = (),
+    settings: Iterable[str] = (),
+) -> Callable[[_ProjectCheckT], _ProjectCheckT]: ...
 
 
 def rule(
@@ -84,20 +141,32 @@ def rule(
     words: Iterable[str] = (),
     task_name_words: Iterable[str] = (),
     settings: Iterable[str] = (),
-) -> Callable[[Callable[[Any], Iterable[Report]]], Callable[[Any], Iterable[Report]]]:
+) -> Callable[[_FileCheckT], _FileCheckT] | Callable[[_ProjectCheckT], _ProjectCheckT]:
+    """Register the decorated check under `code`. A file rule's check takes a `FileContext`, a
+    project rule's a `Project`; the code's prefix must be a row of the framework table."""
+    if frameworks.of_code(code) is None:
+        raise RuntimeError(f"rule {code}: no framework in frameworks.FRAMEWORKS has its prefix")
     meta = RuleMeta(
         code, name, severity, summary, fix, opt_in,
         tuple(words), tuple(w.lower() for w in task_name_words),  # the pre-filter decides case
         scope, tuple(settings),
     )
 
-    def register(check: Callable[[Any], Iterable[Report]]) -> Callable[[Any], Iterable[Report]]:
-        if code in REGISTRY:
-            raise RuntimeError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(meta, check)
+    def register_file(check: _FileCheckT) -> _FileCheckT:
+        _register(code, FileRule(meta, check))
         return check
 
-    return register
+    def register_project(check: _ProjectCheckT) -> _ProjectCheckT:
+        _register(code, ProjectRule(meta, check))
+        return check
+
+    return register_file if scope == "file" else register_project
+
+
+def _register(code: str, registered: Rule) -> None:
+    if code in REGISTRY:
+        raise RuntimeError(f"rule {code} registered twice")
+    REGISTRY[code] = registered
 
 
 def all_of(*groups: Iterable[str]) -> tuple[str, ...]:

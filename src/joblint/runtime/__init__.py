@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings as celery_settings
+from ..facts.celery import AppDef, SettingWrite
 from ..facts.tasks import TaskDef
 from ..facts.values import UNKNOWN, Value
-from ..facts.celery import AppDef, SettingWrite
 from ..findings import Span
 from ..project import Project, ProjectTask, SettingsModel
 from ..report.escape import visible
@@ -102,7 +102,7 @@ def load(target: str, python: str | None = None, timeout: float = 30.0, cwd: Pat
     return LoadedApp(target, data["settings"], data["tasks"], data.get("namespace"), warnings)
 
 
-def _failure(target: str, proc: subprocess.CompletedProcess) -> str:
+def _failure(target: str, proc: subprocess.CompletedProcess[str]) -> str:
     if proc.returncode < 0:
         import signal
 
@@ -121,7 +121,10 @@ def _value(data: Any) -> Value:
         return Value(UNKNOWN, NO_LINE)
     items = tuple(_value(v) for v in data) if isinstance(data, list) else ()
     entries = tuple((Value(k, NO_LINE), _value(v)) for k, v in data.items()) if isinstance(data, dict) else ()
-    known = data if not isinstance(data, list) else ([i.data for i in items] if all(i.known for i in items) else UNKNOWN)
+    if isinstance(data, list):
+        known = [i.data for i in items] if all(i.known for i in items) else UNKNOWN
+    else:
+        known = data
     return Value(known, NO_LINE, items=items, entries=entries)
 
 
@@ -143,15 +146,11 @@ def project(app: LoadedApp) -> Project:
 
 
 def rule_settings() -> list[str]:
-    """Settings the rules read, for --show-settings."""
-    return [
-        "accept_content", "result_accept_content", "task_serializer", "result_serializer", "event_serializer",
-        "task_acks_late", "task_reject_on_worker_lost", "task_retry_on_worker_lost", "task_time_limit",
-        "task_soft_time_limit", "worker_prefetch_multiplier", "enable_utc", "timezone", "broker_url",
-        "result_backend", "broker_transport_options", "broker_connection_retry",
-        "broker_connection_retry_on_startup", "task_always_eager", "task_ignore_result", "result_expires",
-        "task_queues", "task_routes", "task_create_missing_queues", "task_queue_max_priority", "beat_schedule",
-    ]
+    """Settings the rules read, for --show-settings: what each rule declares (`@rule(settings=...)`),
+    in the order of the rules' codes, each setting once."""
+    from ..rules import all_rules
+
+    return list(dict.fromkeys(name for _, r in sorted(all_rules().items()) for name in r.meta.settings))
 
 
 def typed_settings(app: LoadedApp) -> tuple[Any, list[str]]:
@@ -174,8 +173,9 @@ def show_settings(app: LoadedApp) -> str:
 
     _, problems = typed_settings(app)
     lines = [f"warning: {visible(str(problem))}" for problem in problems]
-    width = max(len(s) for s in rule_settings())
-    for name in rule_settings():
+    names = rule_settings()
+    width = max((len(name) for name in names), default=0)
+    for name in names:
         entry = app.settings.get(name)
         if entry is None:
             continue
