@@ -159,9 +159,10 @@ def discover(paths: list[Path], explicit: Path | None = None) -> Config:
         settings = load_file(explicit, section_required=True)
         assert settings is not None
         return Config(settings, _resolve(explicit).parent, explicit)
-    start = _resolve(paths[0] if paths else Path.cwd())
-    named_directory = start.is_dir()
-    start = start if named_directory else start.parent
+    given = Path(os.path.abspath(paths[0] if paths else Path.cwd()))
+    named_directory = given.is_dir()
+    # A file belongs to the project of the directory it sits in, wherever a symlink points it.
+    start = _resolve(given if named_directory else given.parent)
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         # Anything there but a directory or a dangling link is read: one that is not a regular

@@ -16,7 +16,7 @@ from .config import Config
 from .frameworks import own_packages
 from .launch import launch_kind
 from .report.escape import visible
-from .safe_io import CONFIG_LIMIT, UnsafeFile, read_regular
+from .safe_io import CONFIG_LIMIT, UnsafeFile, inside, read_regular, real
 
 
 @dataclass(frozen=True, order=True)
@@ -95,6 +95,12 @@ class _Ignores:
         self._rest = pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
         self.respect_gitignore = respect_gitignore
         self.frameworks = config.settings.exclude is None  # part of the defaults `exclude` replaces
+        self.boundary = _repository(config.root)
+
+    def leads_outside(self, path: str) -> bool:
+        """A symlink whose target lies outside the repository: `celery.py -> ~/.ssh/id_rsa` or
+        `-> /proc/self/environ` would put the target's lines in code frames and reports."""
+        return not inside(real(Path(path)), self.boundary)
 
     @staticmethod
     def _gitignore(directory: str, names: set[str] | None = None) -> pathspec.GitIgnoreSpec | None:
@@ -192,6 +198,9 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
         if not path.is_file() and not path.is_dir():
             raise PathError(f"{given}: not a regular file or directory")
         if path.is_file():
+            if path.is_symlink() and ignores.leads_outside(str(path)):
+                _outside(str(given))
+                continue
             kind = file_kind(path) or "python"  # an explicitly named file is checked as Python
             if not ignores.exclude.match_file(_rel(path, config.root)) and not ignores.in_framework(str(path.parent)):
                 found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
@@ -223,8 +232,24 @@ def _walk(directory: str, ignores: _Ignores, above: Chain | None, prefix: str, f
         kind = _kind(entry.name)
         if kind is None or ignores.ignored(entry.path, False, chain) or _special(entry):
             continue
+        if entry.is_symlink() and ignores.leads_outside(entry.path):
+            _outside(entry.path.removeprefix(prefix))
+            continue
         display = entry.path.removeprefix(prefix)
         found[entry.path] = SourceFile(Path(entry.path), display.replace(os.sep, "/"), kind)
+
+
+def _repository(root: Path) -> Path:
+    """The real path of the repository holding `root` (or of `root`, outside any repository)."""
+    for directory in (root, *root.parents):
+        if os.path.lexists(directory / ".git") or os.path.lexists(directory / ".hg"):
+            return real(directory)
+    return real(root)
+
+
+def _outside(shown: str) -> None:
+    print(f"joblint: warning: {visible(shown)}: not read: a symbolic link to a file outside the repository",
+          file=sys.stderr)
 
 
 def _listing(directory: str) -> list[os.DirEntry[str]] | None:

@@ -124,3 +124,24 @@ def test_a_planted_build_directory_symlink_is_refused(tmp_path):
     done = joblint("check", "--output-format", "concise", ".", cwd=repo)
     assert done.returncode == 1 and "not a directory of joblint's" in done.stderr
     assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_to_a_file_outside_the_repository_is_never_read(tmp_path):
+    """`celeryconfig.py -> /proc/self/environ` printed the CI runner's environment in code frames."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET_TOKEN=zq9-leaked-token\x00celery\n")
+    repo = tmp_path / "repo"
+    write_project(repo, {"pyproject.toml": "[tool.joblint]\n", "app.py": PICKLE_APP, "inside.txt": PICKLE_APP})
+    (repo / ".git").mkdir()
+    (repo / "celeryconfig.py").symlink_to(secret)
+    (repo / "linked.py").symlink_to("inside.txt")  # a link inside the repository is checked as before
+    for args in (["."], ["celeryconfig.py", "app.py"]):
+        for fmt in ("full", "sarif", "json"):
+            done = joblint("check", "--no-cache", "--output-format", fmt, *args, cwd=repo)
+            assert done.returncode == 1, done.stderr
+            assert "zq9-leaked-token" not in done.stdout + done.stderr
+            assert "celeryconfig.py: not read: a symbolic link to a file outside the repository" in done.stderr
+    done = joblint("check", "--no-cache", "--output-format", "concise", ".", cwd=repo)
+    assert "linked.py:3:" in done.stdout
+    audit = joblint("audit", "--html", "report.html", ".", cwd=repo)
+    assert audit.returncode in (0, 1) and "zq9-leaked-token" not in (repo / "report.html").read_text()
