@@ -1,150 +1,69 @@
-"""Project analysis: merge the facts of every file into one settings model per Celery app.
+"""Project analysis: the facts of every file, and the per-framework models built from them once.
 
-A `SettingsModel` is the configuration one app ends up with, built the way Celery builds it:
+`Project` is what project rules read. It holds each framework's model (models/):
 
-- the *config source* is the last `config_from_object(...)` (a module, a `module:Class`, a class,
-  a dict, or Django's settings with `namespace="CELERY"`), read with its star imports and base
-  classes;
-- the *preconf* layer — `Celery(...)` keyword arguments, `app.conf.update(...)`,
-  `app.conf.x = ...`, `app.conf["x"] = ...` — overrides the config source whatever the order,
-  later writes winning among themselves;
-- what neither sets keeps Celery's default.
+- Celery: one settings model per app, merged the way Celery merges them (`models`, `apps`,
+  `models_for`), and the project's tasks (`tasks`, `tasks_named`) — models/celery.py;
+- ARQ: WorkerSettings, their jobs, job functions, every enqueue (`arq`) — models/arq.py;
+- Temporal: workflow and activity definitions, schedules and starts (`temporal`) — models/temporal.py.
 
-Every value keeps the place that set it. Config sources no app can be tied to are checked as models
-of their own, so a pickle serializer in `celeryconfig.py` is reported whoever loads it.
+The names rules import from here (`SettingsModel`, `SettingValue`, `ProjectTask`, `known_number`...)
+are the models' and are re-exported as this module's API.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
-from . import settings as celery_settings
 from .facts import ModuleFacts
-from .facts.celery import UNRESOLVED_APP, ConfigSource, SettingWrite
-from .facts.core import Assignment, ClassFacts
-from .facts.tasks import TaskDef
-from .facts.values import UNKNOWN, Value
-from .findings import Span
+from .models import arq as arq_model
+from .models import celery as celery_model
+from .models import temporal as temporal_model
+from .models.arq import ArqModel
+from .models.celery import (
+    CONFIG_NAME,
+    DJANGO_SETTINGS,
+    CeleryModel,
+    IgnoredKey,
+    ProjectTask,
+    SettingsModel,
+    SettingValue,
+    evident,
+    holds_configuration,
+    known_number,
+    looks_like_config,
+    resolve_source,
+)
+from .models.temporal import TemporalModel
 
-
-@dataclass(frozen=True)
-class SettingValue:
-    """A setting as written in one source."""
-
-    setting: str  # the new name
-    key: str  # as written
-    spelling: str  # "new" | "old" | "namespaced"
-    value: Value
-    path: str
-    span: Span  # the key
-    via: str
-    layer: str = "preconf"  # "source" (the config source) or "preconf" (Celery(), app.conf)
-    write: SettingWrite | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def data(self) -> Any:
-        return self.value.data
-
-    @property
-    def where(self) -> str:
-        """`KEY at path:line`, or just the key for a value read from a loaded app (no line)."""
-        return f"{self.key} at {self.path}:{self.span.line}" if self.span.line else self.key
-
-
-@dataclass(frozen=True)
-class IgnoredKey:
-    """A key in a settings source that Celery does not read."""
-
-    path: str
-    write: SettingWrite
-    layer: str
-    namespace: str | None
-
-
-@dataclass
-class SettingsModel:
-    name: str  # the app ref, or the config source's name
-    path: str  # where to point when a needed value is never set
-    span: Span
-    is_app: bool
-    namespace: str | None = None
-    writes: list[SettingValue] = field(default_factory=list)  # in precedence order: the last wins
-    ignored: list[IgnoredKey] = field(default_factory=list)
-    complete: bool = True  # False when a config source could not be read: unset may mean "set there"
-    source_name: str | None = None  # the config source that was merged, for messages
-    django: bool = False  # the config source is a Django settings module (UPPERCASE names only)
-    app: Any = None  # the AppDef of an app model
-
-    def get(self, setting: str) -> SettingValue | None:
-        """The write in force for `setting`, or None when nothing the project shows sets it."""
-        found = None
-        for write in self.writes:
-            if write.setting == setting:
-                found = write
-        return found
-
-    def value(self, setting: str) -> Any:
-        """The value in force: the last write, else Celery's default; UNKNOWN when not a literal
-        or when it may be set in a source joblint could not read."""
-        write = self.get(setting)
-        if write is not None:
-            return write.data
-        return celery_settings.default(setting) if self.complete else UNKNOWN
-
-    def unset(self, setting: str) -> bool:
-        """True when the setting is certainly never set (so Celery's default is in force)."""
-        return self.complete and self.get(setting) is None
-
-    def add(self, path: str, write: SettingWrite, layer: str = "preconf", namespace: str | None = None) -> None:
-        meaning = celery_settings.canonical(write.key, namespace)
-        if meaning.setting is None:
-            self.ignored.append(IgnoredKey(path, write, layer, namespace))
-            return
-        if write.via == "conf.setdefault" and any(
-            w.setting == meaning.setting and w.layer == "preconf" for w in self.writes
-        ):
-            return  # setdefault writes only what Celery()/app.conf have not set
-        self.writes.append(
-            SettingValue(
-                meaning.setting, write.key, meaning.spelling, write.value, path, write.span, write.via, layer, write
-            )
-        )
-
-    def source_writes(self) -> list[SettingValue]:
-        return [w for w in self.writes if w.layer == "source"]
-
-
-@dataclass(frozen=True)
-class ProjectTask:
-    task: TaskDef
-    path: str
-    module: str | None
-
-    @property
-    def name(self) -> str:
-        """The registered name: `name=` when given, else module.function, as Celery derives it."""
-        explicit = self.task.option("name")
-        if explicit is not None and isinstance(explicit.data, str):
-            return explicit.data
-        return f"{self.module}.{self.task.function}" if self.module else self.task.function
+__all__ = [
+    "CONFIG_NAME", "DJANGO_SETTINGS", "ArqModel", "CeleryModel", "IgnoredKey", "Project", "ProjectTask",
+    "SettingValue", "SettingsModel", "TemporalModel", "build", "evident", "holds_configuration", "known_number",
+    "looks_like_config", "resolve_source",
+]
 
 
 @dataclass
 class Project:
     files: list[ModuleFacts]
-    models: list[SettingsModel]
-    tasks: list[ProjectTask]
+    models: list[SettingsModel]  # Celery: the apps' settings, then config sources no app is tied to
+    tasks: list[ProjectTask]  # Celery tasks
     app_names: dict[str, str] = field(default_factory=dict)  # any app ref -> the app model's name
     extra_settings: frozenset[str] = frozenset()  # [tool.joblint] extra-settings
     known_tasks: frozenset[str] = frozenset()  # [tool.joblint] known-tasks
     unread: tuple[str, ...] = ()  # paths of the run's Python files that were not analysed
+    arq: ArqModel = field(default_factory=ArqModel)
+    temporal: TemporalModel = field(default_factory=TemporalModel)
+
+    @cached_property
+    def celery(self) -> CeleryModel:
+        """The Celery model: the settings models, tasks and app names above."""
+        return CeleryModel(self.models, self.tasks, self.app_names)
 
     @property
     def apps(self) -> list[SettingsModel]:
-        return [m for m in self.models if m.is_app]
+        return self.celery.apps
 
     @cached_property
     def module_names(self) -> frozenset[str]:
@@ -156,332 +75,12 @@ class Project:
         return frozenset(f.module for f in self.files if f.module) | {m for m in unread if m}
 
     def models_for(self, task: ProjectTask) -> list[SettingsModel]:
-        """The settings a task runs under: its app's, or every app's for shared tasks.
-
-        An app imported under a name the project cannot resolve (a re-export, a src layout) is
-        the project's only app when there is exactly one.
-        """
-        ref = task.task.app
-        apps = self.apps
-        if ref is None or ref == "celery.current_app":
-            return apps
-        name = self.app_names.get(ref)
-        if name is None:
-            return apps if len(apps) == 1 else []
-        return [m for m in apps if m.name == name]
+        """The settings a task runs under: its app's, or every app's for shared tasks."""
+        return self.celery.models_for(task)
 
     def tasks_named(self, target: str) -> list[ProjectTask]:
         """Tasks a dispatch target (`add`, `tasks.add`) may refer to, by function name."""
-        leaf = target.rsplit(".", 1)[-1]
-        return [t for t in self.tasks if t.task.function == leaf]
-
-
-# -- config sources ----------------------------------------------------------------------------
-
-
-class _Index:
-    """Modules and classes of the project by name."""
-
-    def __init__(self, files: list[ModuleFacts]) -> None:
-        self.files = files
-        self.modules: dict[str, ModuleFacts] = {}
-        for facts in files:
-            if facts.module:
-                self.modules.setdefault(facts.module, facts)
-
-    def module(self, name: str) -> ModuleFacts | None:
-        found = self.modules.get(name)
-        if found is not None:
-            return found
-        # A module path from the project's import root when discovery saw a deeper package root
-        # (or the reverse): match on a dotted suffix, only when unambiguous.
-        matches = [f for m, f in self.modules.items() if m.endswith("." + name) or name.endswith("." + m)]
-        return matches[0] if len(matches) == 1 else None
-
-    def klass(self, qualified: str) -> tuple[ModuleFacts, ClassFacts] | None:
-        module, _, name = qualified.rpartition(".")
-        facts = self.module(module) if module else None
-        if facts is None:
-            return None
-        return next(((facts, c) for c in facts.core.classes if c.qualname == name), None)
-
-    def local_class(self, facts: ModuleFacts, name: str) -> ClassFacts | None:
-        return next((c for c in facts.core.classes if c.qualname == name), None)
-
-    def django_settings(self) -> ModuleFacts | None:
-        """The Django settings module: DJANGO_SETTINGS_MODULE as set in the project, else the one
-        module named `settings` (preferring one that mentions Celery)."""
-        # The hint beside `config_from_object("django.conf:settings")` is the one the worker runs
-        # with; others may belong to build or test entry points (`pretix._build_settings`).
-        beside = {m for f in self.files if any(s.target in DJANGO_SETTINGS for s in f.celery.sources) for m in f.celery.django_settings}
-        hinted = {m for f in self.files for m in f.celery.django_settings}
-        for name in [*sorted(beside), *sorted(hinted - beside)]:
-            found = self.module(name)
-            if found is not None:
-                return found
-        candidates = [f for m, f in self.modules.items() if m == "settings" or m.endswith(".settings")]
-        celery = [f for f in candidates if any(a.name.startswith("CELERY") for a in f.core.assignments)]
-        for group in (celery, candidates):
-            if len(group) == 1:
-                return group[0]
-        return None
-
-
-DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")
-
-
-@dataclass
-class _Source:
-    name: str
-    path: str
-    writes: list[tuple[str, SettingWrite]]  # (path, write), in order
-    complete: bool = True  # False when a star import or a base class could not be read
-
-    @property
-    def django(self) -> bool:
-        return any(w.key == "INSTALLED_APPS" for _, w in self.writes)
-
-
-def _name_write(path: str, owner: str, assignment: Assignment, via: str) -> tuple[str, SettingWrite]:
-    return (
-        path,
-        SettingWrite(assignment.name, assignment.value, assignment.span, owner, via, form="name", anchor=assignment.span),
-    )
-
-
-def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = None) -> _Source:
-    """A module's top-level names, after those it star-imports (as Python evaluates them)."""
-    seen = seen if seen is not None else set()
-    seen.add(facts.path)
-    writes: list[tuple[str, SettingWrite]] = []
-    complete = True
-    for star in facts.core.star_imports:
-        imported = index.module(star)
-        if imported is None:
-            complete = False  # `from company_defaults import *`, `from .local_settings import *`
-        elif imported.path not in seen:
-            inner = _module_source(index, imported, seen)
-            writes += inner.writes
-            complete = complete and inner.complete
-    owner = f"module:{facts.module or facts.path}"
-    writes += [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
-    return _Source(owner, facts.path, writes, complete)
-
-
-def _class_source(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int = 0) -> _Source:
-    """A config class's attributes, after those of its project base classes."""
-    writes: list[tuple[str, SettingWrite]] = []
-    complete = True
-    for base in cls.bases if depth < 8 else ():
-        local = index.local_class(facts, base)
-        found = index.klass(base) or ((facts, local) if local else None)
-        if found is not None and found[1] is not cls:
-            inner = _class_source(index, found[0], found[1], depth + 1)
-            writes += inner.writes
-            complete = complete and inner.complete
-        elif found is None and base not in ("object", ""):
-            complete = False  # a base from an installed package: its attributes are unknown
-    owner = f"class:{facts.module or facts.path}.{cls.qualname}"
-    writes += [_name_write(facts.path, owner, a, "class") for a in cls.attributes]
-    return _Source(owner, facts.path, writes, complete)
-
-
-def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
-    if not assignment.value.entries:
-        return None
-    owner = f"dict:{facts.module or facts.path}.{assignment.name}"
-    writes = [
-        (facts.path, SettingWrite(k.data, v, k.span, owner, "dict", form="string", raw=k.raw, anchor=v.span))
-        for k, v in assignment.value.entries
-        if isinstance(k.data, str)
-    ]
-    return _Source(owner, facts.path, writes)
-
-
-def resolve_source(index: _Index, source: ConfigSource, origin: ModuleFacts) -> _Source | None:
-    """What a config_from_object target names, or None when joblint cannot read it."""
-    target = source.target
-    if target is None:
-        return None
-    if target in DJANGO_SETTINGS:
-        facts = index.django_settings()
-        return _module_source(index, facts) if facts is not None else None
-    if source.is_string and ":" in target:
-        module, _, attr = target.partition(":")
-        found = index.klass(f"{module}.{attr}")
-        return _class_source(index, *found) if found is not None else None
-    module = index.module(target)
-    if module is not None:
-        return _module_source(index, module)
-    found = index.klass(target)
-    if found is not None:
-        return _class_source(index, *found)
-    if not source.is_string and "." not in target:
-        local = index.local_class(origin, target)
-        if local is not None:
-            return _class_source(index, origin, local)
-        assigned = next((a for a in reversed(origin.core.assignments) if a.name == target), None)
-        if assigned is not None:
-            return _dict_source(origin, assigned)
-    return None
-
-
-# -- building the project ----------------------------------------------------------------------
-
-# Settings whose lowercase name is specific enough to mark a module as Celery configuration.
-_GENERIC_NAMES = {"timezone", "include", "imports", "enable_utc"}
-
-
-def looks_like_config(names: list[str]) -> str | None | bool:
-    """Whether a module's or class's names make it a Celery config source, and its namespace:
-    False when it is not one, None for a plain source, "CELERY" for Django-style names."""
-    namespaced = [
-        k for k in names
-        if k.startswith("CELERY_")
-        and celery_settings.canonical(k, "CELERY").spelling == "namespaced"
-        and celery_settings.canonical(k).spelling != "old"
-    ]
-    if namespaced:
-        return "CELERY"
-    for key in names:
-        meaning = celery_settings.canonical(key)
-        if meaning.spelling == "old" or (meaning.spelling == "new" and key not in _GENERIC_NAMES):
-            return None
-    return False
-
-
-def _app_models(files: list[ModuleFacts], index: _Index) -> tuple[list[SettingsModel], dict[str, SettingsModel]]:
-    models: list[SettingsModel] = []
-    by_ref: dict[str, SettingsModel] = {}
-    by_qualified: dict[str, list[SettingsModel]] = {}
-    for facts in files:
-        for app in facts.celery.apps:
-            model = SettingsModel(app.ref, facts.path, app.span, True, app.namespace, app=app)
-            models.append(model)
-            by_ref[app.ref] = model
-            if app.qualified:
-                by_qualified.setdefault(app.qualified, []).append(model)
-    # An imported app resolves when exactly one app in the project has that qualified name.
-    by_ref.update({q: ms[0] for q, ms in by_qualified.items() if len(ms) == 1 and q not in by_ref})
-    return models, by_ref
-
-
-def _targets(ref: str, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> list[SettingsModel]:
-    if ref == "celery.current_app":
-        return apps
-    model = by_ref.get(ref)
-    if model is not None:
-        return [model]
-    return apps if len(apps) == 1 and "::" not in ref else []
-
-
-def _opaque_targets(owner: str, facts: ModuleFacts, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> list[SettingsModel]:
-    """Apps that settings joblint cannot read may belong to. `.conf` of an app it cannot name
-    (`def configure(app): app.conf.update(...)`) is the only app's, or one built in that file:
-    in a repository with many apps, one helper must not silence the rules for all of them."""
-    if owner != UNRESOLVED_APP:
-        return _targets(owner, by_ref, apps)
-    if len(apps) == 1:
-        return apps
-    return [m for m in apps if m.path == facts.path]
-
-
-def _merge_apps(files: list[ModuleFacts], index: _Index, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> set[str]:
-    """Fill each app model: its config source, then its preconf writes. Returns the sources used."""
-    used: set[str] = set()
-    last_source: dict[str, tuple[ConfigSource, ModuleFacts]] = {}
-    for facts in files:
-        for source in facts.celery.sources:
-            for model in _targets(source.owner, by_ref, apps):
-                last_source[model.name] = (source, facts)
-    for model in apps:
-        if model.name in last_source:
-            source, origin = last_source[model.name]
-            model.namespace = source.namespace or model.namespace
-            resolved = resolve_source(index, source, origin)
-            if resolved is None:
-                model.complete = False
-            else:
-                used.add(resolved.name)
-                model.source_name = resolved.name
-                model.django = resolved.django
-                model.complete = model.complete and resolved.complete
-                for path, write in resolved.writes:
-                    model.add(path, write, "source", model.namespace)
-    # Preconf: the app's own file first, then the others in path order, each in source order.
-    ordered = sorted(files, key=lambda f: f.path)
-    for facts in files:
-        for owner in facts.celery.opaque:
-            for model in _opaque_targets(owner, facts, by_ref, apps):
-                model.complete = False
-    for model in apps:
-        home = [f for f in ordered if f.path == model.path]
-        for facts in home + [f for f in ordered if f.path != model.path]:
-            for write in facts.celery.settings:
-                if model in _targets(write.owner, by_ref, apps):
-                    # Celery looks keys up with the app's namespace in every layer.
-                    model.add(facts.path, write, "preconf", model.namespace)
-    return used
-
-
-CONFIG_NAME = re.compile(r"celery|config|settings|conf", re.IGNORECASE)
-
-
-def evident(names: list[str], namespace: str | None, title: str) -> bool:
-    """Enough evidence that an unlinked module or class is Celery configuration and not code that
-    happens to use a setting's name (`broker_host = Column(...)` in a model): Django-style or old
-    CELERY names, a name that says so, or several new setting names."""
-    if namespace or any(n.startswith("CELERY") for n in names):
-        return True
-    known = sum(1 for n in names if celery_settings.canonical(n).setting is not None)
-    return known >= 1 and bool(CONFIG_NAME.search(title)) or known >= 3
-
-
-def holds_configuration(facts: ModuleFacts) -> bool:
-    """Whether the module, or a class of it, may be checked as configuration of its own
-    (`_standalone_models`), whatever namespace Django's settings turn out to use: what it
-    star-imports or takes base classes from is then part of it."""
-    names = [a.name for a in facts.core.assignments]
-    namespace = looks_like_config(names)
-    if namespace is not False and ("INSTALLED_APPS" in names or evident(names, namespace, facts.path.rsplit("/", 1)[-1])):
-        return True
-    for cls in facts.core.classes:
-        names = [a.name for a in cls.attributes]
-        namespace = looks_like_config(names)
-        if namespace is not False and evident(names, namespace, cls.name):
-            return True
-    return False
-
-
-def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
-    """Config modules and classes no app is tied to, checked on their own."""
-    models = []
-    # Django settings that no app could be tied to are still read the way the project's apps
-    # read Django settings.
-    django_namespace = next(
-        (s.namespace for f in files for s in f.celery.sources if s.target in DJANGO_SETTINGS and s.namespace), None
-    )
-    for facts in files:
-        sources: list[tuple[_Source, str | None]] = []
-        names = [a.name for a in facts.core.assignments]
-        namespace = looks_like_config(names)
-        if namespace is not False and "INSTALLED_APPS" in names and django_namespace:
-            namespace = django_namespace
-        if namespace is not False and evident(names, namespace, facts.path.rsplit("/", 1)[-1]):
-            sources.append((_module_source(index, facts), namespace or None))
-        for cls in facts.core.classes:
-            names = [a.name for a in cls.attributes]
-            cls_namespace = looks_like_config(names)
-            if cls_namespace is not False and evident(names, cls_namespace, cls.name):
-                sources.append((_class_source(index, facts, cls), cls_namespace or None))
-        for source, ns in sources:
-            if source.name in used:
-                continue
-            model = SettingsModel(source.name, facts.path, Span.point(1), False, ns, django=source.django)
-            for path, write in source.writes:
-                model.add(path, write, "source", ns)
-            models.append(model)
-    return models
+        return self.celery.tasks_named(target)
 
 
 def build(
@@ -491,21 +90,8 @@ def build(
     unread: tuple[str, ...] = (),
 ) -> Project:
     files = sorted(files, key=lambda f: f.path)
-    index = _Index(files)
-    models, by_ref = _app_models(files, index)
-    used = _merge_apps(files, index, by_ref, list(models))
-    models += _standalone_models(files, index, used)
-    tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
+    celery = celery_model.build(files)
     return Project(
-        files, models, tasks, {ref: m.name for ref, m in by_ref.items()}, frozenset(extra_settings), frozenset(known_tasks),
-        unread,
+        files, celery.models, celery.tasks, celery.app_names, frozenset(extra_settings), frozenset(known_tasks), unread,
+        arq=arq_model.build(files), temporal=temporal_model.build(files),
     )
-
-
-def known_number(value: Value | SettingValue | None) -> float | None:
-    if value is None:
-        return None
-    v = value.value if isinstance(value, SettingValue) else value
-    if v.data is UNKNOWN:
-        return None
-    return v.number()
