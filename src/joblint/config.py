@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 import os
 import sys
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ class Config:
         return [*base, *self.settings.extend_exclude]
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"unknown key '{loc}'"

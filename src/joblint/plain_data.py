@@ -19,7 +19,7 @@ import types
 import typing
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 # The modules whose dataclasses and enums may appear in a cache entry: joblint's own, fixed here.
 # A class is rebuilt only when it is defined in one of them, at its top level.
@@ -100,7 +100,22 @@ def _class_name(cls: type) -> str:
     return name
 
 
-@lru_cache(maxsize=None)
+_T = TypeVar("_T")
+
+
+def _per_class(function: Callable[[type], _T]) -> Callable[[type], _T]:
+    """`function`, computed once per class (lru_cache's types do not take classes as keys)."""
+    found: dict[type, _T] = {}
+
+    def cached(cls: type) -> _T:
+        if cls not in found:
+            found[cls] = function(cls)
+        return found[cls]
+
+    return cached
+
+
+@_per_class
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
@@ -272,7 +287,7 @@ def _build(cls: type, tree: tuple[Any, ...]) -> Any:
     return _builder(cls)(tree)
 
 
-@lru_cache(maxsize=None)
+@_per_class
 def _builder(cls: type) -> Decoder:
     """Rebuilds an instance of `cls` from its tree, field by field, each checked."""
     if issubclass(cls, enum.Enum):
@@ -313,7 +328,7 @@ def _enum_builder(cls: type) -> Decoder:
     return build
 
 
-@lru_cache(maxsize=None)
+@_per_class
 def _field_decoders(cls: type) -> tuple[tuple[str, Decoder], ...]:
     try:
         hints = typing.get_type_hints(cls)

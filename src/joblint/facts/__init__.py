@@ -21,7 +21,7 @@ from .results import ResultCollector, ResultFacts
 from .tasks import TaskCollector, TaskFacts
 from .temporal import TemporalCollector, TemporalFacts
 from .traverse import walk
-from .walker import Walker, WalkContext
+from .walker import WalkContext, Walker
 
 
 @dataclass

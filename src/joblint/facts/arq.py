@@ -234,7 +234,7 @@ class ArqCollector:
                 if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString):
                     key = el.key.evaluated_value
                     if key in JOB_LISTS:
-                        lists[key] = el.value  # type: ignore[index]
+                        lists[key] = el.value
         elif isinstance(value, cst.Call) and dotted(value.func) == "dict":
             for arg in value.args:
                 if arg.keyword is not None and arg.keyword.value in JOB_LISTS:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..findings import Span
+from ..launch import is_beat_flag
 from .names import dotted
 from .values import Value
-from ..launch import is_beat_flag
 from .walker import WalkContext, literal
 
 CELERY_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}

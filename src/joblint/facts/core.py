@@ -9,10 +9,9 @@ import libcst as cst
 from ..findings import Span
 from ..settings import canonical
 from .names import dotted
-from .values import Value
 from .traverse import children
+from .values import Value
 from .walker import WalkContext
-
 
 # Roots of qualified base-class names that make a class interesting to some rule.
 FRAMEWORKS = {"celery", "temporalio", "arq", "kombu"}

@@ -15,8 +15,8 @@ import libcst as cst
 
 from ..findings import Span
 from .names import dotted
-from .values import Value
 from .traverse import walk
+from .values import Value
 from .walker import WalkContext, literal
 
 HTTP_MODULES = ("requests", "httpx", "urllib3", "aiohttp")

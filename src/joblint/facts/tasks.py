@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -34,6 +35,10 @@ CANVAS_KINDS = {
 }
 QUEUE_CLASSES = {"kombu.Queue", "kombu.entity.Queue"}
 CANVAS_FACTORIES = {"celery.signature", "celery.canvas.signature", "celery.subtask", "celery.canvas.Signature"}
+
+# What a task decorator says: its app, options, base class, whether its options are open-ended
+# (`**opts`), the names options were given under, and the spans of its arguments.
+DecoratorOptions = tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]]
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ class TaskCollector:
         self._task_classes: set[str] = set()  # local names of Task subclasses defined here
         self._module_functions: dict[str, cst.FunctionDef] = {}
         self._statement_of: dict[int, int] = {}  # id of a function node -> its top-level statement
-        self._task_calls: list[tuple[str, cst.Call, tuple]] = []
+        self._task_calls: list[tuple[str, cst.Call, DecoratorOptions]] = []
         # One entry per function or lambda being visited: [transaction depth, inside on_commit]
         self._frames: list[list[int]] = [[0, 0]]
         self._on_commit_args: list[cst.CSTNode] = []
@@ -309,7 +314,7 @@ class TaskCollector:
     def _add_function_task(
         self,
         node: cst.FunctionDef,
-        found: tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]],
+        found: DecoratorOptions,
         where: Span,
         kind: str,
     ) -> None:
@@ -335,7 +340,7 @@ class TaskCollector:
         )
 
     @staticmethod
-    def _signature(node: cst.FunctionDef) -> dict:
+    def _signature(node: cst.FunctionDef) -> dict[str, Any]:
         positional = _positional(node.params)
         return {
             "params": tuple(p.name.value for p in positional),

@@ -19,8 +19,8 @@ import libcst as cst
 from ..findings import Span
 from .blocking import blocking, io_call
 from .names import dotted
-from .values import Value
 from .traverse import walk
+from .values import Value
 from .walker import WalkContext
 
 WORKFLOW = "temporalio.workflow"
@@ -374,7 +374,7 @@ class TemporalCollector:
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._bind(node.asname.name)  # type: ignore[arg-type]
+            self._bind(node.asname.name)
 
     def visit_Raise(self, node: cst.Raise) -> None:
         if self._frames and node.exc is not None:
@@ -566,9 +566,9 @@ class TemporalCollector:
                     if caught:
                         continue
                     raised = exc.func if isinstance(exc, cst.Call) else exc
-                    name = self.exception_name(raised)
-                    if name is not None:
-                        self.facts.raises.append(WorkflowRaise(name, self.ctx.span(raised), owner, failure))
+                    exception = self.exception_name(raised)
+                    if exception is not None:
+                        self.facts.raises.append(WorkflowRaise(exception, self.ctx.span(raised), owner, failure))
         for api in self._api:
             in_workflow = api.unit is not None and api.unit in workflow_units
             self.facts.api_calls.append(dataclasses.replace(api, in_workflow=in_workflow))

@@ -417,13 +417,13 @@ def literal(expr: cst.BaseExpression, imports: ImportMap | None = None) -> Any:
         return tuple(out)
     if isinstance(expr, cst.Dict):
         result = {}
-        for el in expr.elements:
-            if not isinstance(el, cst.DictElement):
+        for entry in expr.elements:
+            if not isinstance(entry, cst.DictElement):
                 return UNKNOWN
-            key = literal(el.key, imports)
+            key = literal(entry.key, imports)
             if key is UNKNOWN or not _hashable(key):
                 return UNKNOWN
-            result[key] = literal(el.value, imports)
+            result[key] = literal(entry.value, imports)
         return result
     if isinstance(expr, cst.Call) and imports is not None:
         return _known_call(expr, imports)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import rule_docs
 from ..findings import Finding, Span
@@ -15,7 +16,7 @@ def _location(span: Span, end: bool = False) -> dict[str, int] | None:
     return {"row": span.end_line, "column": span.end_col} if end else {"row": span.line, "column": span.col}
 
 
-def as_dict(finding: Finding) -> dict:
+def as_dict(finding: Finding) -> dict[str, Any]:
     fix = None
     if finding.fix is not None:
         fix = {

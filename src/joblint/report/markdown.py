@@ -6,6 +6,7 @@ Counts and the worst files only; the HTML report has every finding. Takes an `Au
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..audit import TOP_FILES, Audit
 from .escape import visible
@@ -23,7 +24,7 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple], numeric_from: int = 1) -> list[str]:
+def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]], numeric_from: int = 1) -> list[str]:
     align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(_cell(str(v)) for v in row) + " |" for row in rows]

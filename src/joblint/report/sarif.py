@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .. import __version__, rule_docs
@@ -25,10 +26,10 @@ FINGERPRINT_KEY = "joblint/v1"
 ROOT_BASE = "%SRCROOT%"
 
 
-def _rule(meta: RuleMeta) -> dict:
+def _rule(meta: RuleMeta) -> dict[str, Any]:
     document = rule_docs.text(meta.code) or ""
     what = rule_docs.sections(document).get("What it does", meta.summary) if document else meta.summary
-    descriptor: dict = {
+    descriptor: dict[str, Any] = {
         "id": meta.code,
         "name": meta.name,
         "shortDescription": {"text": meta.summary},
@@ -42,9 +43,9 @@ def _rule(meta: RuleMeta) -> dict:
     return descriptor
 
 
-def _region(finding: Finding) -> dict:
+def _region(finding: Finding) -> dict[str, Any]:
     span = finding.span
-    region = {"startLine": span.line, "startColumn": span.col}
+    region: dict[str, Any] = {"startLine": span.line, "startColumn": span.col}
     if (span.end_line, span.end_col) > (span.line, span.col):
         region |= {"endLine": span.end_line, "endColumn": span.end_col}
     if finding.source_line:
@@ -52,7 +53,7 @@ def _region(finding: Finding) -> dict:
     return region
 
 
-def _location(finding: Finding, path: str) -> dict:
+def _location(finding: Finding, path: str) -> dict[str, Any]:
     if not finding.span.line:
         # A finding about a loaded app (check-app) points at the app object, not at a file.
         return {"logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "object"}]}
@@ -71,7 +72,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     ids = fingerprints(findings, lambda f: paths[f.path])
     results = []
     for finding, fingerprint in zip(findings, ids):
-        result = {
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": LEVEL[finding.severity],
             "message": {"text": finding.message},
@@ -81,7 +82,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
         results.append(result)
-    run: dict = {
+    run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "joblint",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from ..findings import Finding
 from . import ReportContext
 
 
-def rows(findings: list[Finding]) -> list[dict]:
+def rows(findings: list[Finding]) -> list[dict[str, Any]]:
     counts = Counter((f.code, f.name) for f in findings)
     fixable = Counter((f.code, f.name) for f in findings if f.fix)
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))

@@ -77,7 +77,8 @@ def app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
     has one app, else those in the app's directory and below it."""
     if _grouped[0] is not project:
         _grouped[:] = [project, _tasks_by_app(project)]
-    return _grouped[1].get(id(model), [])
+    tasks: list[ProjectTask] = _grouped[1].get(id(model), [])
+    return tasks
 
 
 # The last project's tasks by app (the id of its model): several rules ask app by app, and asking

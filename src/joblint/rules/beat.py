@@ -212,7 +212,7 @@ def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
     for write, name, entry in _entries(project):
         task_name, schedule = entry.entry("task"), entry.entry("schedule")
         task = _find_task(names, task_name.data) if task_name is not None and isinstance(task_name.data, str) else None
-        if task is None or schedule is None:
+        if task is None or schedule is None or task_name is None:
             continue
         every = period(schedule)
         limit, where = effective_option(project, task, "time_limit", "task_time_limit")

@@ -137,13 +137,13 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
         own = task.task.option("acks_late")
         if own is None or own.data is not True:
             continue
-        models = project.models_for(task) or [None]
+        models: list[SettingsModel | None] = [*project.models_for(task)] or [None]
         if all(_protected(m, task, project) is False for m in models):
-            present = task.task.option("reject_on_worker_lost")
+            own_reject = task.task.option("reject_on_worker_lost")
             end = own.span
             edit = (
-                Edit(present.span, "True")
-                if present is not None
+                Edit(own_reject.span, "True")
+                if own_reject is not None
                 else Edit(Span.point(end.end_line, end.end_col), ", reject_on_worker_lost=True")
             )
             fixed = (
@@ -206,7 +206,8 @@ def _task_limits(project: Project, task: ProjectTask) -> Iterator[Report]:
     own_soft, own_hard = task.task.option("soft_time_limit"), task.task.option("time_limit")
     if own_soft is None and own_hard is None:
         return
-    for model in project.models_for(task) or [None]:
+    models: list[SettingsModel | None] = [*project.models_for(task)] or [None]
+    for model in models:
         soft, _ = _effective(task, model, "soft_time_limit", SOFT)
         hard, hard_where = _effective(task, model, "time_limit", HARD)
         s, h = known_number(soft), known_number(hard)
@@ -232,7 +233,7 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
                 if len(candidates) != 1:
                     continue
                 task = candidates[0]
-                models = project.models_for(task) or [None]
+                models: list[SettingsModel | None] = [*project.models_for(task)] or [None]
                 if soft is None:
                     soft, _ = _effective(task, models[0], "soft_time_limit", SOFT)
                 else:
@@ -308,7 +309,7 @@ def prefetch_with_late_ack(project: Project) -> Iterator[Report]:
             if number is None or number == 1:
                 continue
             message = f"worker_prefetch_multiplier is {prefetch.data!r} with late acks"
-            edit = replace_value(prefetch, "1")
+            edit: Edit | None = replace_value(prefetch, "1")
             span, path = prefetch.value.span, prefetch.path
         else:
             message = "worker_prefetch_multiplier is unset (default 4) with late acks"

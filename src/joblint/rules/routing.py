@@ -47,8 +47,8 @@ def routing_uses(project: Project, option: str) -> Iterator[RoutingUse]:
             value = call.options.get(option)
             if value is None:
                 continue
-            task = resolve_task(project, call.target, call.qualified, facts.path)
-            models = project.models_for(task) if task is not None else sole
+            target = resolve_task(project, call.target, call.qualified, facts.path)
+            models = project.models_for(target) if target is not None else sole
             yield RoutingUse(value, facts.path, models, f"{call.target}.{call.method}(...)")
     for model in project.apps:
         write = model.get("task_routes")

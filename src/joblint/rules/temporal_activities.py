@@ -80,14 +80,14 @@ def heartbeat_timeout_without_heartbeat(project: Project) -> Iterator[Report]:
         for call in facts.temporal.api_calls:
             if call.kind != "activity" or not has_option(call, "heartbeat_timeout"):
                 continue
-            activity = _resolve(call, by_target, by_name)
-            if activity is None or beats(activity):
+            scheduled = _resolve(call, by_target, by_name)
+            if scheduled is None or beats(scheduled):
                 continue
             timeout = call.keyword("heartbeat_timeout")
             assert timeout is not None
             yield Report(
                 timeout.span,
-                f"heartbeat_timeout is set but activity {activity.function} never calls activity.heartbeat(): the "
+                f"heartbeat_timeout is set but activity {scheduled.function} never calls activity.heartbeat(): the "
                 "server fails every attempt once the timeout passes without a heartbeat, and retries it; heartbeat "
                 "more often than the timeout, or drop heartbeat_timeout",
                 path=facts.path,

@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import sys
+from typing import Any
 
 # Task attributes the rules read, with the app setting each one inherits from (Task.from_config).
 TASK_OPTIONS = {
@@ -39,7 +40,7 @@ NOT_SETTINGS = {"deprecated_settings"}
 PROPERTIES = {"broker_url", "broker_read_url", "broker_write_url", "result_backend", "timezone"}
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """A JSON image of a setting's value; objects become {"repr": ...} (unknown to the rules)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -54,7 +55,7 @@ def plain(value):
     return {"repr": repr(value)[:200]}
 
 
-def load(target):
+def load(target: str) -> Any:
     module_name, _, attr = target.partition(":")
     module = importlib.import_module(module_name)
     if attr:
@@ -68,7 +69,7 @@ def load(target):
     raise LookupError(f"{module_name} has no attribute app, celery or celery_app; name it: {module_name}:NAME")
 
 
-def main():
+def main() -> None:
     target, out = sys.argv[1], sys.argv[2]
     sys.path[0] = os.getcwd()  # the project, not this file's directory
     try:
@@ -120,7 +121,7 @@ def main():
     report(out, settings=settings, tasks=tasks, main=app.main, namespace=getattr(app, "namespace", None), warnings=warnings)
 
 
-def report(out, **data):
+def report(out: str, **data: Any) -> None:
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
 
