@@ -132,7 +132,9 @@ class Series:
         return statistics.median(self.wall)
 
 
-def measure(command: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None) -> tuple[float, float, float, int]:
+def measure(
+    command: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None
+) -> tuple[float, float, float, int]:
     """Wall seconds, CPU seconds, peak RSS in MB and the exit code of one run."""
     errors = stderr.open("wb") if stderr is not None else subprocess.DEVNULL
     start = time.perf_counter()
@@ -191,8 +193,14 @@ def main() -> None:
         "joblint one file, cache warm": [*joblint, one_file],
         # The pre-commit case as it usually is: the file given was just edited.
         "joblint one edited file, cache warm": [*joblint, one_file],
-        "ruff": [r, "check", "--no-cache", "--isolated", "--exit-zero", "--quiet", "."] if (r := tool("ruff")) else None,
-        "bandit": [b, "-r", "-q", "-f", "json", "-o", os.devnull, "."] if (b := tool("bandit")) and not args.no_bandit else None,
+        "ruff": (
+            [r, "check", "--no-cache", "--isolated", "--exit-zero", "--quiet", "."] if (r := tool("ruff")) else None
+        ),
+        "bandit": (
+            [b, "-r", "-q", "-f", "json", "-o", os.devnull, "."]
+            if (b := tool("bandit")) and not args.no_bandit
+            else None
+        ),
     }
     if args.semgrep and (s := tool("semgrep")):
         rules = corpus / "semgrep-rules.yml"
@@ -200,7 +208,10 @@ def main() -> None:
         commands["semgrep"] = [s, "scan", "--metrics=off", "--quiet", "--config", str(rules), "."]
     for peer in ("ruff", "bandit"):
         if commands[peer] is None and not (peer == "bandit" and args.no_bandit):
-            print(f"bench: {peer} is not installed (pip install -e '.[bench]'): its row and ratios are left out", file=sys.stderr)
+            print(
+                f"bench: {peer} is not installed (pip install -e '.[bench]'): its row and ratios are left out",
+                file=sys.stderr,
+            )
     series = {label: Series(label) for label, command in commands.items() if command is not None}
     # Timed as installed: pip writes bytecode for what it installs, and Python writes joblint's own
     # on first import, unless PYTHONDONTWRITEBYTECODE (set in some sandboxes) forbids it; then every
@@ -244,7 +255,9 @@ def main() -> None:
     print(report)
 
 
-def render(series: dict[str, Series], files: int, lines: int, rounds: int, versions: dict[str, str], summary: str) -> str:
+def render(
+    series: dict[str, Series], files: int, lines: int, rounds: int, versions: dict[str, str], summary: str
+) -> str:
     def ratio(a: str, b: str) -> str:
         if a in series and b in series:
             return f"{series[a].median() / series[b].median():.2f}×"
@@ -286,7 +299,8 @@ def render(series: dict[str, Series], files: int, lines: int, rounds: int, versi
             "",
             "Commands (in the corpus tree): joblint `python -m joblint check --exit-zero --output-format concise .` "
             "(cold: cache directory removed first; one file changed: a comment appended to "
-            f"`{CHANGED_FILE}`; one file: `--no-cache {ONE_FILE}`, and the same without `--no-cache` after the warm run, unchanged and "
+            f"`{CHANGED_FILE}`; one file: `--no-cache {ONE_FILE}`, and the same without `--no-cache` "
+            "after the warm run, unchanged and "
             "with a comment appended), ruff `ruff check --no-cache --isolated .`, "
             "bandit `bandit -r -q -f json .`. CPU is user + system time of the process and the workers it waited for; "
             "peak memory is the largest single process's resident set. joblint runs as installed, with its bytecode "

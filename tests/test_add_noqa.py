@@ -9,10 +9,9 @@ from pathlib import Path
 
 import libcst as cst
 
+from conftest import write_project
 from joblint.findings import Finding, Severity, Span
 from joblint.noqa import annotate
-
-from conftest import write_project
 
 PICKLE_APP = """
 from celery import Celery
@@ -29,7 +28,9 @@ SELECT = ("--select", "CEL101,CEL104")
 
 
 def joblint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_add_noqa_then_check_is_clean_and_files_parse(tmp_path):
@@ -126,7 +127,13 @@ def test_add_noqa_with_fix_is_a_usage_error(tmp_path):
 
 def test_launch_files_are_reported_not_edited(tmp_path):
     # A trailing comment is not a comment everywhere: systemd passes it to the program as arguments.
-    write_project(tmp_path, {"Procfile": "worker: celery -A proj worker -B\n", "proj.py": 'from celery import Celery\napp = Celery("proj")\n'})
+    write_project(
+        tmp_path,
+        {
+            "Procfile": "worker: celery -A proj worker -B\n",
+            "proj.py": 'from celery import Celery\napp = Celery("proj")\n',
+        },
+    )
     result = joblint("check", "--add-noqa", "--select", "CEL501", ".", cwd=tmp_path)
     assert "Procfile: no noqa added: not a Python file" in result.stderr
     assert result.returncode == 1

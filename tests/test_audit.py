@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import write_project
 from joblint.audit import frame
 from joblint.findings import Finding, Severity, Span
-
-from conftest import write_project
 
 APP = """
 from celery import Celery
@@ -31,13 +30,16 @@ def export(report_id):
 
 
 def joblint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def audit(tmp_path: Path, files: dict[str, str]) -> tuple[subprocess.CompletedProcess, str, str]:
     write_project(tmp_path / "repo", files)
     result = joblint(
-        "audit", "--select", "CEL101,CEL104", "--html", "../out/r.html", "--markdown", "../out/r.md", ".", cwd=tmp_path / "repo"
+        "audit", "--select", "CEL101,CEL104", "--html", "../out/r.html", "--markdown", "../out/r.md", ".",
+        cwd=tmp_path / "repo",
     )
     html = (tmp_path / "out" / "r.html").read_text(encoding="utf-8")
     markdown = (tmp_path / "out" / "r.md").read_text(encoding="utf-8")
@@ -48,7 +50,10 @@ def test_audit_writes_both_reports_and_exits_0(tmp_path):
     result, html, markdown = audit(tmp_path, {"proj/app.py": APP, "proj/tasks.py": TASKS})
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith("Audited 2 files in ") and ": 4 findings. Wrote ../out/r.html and ../out/r.md." in result.stderr
+    assert (
+        result.stderr.startswith("Audited 2 files in ")
+        and ": 4 findings. Wrote ../out/r.html and ../out/r.md." in result.stderr
+    )
     assert html.startswith("<!DOCTYPE html>") and markdown.startswith("# joblint audit: repo\n")
 
 
@@ -83,7 +88,10 @@ def test_markdown_summary_for_a_ticket(tmp_path):
     assert "| error | 4 |" in markdown
     assert "| Celery | 4 |" in markdown
     assert "| Celery configuration | 4 |" in markdown
-    assert "| [CEL101 pickle-serializer](https://" in markdown and "| error | Celery configuration | 3 | 3 |" in markdown
+    assert (
+        "| [CEL101 pickle-serializer](https://" in markdown
+        and "| error | Celery configuration | 3 | 3 |" in markdown
+    )
     assert "| `proj/app.py` | 3 | 0 | 0 | 3 |" in markdown
 
 
@@ -94,7 +102,9 @@ def test_without_report_files_the_summary_goes_to_stdout(tmp_path):
 
 
 def test_clean_repository(tmp_path):
-    result, html, markdown = audit(tmp_path, {"app.py": APP.replace("pickle", "json").replace("soft_time_limit = 300", "soft_time_limit = 200")})
+    result, html, markdown = audit(
+        tmp_path, {"app.py": APP.replace("pickle", "json").replace("soft_time_limit = 300", "soft_time_limit = 200")}
+    )
     assert result.returncode == 0
     assert "found nothing to report" in html and "No findings." in markdown
 

@@ -8,22 +8,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import write_project
 from joblint.baseline import Baseline, fingerprints, normalise
 from joblint.findings import Finding, Severity, Span
-
-from conftest import write_project
 
 HEADER = 'from celery import Celery\n\napp = Celery("proj")\n'
 
 
 def tasks_module(count: int, first: int = 0) -> str:
     # Identical decorator lines on purpose: the occurrence index must tell them apart.
-    body = "".join(f'\n\n@app.task(serializer="pickle")\ndef job_{i}():\n    pass\n' for i in range(first, first + count))
+    body = "".join(
+        f'\n\n@app.task(serializer="pickle")\ndef job_{i}():\n    pass\n' for i in range(first, first + count)
+    )
     return HEADER + body
 
 
 def joblint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "joblint", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def legacy_project(root: Path) -> None:
@@ -72,7 +75,9 @@ def test_a_third_copy_of_a_baselined_line_is_new(tmp_path):
 def test_reformatting_the_flagged_line_keeps_it_baselined(tmp_path):
     write_project(tmp_path, {"tasks.py": tasks_module(1)})
     check(tmp_path, "--write-baseline", "baseline.json")
-    text = (tmp_path / "tasks.py").read_text().replace('@app.task(serializer="pickle")', '@app.task(serializer="pickle")   ')
+    text = (tmp_path / "tasks.py").read_text().replace(
+        '@app.task(serializer="pickle")', '@app.task(serializer="pickle")   '
+    )
     (tmp_path / "tasks.py").write_text(text)
     assert check(tmp_path, "--baseline", "baseline.json").stdout == ""
 
@@ -95,7 +100,9 @@ def test_baseline_paths_are_relative_to_the_baseline_file(tmp_path):
     check(tmp_path, "--write-baseline", "ci/baseline.json")
     paths = {e["path"] for e in json.loads((tmp_path / "ci" / "baseline.json").read_text())["findings"]}
     assert paths == {f"../proj/tasks_{n}.py" for n in range(4)}
-    from_subdirectory = joblint("check", "--select", "CEL101", "--baseline", "../ci/baseline.json", ".", cwd=tmp_path / "proj")
+    from_subdirectory = joblint(
+        "check", "--select", "CEL101", "--baseline", "../ci/baseline.json", ".", cwd=tmp_path / "proj"
+    )
     assert from_subdirectory.returncode == 0 and from_subdirectory.stdout == ""
 
 

@@ -33,7 +33,14 @@ def test_concise_finding_at_line_and_exit_1(tmp_path):
 
 
 def test_bare_path_means_check_and_clean_exits_0(tmp_path):
-    write_project(tmp_path, {"app.py": PICKLE_APP.replace("pickle", "json").replace('"proj"', '"proj", task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1')})
+    write_project(
+        tmp_path,
+        {
+            "app.py": PICKLE_APP.replace("pickle", "json").replace(
+                '"proj"', '"proj", task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1'
+            )
+        },
+    )
     result = joblint(".", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -61,7 +68,10 @@ def test_noqa_and_joblint_ignore_suppress(tmp_path):
             "b.py": PICKLE_APP.replace('"pickle")', '"pickle")  # joblint: ignore[CEL101]'),
             "c.py": PICKLE_APP.replace('"pickle")', '"pickle")  # noqa'),
             "d.py": PICKLE_APP.replace('"pickle")', '"pickle")  # noqa: E501'),
-            "e.py": 'from celery import Celery\napp = Celery("p")\napp.conf.update(  # noqa: CEL101\n    task_serializer="pickle",\n)\n',
+            "e.py": (
+                'from celery import Celery\napp = Celery("p")\n'
+                'app.conf.update(  # noqa: CEL101\n    task_serializer="pickle",\n)\n'
+            ),
         },
     )
     result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
@@ -72,8 +82,14 @@ def test_noqa_with_other_linters_codes_suppresses_only_what_it_lists(tmp_path):
     write_project(
         tmp_path,
         {
-            "a.py": 'from celery import Celery\napp = Celery("p")\napp.conf.update(  # noqa: E501, cel101\n    task_serializer="pickle",\n)\n',
-            "b.py": 'from celery import Celery  # noqa: F401\napp = Celery("p")\napp.conf.update(  # noqa: E501\n    task_serializer="pickle",\n)\n',
+            "a.py": (
+                'from celery import Celery\napp = Celery("p")\n'
+                'app.conf.update(  # noqa: E501, cel101\n    task_serializer="pickle",\n)\n'
+            ),
+            "b.py": (
+                'from celery import Celery  # noqa: F401\napp = Celery("p")\n'
+                'app.conf.update(  # noqa: E501\n    task_serializer="pickle",\n)\n'
+            ),
         },
     )
     result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
@@ -86,7 +102,9 @@ def test_upper_case_and_unclosed_suppressions_still_suppress(tmp_path):
         {
             "a.py": PICKLE_APP.replace('"pickle")', '"pickle")  # NOQA'),
             "b.py": PICKLE_APP.replace('"pickle")', '"pickle")  # JOBLINT: ignore') + "x = [1][0]\n",
-            "c.py": PICKLE_APP.replace('"pickle")', '"pickle")  # joblint: ignore[') + "first = [1, 2][0]  # noqa: E501\n",
+            "c.py": (
+                PICKLE_APP.replace('"pickle")', '"pickle")  # joblint: ignore[') + "first = [1, 2][0]  # noqa: E501\n"
+            ),
         },
     )
     result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
@@ -112,7 +130,11 @@ def test_config_ignore_and_select(tmp_path):
 def test_per_file_ignores(tmp_path):
     write_project(
         tmp_path,
-        {"legacy/app.py": PICKLE_APP, "app.py": PICKLE_APP, "pyproject.toml": '[tool.joblint.per-file-ignores]\n"legacy/*" = ["CEL101"]\n'},
+        {
+            "legacy/app.py": PICKLE_APP,
+            "app.py": PICKLE_APP,
+            "pyproject.toml": '[tool.joblint.per-file-ignores]\n"legacy/*" = ["CEL101"]\n',
+        },
     )
     result = joblint("check", "--select", "CEL101", "--output-format", "concise", cwd=tmp_path)
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["app.py"]
@@ -144,7 +166,9 @@ def test_missing_path_exit_2(tmp_path):
 
 
 def test_syntax_error_is_reported_and_run_goes_on(tmp_path):
-    write_project(tmp_path, {"broken.py": "from celery import Celery\napp.conf.task_time_limit = (\n", "app.py": PICKLE_APP})
+    write_project(
+        tmp_path, {"broken.py": "from celery import Celery\napp.conf.task_time_limit = (\n", "app.py": PICKLE_APP}
+    )
     result = joblint("check", "--select", "CEL101,CEL104,JL001", "--output-format", "concise", cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert any(line.startswith("app.py:4:33: CEL101") for line in lines)
@@ -184,7 +208,9 @@ def test_rule_and_rules_commands(tmp_path):
     assert joblint("rule", "pickle-serializer", cwd=tmp_path).stdout == result.stdout
     assert joblint("rule", "NOPE", cwd=tmp_path).returncode == 2
     rows = json.loads(joblint("rules", "--output-format", "json", cwd=tmp_path).stdout)
-    assert {"code": "CEL101", "name": "pickle-serializer"}.items() <= rows[[r["code"] for r in rows].index("CEL101")].items()
+    assert {"code": "CEL101", "name": "pickle-serializer"}.items() <= (
+        rows[[r["code"] for r in rows].index("CEL101")].items()
+    )
     table = joblint("rules", cwd=tmp_path).stdout
     assert "CEL104" in table and "soft-time-limit-not-below-hard" in table
 
@@ -208,7 +234,12 @@ def test_all_output_reaches_a_pipe_before_the_process_leaves(tmp_path):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "joblint", *args], cwd=tmp_path, capture_output=True, text=True, env=buffered, timeout=120
+            [sys.executable, "-m", "joblint", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=buffered,
+            timeout=120,
         )
 
     document = run("rule", "CEL101")

@@ -120,7 +120,10 @@ def test_exit_non_zero_on_fix(tmp_path):
 def test_stdin_filename_reports_the_given_path(tmp_path):
     write_project(tmp_path, {"pyproject.toml": SELECT})
     (tmp_path / "pkg").mkdir()
-    result = joblint("check", "--output-format", "concise", "--stdin-filename", "pkg/unsaved.py", cwd=tmp_path, stdin=PICKLE_APP.lstrip("\n"))
+    result = joblint(
+        "check", "--output-format", "concise", "--stdin-filename", "pkg/unsaved.py",
+        cwd=tmp_path, stdin=PICKLE_APP.lstrip("\n"),
+    )
     assert result.returncode == 1
     assert result.stdout.splitlines()[0].startswith("pkg/unsaved.py:4:33: CEL101 ")
     assert not (tmp_path / "pkg" / "unsaved.py").exists()
@@ -147,7 +150,9 @@ def test_stdin_fix_prints_the_fixed_buffer_and_leaves_the_file_alone(tmp_path):
         "--stdin-filename", "app.py", cwd=tmp_path, stdin=buffer,
     )
     assert result.returncode == 1
-    assert result.stdout == buffer.replace('task_serializer="pickle", accept_content=["pickle"]', 'task_serializer="json", accept_content=["json"]')
+    assert result.stdout == buffer.replace(
+        'task_serializer="pickle", accept_content=["pickle"]', 'task_serializer="json", accept_content=["json"]'
+    )
     assert result.stderr.startswith("app.py:6:33: CEL104 ")
     assert "Fixed 2 findings." in result.stderr
     assert (tmp_path / "app.py").read_text() == on_disk

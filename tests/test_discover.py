@@ -50,7 +50,10 @@ def test_a_nested_repository_has_its_own_ignores(tmp_path: Path) -> None:
 
 
 def test_a_subdirectory_given_keeps_the_ignores_above_it(tmp_path: Path) -> None:
-    _tree(tmp_path, {".git/HEAD": "", ".gitignore": "generated/\nskip.py\n", "pkg/skip.py": "", "pkg/generated/g.py": "", "pkg/ok.py": ""})
+    _tree(tmp_path, {
+        ".git/HEAD": "", ".gitignore": "generated/\nskip.py\n",
+        "pkg/skip.py": "", "pkg/generated/g.py": "", "pkg/ok.py": "",
+    })
     assert _found(tmp_path, start=tmp_path / "pkg") == ["pkg/ok.py"]
     assert _found(tmp_path, start=tmp_path / "pkg", cwd=tmp_path / "pkg") == ["ok.py"]
 
@@ -109,7 +112,13 @@ def test_the_frameworks_own_packages_are_excluded_by_default(tmp_path: Path) -> 
         "airflow/providers/celery/__init__.py": "", "airflow/providers/celery/executors/app.py": "",
         "proj/celery.py": "", "proj/worker.py": "",
         # A project's package named like ARQ, with every module ARQ has: `app.arq`, not the library.
-        **{f"app/{name}": "" for name in ["__init__.py", *(f"arq/{m}.py" for m in ["__init__", "connections", "constants", "cron", "jobs", "version", "worker"])]},
+        **{
+            f"app/{name}": ""
+            for name in [
+                "__init__.py",
+                *(f"arq/{m}.py" for m in ["__init__", "connections", "constants", "cron", "jobs", "version", "worker"]),
+            ]
+        },
     })
     expected = [
         "airflow/providers/celery/__init__.py", "airflow/providers/celery/executors/app.py",
@@ -128,4 +137,5 @@ def test_setting_exclude_checks_the_frameworks_own_packages_too(tmp_path: Path) 
     assert _found(tmp_path) == ["jobs.py"]  # extend-exclude keeps the defaults
     config = config_mod.discover([tmp_path])
     replaced = dataclasses.replace(config, settings=dataclasses.replace(config.settings, exclude=[".venv"]))
-    assert len(discover([tmp_path], replaced, tmp_path)) == len(_CELERY_SOURCE) + 1  # `exclude` (or --exclude) replaces them
+    # `exclude` (or --exclude) replaces them
+    assert len(discover([tmp_path], replaced, tmp_path)) == len(_CELERY_SOURCE) + 1

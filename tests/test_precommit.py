@@ -91,9 +91,12 @@ def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_clean_one(tmp_p
     env.pop("NO_COLOR", None)
     # The committed state, as users get it from a `rev:`; try-repo's default would mix in the
     # working tree's tracked changes without its untracked files, which is neither state.
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
     pre_commit = [
-        sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "joblint", "--ref", head, "--color", "never", "--files",
+        sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "joblint", "--ref", head,
+        "--color", "never", "--files",
     ]
 
     bad = subprocess.run([*pre_commit, "bad.py"], cwd=project, capture_output=True, text=True, env=env, timeout=600)

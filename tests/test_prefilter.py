@@ -173,7 +173,9 @@ def test_a_configuration_module_without_rule_words_is_still_read(tmp_path, monke
         "proj/jobconf.py": "worker_prefetch_multiplier = 4\n",
         "proj/tasks.py": "from proj.celery import app\n\n\n@app.task\ndef crunch():\n    pass\n",
     })
-    assert not prefilter.keeps(b"worker_prefetch_multiplier = 4\n", prefilter.words(frozenset({"CEL102"})), "proj/jobconf.py")
+    assert not prefilter.keeps(
+        b"worker_prefetch_multiplier = 4\n", prefilter.words(frozenset({"CEL102"})), "proj/jobconf.py"
+    )
     filtered = lint(tmp_path, ["CEL1"])
     monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
     assert filtered == lint(tmp_path, ["CEL1"])
@@ -234,7 +236,10 @@ def test_the_lexer_takes_linear_time_on_a_quote_that_does_not_close():
     """A quote left open on its line (YAML, a shell line, a typo) once took time exponential in
     what followed it: 26 characters took 12 s."""
     source = b'# a comment, then an unclosed quote\nx = "' + b"a&&b " * 2000 + b"\nt.apply_async()\n"
-    code = "from joblint import prefilter\nimport sys\nprefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    code = (
+        "from joblint import prefilter\nimport sys\n"
+        "prefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    )
     subprocess.run([sys.executable, "-c", code], input=source, timeout=20, check=True)
 
 
@@ -265,7 +270,14 @@ def test_a_comment_sign_in_an_f_string_nesting_its_own_quotes_is_not_a_comment()
 def test_launch_files_are_not_read_as_python(tmp_path, monkeypatch, name, script):
     from conftest import lint, write_project
 
-    write_project(tmp_path, {name: script, "proj/__init__.py": "", "proj/celery_app.py": 'from celery import Celery\napp = Celery("proj")\n'})
+    write_project(
+        tmp_path,
+        {
+            name: script,
+            "proj/__init__.py": "",
+            "proj/celery_app.py": 'from celery import Celery\napp = Celery("proj")\n',
+        },
+    )
     filtered = lint(tmp_path, ["CEL501"])
     assert [(f.path, f.code) for f in filtered] == [(name, "CEL501")]
     monkeypatch.setattr(prefilter, "words", lambda enabled, metas=None: None)
@@ -286,8 +298,14 @@ SHARED_TASK_OR_APPLY = prefilter.compile_words(["shared_task", "apply_async"])
         b"x = f'''{\"'''\"}\n'''\nt.apply_async()\ny = '''\n'''\n",
         b't"{d["#"]}" + t.apply_async()\n',
         # A coding cookie on a line that ends with a lone CR, and after a BOM.
-        '\r# -*- coding: shift_jis -*-\r"""領収書の送信機能"""\rfrom celery import shared_task\rdef send(o):\r    """\r    Send.\r    """\r'.encode("shift_jis"),
-        b'\xef\xbb\xbf# coding: shift_jis\n"""\x94\\"""\nfrom celery import shared_task\ndef send(o):\n    """\n    Send.\n    """\n',
+        (
+            '\r# -*- coding: shift_jis -*-\r"""領収書の送信機能"""\rfrom celery import shared_task\r'
+            'def send(o):\r    """\r    Send.\r    """\r'
+        ).encode("shift_jis"),
+        (
+            b'\xef\xbb\xbf# coding: shift_jis\n"""\x94\\"""\nfrom celery import shared_task\n'
+            b'def send(o):\n    """\n    Send.\n    """\n'
+        ),
     ],
 )
 def test_what_the_lexer_cannot_tell_apart_is_kept(source):
@@ -296,7 +314,10 @@ def test_what_the_lexer_cannot_tell_apart_is_kept(source):
 
 def test_a_line_of_escaped_quotes_that_never_closes_takes_linear_time():
     source = b'#\nx = "' + b'\\"' * 80_000 + b"\nt.apply_async()\n"
-    code = "from joblint import prefilter\nimport sys\nprefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    code = (
+        "from joblint import prefilter\nimport sys\n"
+        "prefilter.keeps(sys.stdin.buffer.read(), prefilter.compile_words(['apply_async']), 'm.py')\n"
+    )
     subprocess.run([sys.executable, "-c", code], input=source, timeout=20, check=True)
 
 

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import lint, write_project
 from joblint import rule_docs
 from joblint.fix import fix_until_stable
 from joblint.rules import all_meta
-
-from conftest import lint, write_project
 
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 MARK = re.compile(r"\s*# expect: ([A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*)\s*$")
@@ -96,7 +95,9 @@ def test_examples(doc: Path, tmp_path: Path):
     if all_meta()[code].fix is None:
         return
     root = tmp_path / "bad"
-    outcome = fix_until_stable({name: root / name for name in bad}, lambda o: lint(root, [code], overrides=o), unsafe=True)
+    outcome = fix_until_stable(
+        {name: root / name for name in bad}, lambda o: lint(root, [code], overrides=o), unsafe=True
+    )
     assert outcome.changed(), "the rule has a fix but fixing the example changes nothing"
     for name, (_, text) in outcome.changed().items():
         assert unmarked(text) == unmarked(good[name]), f"fixing {name} does not give the 'Use instead' code"

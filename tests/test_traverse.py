@@ -61,7 +61,9 @@ def _modules() -> list[cst.Module]:
     if sys.version_info >= (3, 12):
         modules.append(cst.parse_module(MODERN))
     else:
-        modules.append(cst.parse_module(MODERN.replace("type Alias[T] = list[T]\n", "").replace("class C[T]", "class C")))
+        modules.append(
+            cst.parse_module(MODERN.replace("type Alias[T] = list[T]\n", "").replace("class C[T]", "class C"))
+        )
     return modules
 
 

@@ -79,11 +79,15 @@ class Baseline:
         if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
             raise BaselineError(f"{path}: not a joblint baseline: no 'findings' list")
         if data.get("version") != FORMAT_VERSION:
-            raise BaselineError(f"{path}: unsupported baseline version {data.get('version')!r} (expected {FORMAT_VERSION})")
+            raise BaselineError(
+                f"{path}: unsupported baseline version {data.get('version')!r} (expected {FORMAT_VERSION})"
+            )
         try:
             entries = [Entry(str(e["code"]), str(e["path"]), str(e["fingerprint"])) for e in data["findings"]]
         except (KeyError, TypeError):
-            raise BaselineError(f"{path}: not a joblint baseline: each finding needs code, path and fingerprint") from None
+            raise BaselineError(
+                f"{path}: not a joblint baseline: each finding needs code, path and fingerprint"
+            ) from None
         return cls(entries, path.resolve().parent)
 
     @classmethod

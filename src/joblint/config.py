@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -57,7 +57,9 @@ def schema() -> Any:
     hints = get_type_hints(Settings)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
-        default = {"default": f.default} if f.default is not dataclasses.MISSING else {"default_factory": f.default_factory}
+        default = (
+            {"default": f.default} if f.default is not dataclasses.MISSING else {"default_factory": f.default_factory}
+        )
         fields[f.name] = (hints[f.name], Field(alias=f.metadata.get("key", f.name), **default))
     config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
     return create_model("Settings", __config__=config, **fields)

@@ -16,9 +16,9 @@ from typing import Callable
 
 import libcst as cst
 
-from .source import Source, line_starts
 from .findings import Applicability, Edit, Finding, Fix, Span
 from .report.escape import visible
+from .source import Source, line_starts
 
 MAX_ROUNDS = 10
 
@@ -50,7 +50,10 @@ def apply_fixes(text: str, fixes: list[Fix], newline: str = "\n") -> tuple[str, 
     edits: list[tuple[int, int, str]] = []
     applied = 0
     for fix in fixes:
-        ranges = [(_offset(starts, e.span.line, e.span.col), _offset(starts, e.span.end_line, e.span.end_col), e.content) for e in fix.edits]
+        ranges = [
+            (_offset(starts, e.span.line, e.span.col), _offset(starts, e.span.end_line, e.span.end_col), e.content)
+            for e in fix.edits
+        ]
         if any(a < y and x < b or (a == b == x == y) for a, b, _ in ranges for x, y in taken):
             continue  # overlaps an edit already chosen: the next round will get it
         taken += [(a, b) for a, b, _ in ranges]
@@ -159,7 +162,9 @@ def write_all(result: FixResult, paths: dict[str, Path]) -> list[str]:
         try:
             data = original.encode(text)
         except UnicodeEncodeError as exc:
-            failures.append(f"{display}: not fixed: the fixed text cannot be encoded as {original.encoding}: {exc.reason}")
+            failures.append(
+                f"{display}: not fixed: the fixed text cannot be encoded as {original.encoding}: {exc.reason}"
+            )
             continue
         if original.encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
             data = b"\xef\xbb\xbf" + data

@@ -13,7 +13,6 @@ from pathlib import PurePath
 
 from .findings import Span
 
-
 LAUNCH_SUFFIXES = (".yml", ".yaml", ".service", ".conf", ".ini", ".sh", ".mk")
 
 
@@ -110,7 +109,13 @@ def _yaml_commands(text: str) -> list[list[Token]]:
     commands: list[list[Token]] = []
     for index, (key, indent, tokens) in enumerate(blocks):
         previous = blocks[index - 1] if index else None
-        if key == "args" and previous is not None and previous[0] in ("command", "entrypoint") and previous[1] == indent and commands:
+        if (
+            key == "args"
+            and previous is not None
+            and previous[0] in ("command", "entrypoint")
+            and previous[1] == indent
+            and commands
+        ):
             commands[-1] = commands[-1] + tokens
         else:
             commands.append(tokens)

@@ -16,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .source import MAX_BYTES, Source, line_starts
 from .findings import Finding
 from .fix import parses, write_atomic
 from .safe_io import UnsafeFile, read_regular
+from .source import MAX_BYTES, Source, line_starts
 from .suppress import scan
 
 _CODE = r"[A-Z]+[0-9]+"
@@ -173,12 +173,16 @@ def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: Noq
         return
     text, changed, left = annotate(original.text, findings)
     for finding in left:
-        outcome.problems.append(f"{display}:{finding.span.line}: no noqa added for {finding.code}: no line can carry a comment")
+        outcome.problems.append(
+            f"{display}:{finding.span.line}: no noqa added for {finding.code}: no line can carry a comment"
+        )
     if not changed:
         return
     suppressions = scan(text)
     unsuppressed = [
-        f for f in findings if f not in left and (suppressions is None or not suppressions.suppresses(f.code, f.span.line))
+        f
+        for f in findings
+        if f not in left and (suppressions is None or not suppressions.suppresses(f.code, f.span.line))
     ]
     if not parses(text) or unsuppressed:
         outcome.problems.append(f"{display}: no noqa added: the commented file would not parse or not suppress")

@@ -131,7 +131,9 @@ def _check_within(path: Path, project: Path) -> None:
         resolved = real(directory)
         entered = entered or inside(directory, project) or inside(resolved, actual)
         if entered and not inside(resolved, actual):
-            raise UnsafeFile(f"{path}: its directory leads outside the project through a symlink; joblint does not write there")
+            raise UnsafeFile(
+                f"{path}: its directory leads outside the project through a symlink; joblint does not write there"
+            )
     entered = entered or inside(absolute, project)
     if entered and absolute.is_symlink():
         raise UnsafeFile(f"{path}: is a symlink inside the project; joblint does not write through it")

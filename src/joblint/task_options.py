@@ -63,7 +63,11 @@ def class_index(project: Project) -> dict[str, ProjectClass]:
 
     for facts in project.files:
         for cls in facts.tasks.task_classes:
-            add(ProjectClass(cls.name, cls.qualname, cls.bases, cls.options, cls.names, facts.path, facts.module, cls.methods))
+            add(
+                ProjectClass(
+                    cls.name, cls.qualname, cls.bases, cls.options, cls.names, facts.path, facts.module, cls.methods
+                )
+            )
         for core in facts.core.classes:
             options = {a.name: a.value for a in core.attributes}
             add(ProjectClass(core.name, core.qualname, core.bases, options, {}, facts.path, facts.module, core.methods))
@@ -110,7 +114,9 @@ def find_option(project: Project, task: ProjectTask, option: str) -> OptionSourc
     own = task.task.option(option)
     if own is not None:
         where = "class attribute" if task.task.kind == "class" else "option"
-        return OptionSource(own, task.task.names.get(option, ()), task.path, f"{where} of task {task.task.function}", True)
+        return OptionSource(
+            own, task.task.names.get(option, ()), task.path, f"{where} of task {task.task.function}", True
+        )
     for cls in base_classes(project, task):
         value = cls.options.get(option)
         if value is not None:

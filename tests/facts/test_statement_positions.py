@@ -37,7 +37,10 @@ SOURCES = {
         '        await download(url)\n"""\nfrom temporalio import activity\n\nfrom .net import download\n\n\n'
         "@activity.defn\nasync def fetch(urls: list[str]) -> None:\n    for url in urls:\n        await download(url)"
     ),
-    "semicolons and a header comment": "# header\n\nimport celery; app = celery.Celery('p')\napp.conf.update(task_serializer='pickle'); x = 1\n",
+    "semicolons and a header comment": (
+        "# header\n\nimport celery; app = celery.Celery('p')\n"
+        "app.conf.update(task_serializer='pickle'); x = 1\n"
+    ),
 }
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import lint, write_project
 from joblint.findings import Finding, Severity, Span
 from joblint.report import ReportContext
-
-from conftest import lint, write_project
 
 BAD_APP = """
 from celery import Celery
@@ -28,8 +27,12 @@ def context(root: Path, cwd: Path | None = None) -> ReportContext:
     return ReportContext(files=1, root=str(root), extra={"cwd": str(cwd or root), "repository_root": str(root)})
 
 
-def made(code: str = "CEL101", severity: Severity = Severity.ERROR, path: str = "app.py", message: str = "bad", line: int = 3) -> Finding:
-    return Finding(code, "pickle-serializer", severity, path, Span(line, 5, line, 13), message, source_line="x = 'pickle'")
+def made(
+    code: str = "CEL101", severity: Severity = Severity.ERROR, path: str = "app.py", message: str = "bad", line: int = 3
+) -> Finding:
+    return Finding(
+        code, "pickle-serializer", severity, path, Span(line, 5, line, 13), message, source_line="x = 'pickle'"
+    )
 
 
 def without_line(path: str = "celery:proj.celery:app") -> Finding:

@@ -19,8 +19,16 @@ def test_code_quality_issue_shape(tmp_path):
 
 
 def test_severities_map_to_code_climate_levels(tmp_path):
-    findings = [made(severity=Severity.ERROR, line=1), made(severity=Severity.WARNING, line=2), made(severity=Severity.INFO, line=3)]
-    assert [i["severity"] for i in json.loads(gitlab.render(findings, context(tmp_path)))] == ["critical", "major", "minor"]
+    findings = [
+        made(severity=Severity.ERROR, line=1),
+        made(severity=Severity.WARNING, line=2),
+        made(severity=Severity.INFO, line=3),
+    ]
+    assert [i["severity"] for i in json.loads(gitlab.render(findings, context(tmp_path)))] == [
+        "critical",
+        "major",
+        "minor",
+    ]
 
 
 def test_identical_lines_get_distinct_fingerprints(tmp_path):

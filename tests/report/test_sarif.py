@@ -4,11 +4,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import lint
 from joblint import rule_docs
 from joblint.report import sarif
 from joblint.rules import all_meta
-
-from conftest import lint
 
 from ._findings import context, project_findings
 
@@ -60,7 +59,12 @@ def test_every_rule_listed_by_the_cli_is_in_the_driver(tmp_path):
     import sys
 
     listed = json.loads(
-        subprocess.run([sys.executable, "-m", "joblint", "rules", "--output-format", "json"], capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-m", "joblint", "rules", "--output-format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     )
     driver = json.loads(sarif.render([], context(tmp_path)))["runs"][0]["tool"]["driver"]
     assert {r["code"] for r in listed} <= {r["id"] for r in driver["rules"]}
@@ -94,4 +98,6 @@ def test_a_finding_without_a_line_has_a_logical_location_and_validates(tmp_path,
     document = json.loads(sarif.render([without_line()], context(tmp_path)))
     assert not list(validator.iter_errors(document))
     [result] = document["runs"][0]["results"]
-    assert result["locations"] == [{"logicalLocations": [{"fullyQualifiedName": "celery:proj.celery:app", "kind": "object"}]}]
+    assert result["locations"] == [
+        {"logicalLocations": [{"fullyQualifiedName": "celery:proj.celery:app", "kind": "object"}]}
+    ]

@@ -77,14 +77,22 @@ def test_same_rules_as_static_on_runtime_values(proj):
 
 
 def test_task_options_reach_the_rules(proj):
-    write(proj, "proj/celery.py", APP.replace("@app.task(time_limit=900)", "@app.task(time_limit=60, soft_time_limit=90)"))
+    write(
+        proj, "proj/celery.py", APP.replace("@app.task(time_limit=900)", "@app.task(time_limit=60, soft_time_limit=90)")
+    )
     result = check_app(proj, "proj.celery:app", "--select", "CEL104", "--output-format", "concise")
     assert "CEL104" in result.stdout and "task add" in result.stdout
 
 
 def test_show_settings(proj):
-    result = check_app(proj, "proj.celery:app", "--show-settings", "--output-format", "concise", env={"SERIALIZER": "pickle"})
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line and not line.startswith("celery:")}
+    result = check_app(
+        proj, "proj.celery:app", "--show-settings", "--output-format", "concise", env={"SERIALIZER": "pickle"}
+    )
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.stdout.splitlines()
+        if line and not line.startswith("celery:")
+    }
     assert rows["task_serializer"][0] == "config" and rows["task_serializer"][1] == '"pickle"'
     assert rows["result_serializer"][0] == "default"
 

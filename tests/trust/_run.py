@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 
-def joblint(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def joblint(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`joblint ARGS` in `cwd`: a crash of the native parser kills the child, never the test run."""
     return subprocess.run(
         [sys.executable, "-m", "joblint", *args],

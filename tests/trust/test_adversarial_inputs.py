@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from joblint import cli
+from joblint import cli, engine
 from joblint import config as config_mod
-from joblint import engine
-from joblint.source import MAX_BYTES
 from joblint.discover import discover
 from joblint.nesting import MAX_BRACKETS, nesting_problem
 from joblint.rules import all_meta
+from joblint.source import MAX_BYTES
 
 from ._run import concise, joblint
 

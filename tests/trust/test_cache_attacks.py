@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_project
 from joblint import cache_trust
 from joblint.cache import Cache
-
-from conftest import write_project
 
 from ._run import concise, joblint
 
@@ -211,7 +210,9 @@ def test_a_cache_directory_others_may_write_is_refused(repo, tmp_path):
     assert list(shared.iterdir()) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to hand a directory to another user")
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to hand a directory to another user"
+)
 def test_a_cache_directory_of_another_user_is_refused(repo, tmp_path):
     theirs = tmp_path / "theirs"
     theirs.mkdir(mode=0o755)

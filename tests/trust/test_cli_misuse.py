@@ -14,7 +14,6 @@ from joblint import cli
 from joblint.config import schema
 
 
-
 @pytest.fixture
 def joblint(monkeypatch, capsys):
     """`joblint ARGS` in a directory, run in this process (the misuse is caught before any parsing)."""
@@ -88,7 +87,8 @@ def test_the_joblint_table_is_not_a_table(tmp_path, joblint):
 
 
 @pytest.mark.parametrize(
-    "text", ["[tool.joblint\n", "[tool.joblint]\nselect = [\"CEL101\"\n", "[tool.joblint]\nselect = = 1\n", "a = 1\na = 2\n"]
+    "text",
+    ["[tool.joblint\n", "[tool.joblint]\nselect = [\"CEL101\"\n", "[tool.joblint]\nselect = = 1\n", "a = 1\na = 2\n"],
 )
 def test_a_toml_syntax_error(tmp_path, joblint, text):
     project(tmp_path, text)
@@ -171,17 +171,22 @@ sys.exit(main(["check", "--output-format", "concise", "."]))
 def test_an_internal_error_is_one_line(tmp_path):
     project(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "JOBLINT_DEBUG"}
-    result = subprocess.run([sys.executable, "-c", CRASH], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "joblint: internal error: RuntimeError: simulated bug spanning two lines (set JOBLINT_DEBUG=1 for the traceback)"
+        "joblint: internal error: RuntimeError: simulated bug spanning two lines "
+        "(set JOBLINT_DEBUG=1 for the traceback)"
     ]
 
 
 def test_joblint_debug_shows_the_traceback(tmp_path):
     project(tmp_path)
     env = {**os.environ, "JOBLINT_DEBUG": "1"}
-    result = subprocess.run([sys.executable, "-c", CRASH], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode != 0
     assert "Traceback (most recent call last)" in result.stderr
     assert 'line 7, in crash\nRuntimeError: simulated bug' in result.stderr

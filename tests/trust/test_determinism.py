@@ -72,7 +72,9 @@ def findings(root: Path, jobs: int) -> list[tuple]:
     cfg = config_mod.discover([root])
     enabled = config_mod.select(cfg.settings, all_meta(), "test", ["ALL"])
     files = discover([root], cfg, root)
-    return [(f.path, f.span.line, f.span.col, f.code, f.message) for f in engine.run(files, cfg, enabled, jobs).findings]
+    return [
+        (f.path, f.span.line, f.span.col, f.code, f.message) for f in engine.run(files, cfg, enabled, jobs).findings
+    ]
 
 
 def shuffled_walk(seed: int):

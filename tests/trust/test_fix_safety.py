@@ -17,13 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import lint
 from joblint import cli, rule_docs
 from joblint import fix as fix_mod
-from joblint.source import Source
 from joblint.fix import FixResult, fix_until_stable, wanted, write_all
 from joblint.rules import all_meta
-
-from conftest import lint
+from joblint.source import Source
 from test_rule_docs import blocks, unmarked
 
 FIXABLE = sorted(code for code, meta in all_meta().items() if meta.fix is not None)
@@ -158,7 +157,9 @@ def test_fixes_parse_are_idempotent_and_touch_nothing_else(tmp_path_factory, cod
 @pytest.mark.parametrize("code", FIXABLE)
 def test_fixing_the_example_gives_the_use_instead_code_in_any_line_ending(tmp_path, code):
     bad, good = example(code)
-    v = {"newline": "\r\n", "bom": True, "latin1": False, "tabs": False, "before": [], "after": [], "final_newline": True}
+    v = {
+        "newline": "\r\n", "bom": True, "latin1": False, "tabs": False, "before": [], "after": [], "final_newline": True
+    }
     write_tree(tmp_path, {name: vary(text, v) for name, text in bad.items()})
     outcome = fix_once(tmp_path, list(bad), select=code)
     for name, (_, text) in outcome.changed().items():
@@ -233,7 +234,9 @@ def test_a_fix_the_file_encoding_cannot_hold_is_reported(tmp_path):
     path = tmp_path / "app.py"
     original = "# -*- coding: latin-1 -*-\nX = 'é'\n"
     path.write_bytes(original.encode("latin-1"))
-    outcome = FixResult(originals={"app.py": Source.decode(path.read_bytes())}, texts={"app.py": original + "Y = '€'\n"})
+    outcome = FixResult(
+        originals={"app.py": Source.decode(path.read_bytes())}, texts={"app.py": original + "Y = '€'\n"}
+    )
     [failure] = write_all(outcome, {"app.py": path})
     assert failure.startswith("app.py: not fixed: the fixed text cannot be encoded as iso-8859-1")
     assert path.read_bytes() == original.encode("latin-1")

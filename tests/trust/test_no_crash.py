@@ -22,7 +22,6 @@ from joblint import engine, rule_docs
 from joblint.discover import SourceFile
 from joblint.findings import Finding
 from joblint.rules import all_meta
-
 from test_rule_docs import blocks
 
 # hypothesmith compiles what it generates; "'str' object is not callable" and the like are noise here.

@@ -63,7 +63,10 @@ def trap(tmp_path: Path) -> tuple[Path, Path]:
         "joblint.toml": "",
         **{f"{name}.py": side_effect(marks, name) for name in SHADOWS},
         # Enough modules that --jobs 2 hands them to worker processes.
-        **{f"pkg/mod{i}.py": side_effect(marks, f"pkg.mod{i}") + "from pkg.tasks import t\nt.delay()\n" for i in range(60)},
+        **{
+            f"pkg/mod{i}.py": side_effect(marks, f"pkg.mod{i}") + "from pkg.tasks import t\nt.delay()\n"
+            for i in range(60)
+        },
     }
     for name, text in files.items():
         path = root / name
@@ -106,7 +109,11 @@ PROBE = """
 import json, sys
 from joblint.cli import main
 code = main(sys.argv[1:])
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"celery", "arq", "temporalio", "kombu", "app", "pkg", "celery_settings"})
+loaded = sorted(
+    m
+    for m in sys.modules
+    if m.split(".")[0] in {"celery", "arq", "temporalio", "kombu", "app", "pkg", "celery_settings"}
+)
 print(json.dumps({"code": code, "loaded": loaded}))
 """
 

@@ -115,8 +115,12 @@ def test_hostile_file_names_in_every_format(hostile_names, fmt):
 # -- (c) a code frame with OSC 52 in `full` with colour on -------------------------------------
 
 
-def _finding(path: str = "app.py", message: str = "bad", source: str = "x = 'pickle'", col: int = 5, end: int = 13) -> Finding:
-    return Finding("CEL101", "pickle-serializer", Severity.ERROR, path, Span(3, col, 3, end), message, source_line=source)
+def _finding(
+    path: str = "app.py", message: str = "bad", source: str = "x = 'pickle'", col: int = 5, end: int = 13
+) -> Finding:
+    return Finding(
+        "CEL101", "pickle-serializer", Severity.ERROR, path, Span(3, col, 3, end), message, source_line=source
+    )
 
 
 def test_osc52_in_a_code_frame_is_shown_not_sent():
@@ -161,7 +165,9 @@ def test_every_reporter_survives_controls_in_path_message_and_frame(fmt):
 
 
 def test_check_app_findings_without_a_line():
-    finding = Finding("CEL109", "unknown-setting", Severity.WARNING, "celery:proj:app", Span(0, 0, 0, 0), "k\n::add-mask::s")
+    finding = Finding(
+        "CEL109", "unknown-setting", Severity.WARNING, "celery:proj:app", Span(0, 0, 0, 0), "k\n::add-mask::s"
+    )
     for fmt in TEXT_FORMATS:
         out = renderer(fmt)([finding], ReportContext())
         _no_command_lines(out)

@@ -59,7 +59,9 @@ def analysed(monkeypatch, capsys):
         monkeypatch.setattr(engine, "run", spy)
         monkeypatch.chdir(root)
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(["check", "--no-cache", "--select", "CEL101", "--output-format", "concise", "--jobs", "1", *args])
+        code = cli.main(
+            ["check", "--no-cache", "--select", "CEL101", "--output-format", "concise", "--jobs", "1", *args]
+        )
         _out, err = capsys.readouterr()
         return code, sorted(set(seen)), err
 

@@ -40,7 +40,9 @@ def fifo(tmp_path: Path) -> Path:
 
 
 def check(repo: Path, *args: str):
-    return joblint("check", "--no-cache", "--select", "CEL101", "--output-format", "concise", *args, cwd=repo, timeout=QUICK)
+    return joblint(
+        "check", "--no-cache", "--select", "CEL101", "--output-format", "concise", *args, cwd=repo, timeout=QUICK
+    )
 
 
 # -- .gitignore ------------------------------------------------------------------------------------

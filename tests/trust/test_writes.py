@@ -35,7 +35,10 @@ def repository(tmp_path: Path) -> tuple[Path, Path]:
 OUTPUTS = [
     (".joblint-baseline.json", ("check", "--no-cache", "--write-baseline", ".joblint-baseline.json", ".")),
     ("joblint.sarif", ("check", "--no-cache", "--output-format", "sarif", "-o", "joblint.sarif", ".")),
-    ("gl-code-quality.json", ("check", "--no-cache", "--output-format", "gitlab", "--output-file", "gl-code-quality.json", ".")),
+    (
+        "gl-code-quality.json",
+        ("check", "--no-cache", "--output-format", "gitlab", "--output-file", "gl-code-quality.json", "."),
+    ),
     ("joblint-report.html", ("audit", "--html", "joblint-report.html", ".")),
     ("joblint-report.md", ("audit", "--markdown", "joblint-report.md", ".")),
 ]

@@ -187,7 +187,12 @@ class ArqCollector:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "enqueue_job":
             first = node.args[0] if node.args else None
-            if first is not None and first.keyword is None and not first.star and isinstance(first.value, cst.SimpleString):
+            if (
+                first is not None
+                and first.keyword is None
+                and not first.star
+                and isinstance(first.value, cst.SimpleString)
+            ):
                 name = first.value.evaluated_value
                 if isinstance(name, str):
                     self.facts.enqueues.append(EnqueueCall(name, self.ctx.span(first.value)))
@@ -303,7 +308,9 @@ class ArqCollector:
                 explicit = f"cron:{leaf}" if leaf else None
                 if leaf is None:
                     return JobEntry(inner.ref, None, span, cron, "cron")
-            return JobEntry(inner.ref, explicit if isinstance(explicit, str) else None, span, cron, "cron" if cron else "func")
+            return JobEntry(
+                inner.ref, explicit if isinstance(explicit, str) else None, span, cron, "cron" if cron else "func"
+            )
         if isinstance(expr, cst.SimpleString):
             path = expr.evaluated_value
             if not isinstance(path, str):

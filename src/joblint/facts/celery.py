@@ -129,7 +129,9 @@ class CeleryCollector:
             return None
         return qualified
 
-    def _write(self, key: str, value: cst.BaseExpression, key_node: cst.CSTNode, owner: str, via: str, **kw: object) -> None:
+    def _write(
+        self, key: str, value: cst.BaseExpression, key_node: cst.CSTNode, owner: str, via: str, **kw: object
+    ) -> None:
         raw = key_node.value if isinstance(key_node, cst.SimpleString) else ""
         self.facts.settings.append(
             SettingWrite(key, self.ctx.value(value), self.ctx.span(key_node), owner, via, raw=raw, **kw)  # type: ignore[arg-type]
@@ -184,7 +186,14 @@ class CeleryCollector:
             elif key == "config_source":
                 self._source(ref, arg.value, None, arg.value)
             elif key not in APP_PARAMETERS and arg.keyword is not None:
-                self._write(APP_KEYWORD_SETTINGS.get(key, key), arg.value, arg.keyword, ref, "Celery()", anchor=self.ctx.span(arg.value))
+                self._write(
+                    APP_KEYWORD_SETTINGS.get(key, key),
+                    arg.value,
+                    arg.keyword,
+                    ref,
+                    "Celery()",
+                    anchor=self.ctx.span(arg.value),
+                )
         module = self.ctx.imports.module
         qualified = f"{module}.{var}" if module else None
         last = self.ctx.span(call.args[-1].value) if call.args else None
@@ -215,7 +224,8 @@ class CeleryCollector:
                 self.facts.opaque.append(UNRESOLVED_APP)
             if owner is not None and node.args:
                 namespace = next(
-                    (literal(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "namespace"), None
+                    (literal(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "namespace"),
+                    None,
                 )
                 target = node.args[0].value if method == "config_from_object" else None
                 self._source(owner, target, namespace if isinstance(namespace, str) else None, node)
@@ -236,7 +246,15 @@ class CeleryCollector:
         elif method == "setdefault" and len(node.args) >= 2 and isinstance(node.args[0].value, cst.SimpleString):
             key = literal(node.args[0].value)
             if isinstance(key, str):
-                self._write(key, node.args[1].value, node.args[0].value, owner, "conf.setdefault", form="string", anchor=self.ctx.span(node.args[1].value))
+                self._write(
+                    key,
+                    node.args[1].value,
+                    node.args[0].value,
+                    owner,
+                    "conf.setdefault",
+                    form="string",
+                    anchor=self.ctx.span(node.args[1].value),
+                )
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         # `@task_failure.connect` (the called form `@task_failure.connect(...)` is a Call)
@@ -261,7 +279,9 @@ class CeleryCollector:
             if arg.star == "**" or (not arg.star and arg.keyword is None):
                 self._dict_writes(arg.value, owner, "conf.update")
             elif arg.keyword is not None:
-                self._write(arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value))
+                self._write(
+                    arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value)
+                )
 
     def _dict_writes(self, expr: cst.BaseExpression, owner: str, via: str) -> None:
         if isinstance(expr, cst.Dict) and any(not isinstance(el, cst.DictElement) for el in expr.elements):
@@ -329,7 +349,12 @@ class CeleryCollector:
     # -- beat inside a worker --------------------------------------------------------------------
     def _embedded_beat(self, call: cst.Call, method: str) -> None:
         for arg in call.args:
-            if method == "Worker" and arg.keyword is not None and arg.keyword.value == "beat" and literal(arg.value) is True:
+            if (
+                method == "Worker"
+                and arg.keyword is not None
+                and arg.keyword.value == "beat"
+                and literal(arg.value) is True
+            ):
                 self.facts.embedded_beat.append(self.ctx.span(arg))
             elif method == "worker_main" and isinstance(arg.value, (cst.List, cst.Tuple)):
                 for el in arg.value.elements:

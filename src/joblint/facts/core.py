@@ -91,7 +91,9 @@ class CoreCollector:
         )
         if not self._may_matter(bases, attrs):
             return
-        attributes = tuple(Assignment(name, self.ctx.value(value), self.ctx.span(target)) for name, target, value in attrs)
+        attributes = tuple(
+            Assignment(name, self.ctx.value(value), self.ctx.span(target)) for name, target, value in attrs
+        )
         methods = tuple(
             stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         )

@@ -119,7 +119,11 @@ class HandlerCollector:
         for i, arg in enumerate(call.args):
             if arg.keyword is not None and arg.keyword.value in ("path", "rule"):
                 return True
-            if i == 0 and arg.keyword is None and isinstance(arg.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            if (
+                i == 0
+                and arg.keyword is None
+                and isinstance(arg.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+            ):
                 return True
         return False
 

@@ -159,7 +159,11 @@ class BodySummariser(cst.CSTVisitor):
             receiver = dotted(func.value)
             if receiver in self.retry_receivers:
                 countdown = next(
-                    (self.ctx.value(a.value) for a in node.args if a.keyword is not None and a.keyword.value == "countdown"),
+                    (
+                        self.ctx.value(a.value)
+                        for a in node.args
+                        if a.keyword is not None and a.keyword.value == "countdown"
+                    ),
                     None,
                 )
                 self.retries.append(
@@ -217,7 +221,10 @@ class BodySummariser(cst.CSTVisitor):
     def _is_frame(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name):
             return self._sources.get(expr.value) == "frame" or expr.value == "df" or expr.value.endswith("_df")
-        return isinstance(expr, cst.Call) and (self.ctx.imports.qualify(expr.func) or "").split(".")[0] in DATAFRAME_MODULES
+        return (
+            isinstance(expr, cst.Call)
+            and (self.ctx.imports.qualify(expr.func) or "").split(".")[0] in DATAFRAME_MODULES
+        )
 
     def _is_queryset(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name):
@@ -225,7 +232,9 @@ class BodySummariser(cst.CSTVisitor):
         text = chain_text(expr)
         if "[]" in text:
             return False  # sliced: bounded
-        return ".objects." in f"{text}." and not text.endswith((".get()", ".first()", ".last()", ".count()", ".exists()"))
+        return ".objects." in f"{text}." and not text.endswith(
+            (".get()", ".first()", ".last()", ".count()", ".exists()")
+        )
 
 
 def summarise(ctx: WalkContext, node: cst.FunctionDef, bound_name: str | None, task_names: set[str]) -> TaskBody:

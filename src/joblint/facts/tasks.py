@@ -351,7 +351,8 @@ class TaskCollector:
     def _task_decorator(
         self, expr: cst.BaseExpression
     ) -> tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]] | None:
-        """(app, options, base, open options, option names, option arguments) when `expr` is a task decorator (or `app.task`)."""
+        """(app, options, base, open options, option names, option arguments) when `expr` is a task
+        decorator (or `app.task`)."""
         call = expr if isinstance(expr, cst.Call) else None
         func = call.func if call is not None else expr
         qualified = self.ctx.imports.qualify(func)
@@ -417,7 +418,9 @@ class TaskCollector:
             return task
         # Positions are generated per top-level statement: summarise as if walking the task's own.
         self.ctx.statement = self._statement_of.get(id(task.node), self.ctx.statement)
-        return dataclasses.replace(task, body=summarise(self.ctx, task.node, task.first_param if task.bound else None, names))
+        return dataclasses.replace(
+            task, body=summarise(self.ctx, task.node, task.first_param if task.bound else None, names)
+        )
 
     # -- Task subclasses -----------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

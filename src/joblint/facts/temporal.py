@@ -279,7 +279,9 @@ class TemporalCollector:
             if isinstance(stmt, cst.FunctionDef):
                 kind = self._handler_kind(stmt)
                 if kind is not None:
-                    found.append(Handler(kind, stmt.name.value, stmt.asynchronous is not None, self.ctx.span(stmt.name)))
+                    found.append(
+                        Handler(kind, stmt.name.value, stmt.asynchronous is not None, self.ctx.span(stmt.name))
+                    )
         return tuple(found)
 
     def _handler_kind(self, node: cst.FunctionDef) -> str | None:
@@ -308,7 +310,11 @@ class TemporalCollector:
                 activity = node.name.value
                 if call is not None:
                     for arg in call.args:
-                        if arg.keyword is not None and arg.keyword.value == "name" and isinstance(arg.value, cst.SimpleString):
+                        if (
+                            arg.keyword is not None
+                            and arg.keyword.value == "name"
+                            and isinstance(arg.value, cst.SimpleString)
+                        ):
                             registered = arg.value.evaluated_value
                             if isinstance(registered, str):
                                 activity = registered
@@ -407,7 +413,11 @@ class TemporalCollector:
                 unit.imported.add(name)
             if isinstance(func, cst.Name):
                 unit.callees.add(("func", func.value))
-            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            elif (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value in ("self", "cls")
+            ):
                 unit.callees.add(("self", func.attr.value))
         elif isinstance(func, cst.Name):
             self._module_callees.add(func.value)
@@ -556,7 +566,9 @@ class TemporalCollector:
                         continue
                     target = self.reference(call.func)
                     if target is not None and not target.startswith(("temporalio.", "asyncio.")):
-                        self.facts.workflow_calls.append(WorkflowCall(target, self.ctx.span(call), id(call) in self._awaited))
+                        self.facts.workflow_calls.append(
+                            WorkflowCall(target, self.ctx.span(call), id(call) in self._awaited)
+                        )
             if key in raising_units:
                 owner = self._owner_class(key)
                 failure = None if owner is None else next(
@@ -595,7 +607,14 @@ class TemporalCollector:
         target = self._units[key]
         out = []
         for k, data in self._units.items():
-            if target.klass is None and ("func", key) in data.callees or target.klass is not None and data.klass == target.klass and ("self", target.node.name.value) in data.callees:
+            if (
+                (target.klass is None and ("func", key) in data.callees)
+                or (
+                    target.klass is not None
+                    and data.klass == target.klass
+                    and ("self", target.node.name.value) in data.callees
+                )
+            ):
                 out.append(k)
         return out
 

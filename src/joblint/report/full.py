@@ -84,7 +84,10 @@ def _summary(console: Console, findings: list[Finding], context: ReportContext) 
     parts = [f"{severities[s]} {s.value}{'s' if severities[s] != 1 else ''}" for s in Severity if severities[s]]
     fixable = sum(1 for f in findings if f.fix)
     files = len({f.path for f in findings})
-    line = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}."
+    line = (
+        f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
+        f"in {files} file{'s' if files != 1 else ''}."
+    )
     if fixable:
         line += f" {fixable} fixable with --fix (some may need --unsafe-fixes)."
     console.print(f"[bold]{line}[/]")

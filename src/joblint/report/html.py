@@ -33,11 +33,13 @@ header h1 span{color:#9ca3af;font-weight:400}
 header p{margin:6px 0 0;color:#cbd5e1;font-size:14px}
 .verdict{margin:22px 0 0;font-size:17px;color:#f9fafb}
 .cards{display:grid;grid-template-columns:repeat(6,1fr);gap:14px;margin:-18px 0 22px}
-.card{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.08),0 1px 3px rgba(16,24,40,.06)}
+.card{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.08),\
+0 1px 3px rgba(16,24,40,.06)}
 .card .n{font-size:28px;font-weight:700;line-height:1.1}
 .card .l{color:#5b6476;font-size:13px;margin-top:2px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:18px;margin-bottom:18px}
-.panel{background:#fff;border-radius:10px;padding:18px 20px;box-shadow:0 1px 2px rgba(16,24,40,.08),0 1px 3px rgba(16,24,40,.06)}
+.panel{background:#fff;border-radius:10px;padding:18px 20px;box-shadow:0 1px 2px rgba(16,24,40,.08),\
+0 1px 3px rgba(16,24,40,.06)}
 .panel h2{margin:0 0 12px;font-size:15px;font-weight:650;color:#344054}
 .full{margin-bottom:18px}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin-top:10px;font-size:13px;color:#475467}
@@ -50,7 +52,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;width:70px}
 .stack{display:flex;height:10px;border-radius:5px;overflow:hidden;background:#eef0f3;min-width:120px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
 h2.section{font-size:20px;margin:30px 0 12px}
-.rule{background:#fff;border-radius:10px;margin-bottom:16px;box-shadow:0 1px 2px rgba(16,24,40,.08),0 1px 3px rgba(16,24,40,.06);
+.rule{background:#fff;border-radius:10px;margin-bottom:16px;box-shadow:0 1px 2px rgba(16,24,40,.08),\
+0 1px 3px rgba(16,24,40,.06);
 overflow:hidden}
 .rule>.head{display:flex;align-items:center;gap:10px;padding:14px 20px;border-bottom:1px solid #eef0f3}
 .rule>.head h3{margin:0;font-size:16px}
@@ -227,7 +230,10 @@ def _charts(audit: Audit) -> str:
     category_panel = f'<div class="panel"><h2>By category</h2>{bar_chart(categories, 200)}</div>'
     title = "By rule" if len(audit.by_rule) <= 15 else "By rule (top 15)"
     rule_panel = f'<div class="panel"><h2>{title}</h2>{bar_chart(rules, 250)}</div>'
-    return f'<div class="grid">{severity_panel}{framework_panel}</div><div class="grid">{category_panel}{rule_panel}</div>'
+    return (
+        f'<div class="grid">{severity_panel}{framework_panel}</div>'
+        f'<div class="grid">{category_panel}{rule_panel}</div>'
+    )
 
 
 def _top_files(audit: Audit) -> str:
@@ -328,7 +334,8 @@ def render(audit: Audit) -> str:
         body = _cards(audit) + '<div class="panel empty">joblint found nothing to report.</div>'
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<header><div class="wrap"><h1>joblint audit <span>· {_shown(audit.target)}</span></h1><p>{meta}</p>'
         f'<p class="verdict">{_verdict(audit)}</p></div></header>'

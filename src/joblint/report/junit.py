@@ -17,7 +17,13 @@ from .escape import visible
 
 def _suite(parent: ET.Element, name: str, findings: list[Finding]) -> None:
     suite = ET.SubElement(
-        parent, "testsuite", name=name, tests=str(max(len(findings), 1)), failures=str(len(findings)), errors="0", skipped="0"
+        parent,
+        "testsuite",
+        name=name,
+        tests=str(max(len(findings), 1)),
+        failures=str(len(findings)),
+        errors="0",
+        skipped="0",
     )
     if not findings:
         ET.SubElement(suite, "testcase", name="no findings", classname="joblint")
@@ -33,7 +39,9 @@ def _suite(parent: ET.Element, name: str, findings: list[Finding]) -> None:
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
-    root = ET.Element("testsuites", name="joblint", tests=str(max(len(findings), 1)), failures=str(len(findings)), errors="0")
+    root = ET.Element(
+        "testsuites", name="joblint", tests=str(max(len(findings), 1)), failures=str(len(findings)), errors="0"
+    )
     if not findings:
         _suite(root, "joblint", [])
     for path, group in groupby(sorted(findings, key=lambda f: f.sort_key), key=lambda f: f.path):

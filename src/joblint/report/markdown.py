@@ -74,7 +74,13 @@ def render(audit: Audit) -> str:
     for rule, items in audit.findings_by_rule():
         meta = rule.meta
         rule_rows.append(
-            (f"[{meta.code} {meta.name}]({rule.url})", meta.severity.value, rule.category, len(items), fixable.get(meta.code, 0))
+            (
+                f"[{meta.code} {meta.name}]({rule.url})",
+                meta.severity.value,
+                rule.category,
+                len(items),
+                fixable.get(meta.code, 0),
+            )
         )
     lines += _table(("Rule", "Severity", "Category", "Findings", "Fixable"), rule_rows, numeric_from=3)
     lines += ["", f"## Files with the most findings (top {min(TOP_FILES, audit.files_with_findings)})", ""]

@@ -10,5 +10,6 @@ from .escape import visible, visible_path
 def render(findings: list[Finding], context: ReportContext) -> str:
     # A finding about a loaded app (check-app) has no line: `celery:proj.celery:app: [CODE] message`.
     return "".join(
-        f"{visible_path(f.path)}{f':{f.span.line}' if f.span.line else ''}: [{f.code}] {visible(f.message)}\n" for f in findings
+        f"{visible_path(f.path)}{f':{f.span.line}' if f.span.line else ''}: [{f.code}] {visible(f.message)}\n"
+        for f in findings
     )

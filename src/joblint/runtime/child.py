@@ -118,7 +118,9 @@ def main() -> None:
                 continue
             options[option] = plain(value)
         tasks[name] = options
-    report(out, settings=settings, tasks=tasks, main=app.main, namespace=getattr(app, "namespace", None), warnings=warnings)
+    report(
+        out, settings=settings, tasks=tasks, main=app.main, namespace=getattr(app, "namespace", None), warnings=warnings
+    )
 
 
 def report(out: str, **data: Any) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.\-]*)://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]+)@(?P<rest>\S*)$", re.IGNORECASE)
+_URL = re.compile(
+    r"^(?P<scheme>[a-z][a-z0-9+.\-]*)://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]+)@(?P<rest>\S*)$", re.IGNORECASE
+)
 _PLACEHOLDER = re.compile(r"^(\$\{?\w+\}?|\{\w*\}|%\(\w+\)s|<[^>]*>|\*+|x+|\.\.\.)$", re.IGNORECASE)
 
 
