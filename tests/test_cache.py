@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_project
 from joblint import cache as cache_mod
 from joblint import config as config_mod
-from joblint import engine
+from joblint import engine, pipeline
 from joblint.cache import Cache
 from joblint.discover import discover
 from joblint.rules import all_meta
-
-from conftest import write_project
 
 PROJECT = {
     "proj/__init__.py": "",
@@ -46,13 +45,13 @@ PROJECT = {
 def analysed(monkeypatch):
     """The display paths the run actually parsed (cache misses), in order."""
     seen: list[str] = []
-    real = cache_mod.analyze
+    real = pipeline.analyze
 
     def counting(task):  # type: ignore[no-untyped-def]
         seen.append(task.display)
         return real(task)
 
-    monkeypatch.setattr(cache_mod, "analyze", counting)
+    monkeypatch.setattr(pipeline, "analyze", counting)
     return seen
 
 
@@ -137,7 +136,11 @@ def test_a_warm_run_does_not_look_for_the_words_again_and_survives_a_damaged_ind
     cold = run(tmp_path, ["CEL104"])
     looked: list[str] = []
     real = prefilter.keeps
-    monkeypatch.setattr(prefilter, "keeps", lambda data, words, path="", python=True: looked.append(path) or real(data, words, path, python))
+    monkeypatch.setattr(
+        prefilter,
+        "keeps",
+        lambda data, words, path="", python=True: looked.append(path) or real(data, words, path, python),
+    )
     assert run(tmp_path, ["CEL104"]) == cold
     assert not any(path.endswith("plain.py") for path in looked)
     for index in entries(tmp_path, "skips-"):
@@ -155,7 +158,9 @@ def test_a_skipped_file_that_changes_is_looked_at_again(tmp_path, analysed):
     write_project(tmp_path, {
         "shop/__init__.py": "",
         "shop/worker.py": 'from celery import Celery\n\napp = Celery("shop")\n',
-        "shop/tasks.py": "from shop.worker import app\n\n\n@app.task\ndef send_receipt(order_id):\n    return order_id\n",
+        "shop/tasks.py": (
+            "from shop.worker import app\n\n\n@app.task\ndef send_receipt(order_id):\n    return order_id\n"
+        ),
         "shop/views.py": "from shop.tasks import send_receipt\n\n\ndef checkout(request):\n    return 1\n",
     })
     assert run(tmp_path, ["CEL802"]) == []
@@ -248,12 +253,17 @@ def test_cli_cache_flags_and_config_key(tmp_path):
 def test_two_concurrent_runs_both_succeed(tmp_path):
     files = dict(PROJECT)
     for i in range(60):  # enough files for both runs to be writing entries at the same time
-        files[f"proj/jobs_{i}.py"] = f"from proj.celery import app\n\n\n@app.task(soft_time_limit={100 + i})\ndef job_{i}():\n    pass\n"
+        files[f"proj/jobs_{i}.py"] = (
+            f"from proj.celery import app\n\n\n@app.task(soft_time_limit={100 + i})\ndef job_{i}():\n    pass\n"
+        )
     write_project(tmp_path, files)
     expected = cli(tmp_path, "--no-cache").stdout
     env = {**os.environ, "NO_COLOR": "1"}
     command = [sys.executable, "-m", "joblint", "check", "--output-format", "concise", "--select", "CEL104", "."]
-    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
     outputs = [r.communicate(timeout=600) for r in runs]
     assert [r.returncode for r in runs] == [1, 1], [err for _, err in outputs]
     assert [out for out, _ in outputs] == [expected, expected]
@@ -288,16 +298,14 @@ def reads(monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", reading)
-    bounded = cache_mod.read_regular
+    bounded = pipeline.read_regular
 
     def reading_regular(path, limit, **options):  # type: ignore[no-untyped-def]
         if ".joblint_cache" not in Path(path).parts:
             seen.append(Path(path).name)
         return bounded(path, limit, **options)
 
-    from joblint import analysis
-
-    for module in (cache_mod, engine, analysis):
+    for module in (cache_mod, pipeline, engine):
         monkeypatch.setattr(module, "read_regular", reading_regular)
     return seen
 
@@ -453,8 +461,8 @@ def test_analysis_with_the_cycle_collector_off_collects_now_and_then(monkeypatch
     collected: list[int] = []
     monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
     monkeypatch.setattr(gc, "isenabled", lambda: False)
-    for _ in range(cache_mod.COLLECT_EVERY * 2):
-        cache_mod._collect_now_and_then()
+    for _ in range(pipeline.COLLECT_EVERY * 2):
+        pipeline._collect_now_and_then()
     assert collected == [0, 0]
 
 
@@ -503,7 +511,9 @@ def test_an_init_file_outside_the_checked_paths_still_changes_a_warm_run(tmp_pat
         "pyproject.toml": "[tool.joblint]\n",
         "shop/__init__.py": "",
         "shop/sub/__init__.py": "",
-        "shop/sub/tasks.py": "from celery import shared_task\n\n\n@shared_task\ndef send_receipt(order_id):\n    return order_id\n",
+        "shop/sub/tasks.py": (
+            "from celery import shared_task\n\n\n@shared_task\ndef send_receipt(order_id):\n    return order_id\n"
+        ),
     })
     settled(tmp_path)
     sub = [tmp_path / "shop/sub"]
@@ -527,7 +537,9 @@ def run_paths(root: Path, paths: list[Path], select: list[str]) -> list[tuple]:
 
 def test_entries_of_old_file_versions_are_pruned_but_a_partial_run_keeps_the_rest(tmp_path, analysed, monkeypatch):
     monkeypatch.setattr(cache_mod, "INDEX_FLOOR", 0)
-    write_project(tmp_path, {**PROJECT, **{f"proj/jobs{i}.py": f"from celery import shared_task\n\n\n@shared_task\ndef job{i}():\n    pass\n" for i in range(4)}})
+    write_project(tmp_path, {**PROJECT, **{f"proj/jobs{i}.py": (
+        f"from celery import shared_task\n\n\n@shared_task\ndef job{i}():\n    pass\n"
+    ) for i in range(4)}})
     cfg = config_mod.discover([tmp_path])
     tasks = tmp_path / "proj/tasks.py"
 

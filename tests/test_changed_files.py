@@ -10,7 +10,10 @@ from conftest import write_project
 PROJECT = {
     "pyproject.toml": "[project]\nname = 'proj'\n",
     "proj/__init__.py": "",
-    "proj/celery.py": 'from celery import Celery\napp = Celery("proj")\napp.conf.task_time_limit = 60\napp.conf.task_serializer = "pickle"\n',
+    "proj/celery.py": (
+        'from celery import Celery\napp = Celery("proj")\napp.conf.task_time_limit = 60\n'
+        'app.conf.task_serializer = "pickle"\n'
+    ),
     "proj/tasks.py": "from proj.celery import app\n\n@app.task(soft_time_limit=120)\ndef slow():\n    pass\n",
 }
 

@@ -6,13 +6,12 @@ import io
 import subprocess
 import sys
 
+from conftest import write_project
 from joblint import config as config_mod
 from joblint import engine
 from joblint.discover import discover
 from joblint.progress import THRESHOLD, bar
 from joblint.rules import all_meta
-
-from conftest import write_project
 
 
 class Terminal(io.StringIO):
@@ -59,4 +58,6 @@ def test_nothing_of_it_reaches_a_piped_stderr(tmp_path):
         [sys.executable, "-m", "joblint", "check", "."], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0
-    assert result.stderr == f"All checks passed! ({THRESHOLD + 20} files checked, {THRESHOLD + 20} skipped by the pre-filter)\n"
+    assert result.stderr == (
+        f"All checks passed! ({THRESHOLD + 20} files checked, {THRESHOLD + 20} skipped by the pre-filter)\n"
+    )

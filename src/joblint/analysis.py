@@ -1,14 +1,19 @@
-"""Per-file analysis: read, pre-filter, parse once, extract facts, run the file rules.
+"""Per-file analysis of the bytes the pipeline read: decode, parse once, extract facts, run the
+file rules, and keep the source lines findings quote.
 
+It reads nothing and pre-filters nothing: `pipeline` reads each file once, pre-filters it and hands
+over the bytes of the files it keeps (`FileTask.data`, or `FileTask.text` for an in-memory source).
 Everything here runs in a worker process when the run is large, so its input (`FileTask`) and
 output (`FileResult`) are plain data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 
@@ -18,8 +23,7 @@ from .findings import Finding, Span
 from .launch import embedded_beat
 from .nesting import nesting_problem
 from .rules import BUILTIN, Report, all_rules
-from .safe_io import SOURCE_LIMIT, read_regular
-from .source import MAX_BYTES, Source, is_test_path, module_name
+from .source import MAX_BYTES, Source, is_test_path, module_name, source_lines
 from .suppress import scan, scan_launch
 
 # libcst's visitors recurse about three Python frames per level of nesting, so a flat run of 500
@@ -42,16 +46,19 @@ def _syntax_error(display: str, exc: cst.ParserSyntaxError) -> Finding:
     return _builtin("JL001", display, span, f"syntax error: {message}")
 
 
-def read(task: FileTask) -> tuple[Source | None, Finding | None]:
-    """The decoded source, or a JL001 finding saying why it cannot be read."""
+def unreadable(task: FileTask, error: OSError) -> FileResult:
+    """The result for a file that cannot be read: a JL001 finding saying why."""
+    message = f"cannot read file: {error.strerror or error}"
+    return FileResult(task.display, findings=[_builtin("JL001", task.display, Span.point(1), message)])
+
+
+def decode(task: FileTask) -> tuple[Source | None, Finding | None]:
+    """The decoded source of the bytes read (`task.data`) or the in-memory text, or a JL001
+    finding saying why it cannot be analysed."""
     if task.text is not None:
         return Source(task.text, "utf-8", "\n"), None
-    try:
-        data = task.data if task.data is not None else read_regular(task.path, SOURCE_LIMIT)
-    except OSError as exc:
-        return None, _builtin("JL001", task.display, Span.point(1), f"cannot read file: {exc.strerror or exc}")
-    if not task.wanted(data):
-        return None, None
+    data = task.data
+    assert data is not None, "the pipeline reads the file"
     if len(data) > MAX_BYTES:
         size = f"{len(data) / 1024 / 1024:.1f} MB"
         message = f"not analysed: the file is {size}, above the {MAX_BYTES // 1024 // 1024} MB joblint parses"
@@ -69,16 +76,22 @@ def read(task: FileTask) -> tuple[Source | None, Finding | None]:
 
 
 def analyze(task: FileTask) -> FileResult:
+    """The facts, file-rule findings and suppressions of a file the pre-filter kept, its findings
+    carrying the line they flag, and the lines its facts point at (`FileResult.lines`)."""
     result = FileResult(task.display)
-    source, problem = read(task)
+    source, problem = decode(task)
     if problem is not None:
         result.findings.append(problem)
-        return result
-    if source is None:
-        return result  # skipped by the pre-filter
-    if task.kind == "launch":
-        return _analyze_launch(task, source.text, result)
-    text = source.text
+    elif task.kind == "launch":
+        assert source is not None
+        _analyze_launch(task, source.text, result)
+    else:
+        assert source is not None
+        _analyze_python(task, source.text, result)
+    return _quoted(task, source, result)
+
+
+def _analyze_python(task: FileTask, text: str, result: FileResult) -> FileResult:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         result.findings.append(_builtin("JL001", task.display, Span.point(line), "source contains NUL bytes"))
@@ -104,7 +117,8 @@ def analyze(task: FileTask) -> FileResult:
         result.findings.append(_builtin("JL001", task.display, Span.point(1), "cannot analyse: nesting too deep"))
         return result
     except Exception as exc:  # noqa: BLE001 - a bug in one collector must not stop the run
-        result.findings.append(_builtin("JL002", task.display, Span.point(1), f"fact extraction crashed: {_where(exc)}"))
+        message = f"fact extraction crashed: {_where(exc)}"
+        result.findings.append(_builtin("JL002", task.display, Span.point(1), message))
         return result
     facts.is_test = is_test_path(task.display)
     result.findings.extend(run_file_rules(task, facts, module, text))
@@ -123,6 +137,75 @@ def _analyze_launch(task: FileTask, text: str, result: FileResult) -> FileResult
     return result
 
 
+def _quoted(task: FileTask, source: Source | None, result: FileResult) -> FileResult:
+    """Give the file's findings the text of the line each flags (for code frames and baselines),
+    and keep the lines its facts' spans start on, where project rules report (`FileResult.lines`):
+    taken from the text analysed, so no file is read again for them. The lines are as
+    `source.source_lines` splits the decoded file; "" past its end, or when it cannot be decoded."""
+    own = [f for f in result.findings if f.path == task.display]
+    wanted = _fact_lines(result.facts) if result.facts is not None else set()
+    if not own and not wanted:
+        return result
+    text = _quoting_text(task, source)
+    lines = source_lines(text) if text is not None else []
+
+    def line(number: int) -> str:
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    if own:
+        result.findings = [
+            dataclasses.replace(f, source_line=line(f.span.line)) if f.path == task.display else f
+            for f in result.findings
+        ]
+    if wanted:
+        result.lines = {number: line(number) for number in sorted(wanted)}
+    return result
+
+
+def _quoting_text(task: FileTask, source: Source | None) -> str | None:
+    """The text code frames quote: the source as decoded for Python (launch files are analysed
+    with undecodable bytes replaced; frames show them decoded as Python files are), the in-memory
+    text as it is; None when the bytes cannot be decoded."""
+    if task.text is not None:
+        return task.text
+    if source is not None and task.kind == "python":
+        return source.text
+    if task.data is None:
+        return None
+    try:
+        return Source.decode(task.data).text
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset({str, int, bool, float, bytes, type(None)})
+
+
+def _fact_lines(facts: object) -> set[int]:
+    """The first lines of every span in the facts (a tree of dataclasses and containers)."""
+    found: set[int] = set()
+    stack: list[Any] = [facts]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind in _LEAVES:
+            continue
+        if kind is Span:
+            found.add(value.line)
+        elif kind is list or kind is tuple or kind is set or kind is frozenset:
+            stack.extend(value)
+        elif kind is dict:
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif dataclasses.is_dataclass(value):
+            names = _FIELDS.get(kind)
+            if names is None:
+                names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+            stack.extend(getattr(value, name) for name in names)
+    return found
+
+
 def run_file_rules(task: FileTask, facts: ModuleFacts, module: cst.Module, text: str) -> list[Finding]:
     from .context import FileContext
 
@@ -131,6 +214,8 @@ def run_file_rules(task: FileTask, facts: ModuleFacts, module: cst.Module, text:
     ctx = FileContext(task.display, text, module, facts)
     for code in task.rules:
         rule = rules[code]
+        if rule.scope != "file":  # task.rules names file rules only
+            continue
         try:
             reports = list(rule.check(ctx))
         except Exception as exc:  # noqa: BLE001 - one rule's crash must not stop the run

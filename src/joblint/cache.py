@@ -1,6 +1,11 @@
 """Per-file results kept between runs, so a run re-analyses only the files that changed.
 
-An entry holds one file's `FileResult` (its stripped facts, file-rule findings and suppressions).
+Storage only: entries, their keys, the indexes (file stats, skipped files, second-look answers),
+whole runs and their snapshots. The per-file work that fills them (reading, the pre-filter,
+analysis) is `pipeline`'s, which uses this module; this module never imports it or the analysis.
+
+An entry holds one file's `FileResult` (its stripped facts, file-rule findings with the line each
+flags, and suppressions).
 Its key is the file's content hash, joblint's version and source, the Python version, where the
 file sits (display path, module name) and the effective configuration of the rules that read it
 (the enabled file rules, the pre-filter words, rule options). The project phase re-runs on the
@@ -32,14 +37,13 @@ of bounded size, never through a symlink, and only under names joblint makes.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import marshal
 import os
 import re
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -116,7 +120,9 @@ class Cache:
         self.__init__(state["directory"], state["options"], state["secret"])  # type: ignore[misc]
 
     @classmethod
-    def open(cls, root: Path, settings: Any = None, project: Path | None = None, chosen_by_user: bool = True) -> Cache | None:
+    def open(
+        cls, root: Path, settings: Any = None, project: Path | None = None, chosen_by_user: bool = True
+    ) -> Cache | None:
         """The cache under `root`; None when no key can be kept for this user (nothing is cached).
 
         Raises `cache_trust.CacheRefused` for a directory that must not be used (see
@@ -131,7 +137,9 @@ class Cache:
 
     def key(self, task: FileTask, digest: bytes) -> str:
         name, is_package = module_name(Path(task.path))
-        parts = (_build(), self.options, task.display, task.kind, name, is_package, task.rules, task.words, digest.hex())
+        parts = (
+            _build(), self.options, task.display, task.kind, name, is_package, task.rules, task.words, digest.hex()
+        )
         return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
     def load(self, key: str) -> FileResult | None:
@@ -149,7 +157,9 @@ class Cache:
         except OSError:
             return None
         start = len(_MAGIC) + cache_trust.MAC_BYTES
-        if data[: len(_MAGIC)] != _MAGIC or not cache_trust.verify(self.secret, key, data[start:], data[len(_MAGIC) : start]):
+        if data[: len(_MAGIC)] != _MAGIC:
+            return None
+        if not cache_trust.verify(self.secret, key, data[start:], data[len(_MAGIC) : start]):
             return None
         try:
             return plain_data.decode(marshal.loads(data[start:]), hint, budget=len(data) - start)
@@ -193,7 +203,7 @@ class Cache:
         taken = self.stats.pop(path, None)
         return taken if taken is not None else signature(path)
 
-    def run_for(self, snapshot: str) -> tuple | None:
+    def run_for(self, snapshot: str) -> StoredRun | None:
         """The stored run a snapshot points to."""
         key = self._load_entry(snapshot, str)
         return self.load_run(key) if isinstance(key, str) else None
@@ -264,7 +274,8 @@ class Cache:
     def _stamps(self) -> dict[str, tuple[tuple[int, ...], bytes]]:
         if self.stamps is None:
             self.stamps = self._load_index(_STAMPS_KEY, dict)
-        return self.stamps.entries
+        entries: dict[str, tuple[tuple[int, ...], bytes]] = self.stamps.entries
+        return entries
 
     def note_digest(self, path: str, signature: tuple[int, ...], digest: bytes) -> None:
         """Remember a file's hash under the stat taken before reading it, when its times are old
@@ -286,7 +297,9 @@ class Cache:
             try:
                 if signature(path) != before:
                     return False
-                if self._recent(before) and (digest is None or content_digest(read_regular(path, SOURCE_LIMIT)) != digest):
+                if self._recent(before) and (
+                    digest is None or content_digest(read_regular(path, SOURCE_LIMIT)) != digest
+                ):
                     return False
             except OSError:
                 return False
@@ -309,7 +322,7 @@ class Cache:
     def rules(self) -> dict[str, RuleMeta]:
         """Every rule's metadata (`rules.all_meta()`), kept per build: a run the cache answers
         whole never imports the rule modules (nor libcst through them)."""
-        stored = self._load_entry(_RULES_KEY, dict[str, RuleMeta])
+        stored: dict[str, RuleMeta] | None = self._load_entry(_RULES_KEY, dict[str, RuleMeta])
         if stored:
             return stored
         from .rules import all_meta
@@ -323,7 +336,8 @@ class Cache:
         key = "words-" + hashlib.blake2b(repr(sorted(enabled)).encode(), digest_size=20).hexdigest()
         stored = self._load_entry(key, tuple[Any])
         if stored is not None and _are_words(stored[0]):
-            return stored[0]
+            words: prefilter.Words | None = stored[0]
+            return words
         found = prefilter.words(enabled, metas)
         self.store(key, (found,))
         return found
@@ -332,7 +346,8 @@ class Cache:
         """What the second look decided from skipped files' text (by fingerprint), for `about`."""
         if about not in self.answers:
             self.answers[about] = self._load_index(_text_key(about), dict)
-        return self.answers[about].entries
+        decided: dict[str, bool] = self.answers[about].entries
+        return decided
 
     def store_text_decisions(self, about: str, fresh: dict[str, bool], used: set[str]) -> None:
         self.text_decisions(about)
@@ -340,11 +355,12 @@ class Cache:
         self.store(_text_key(about), self.answers[about])
         self._keep_newest({"look-": KEPT_ANSWER_SETS})
 
-    def load_run(self, key: str) -> tuple | None:
+    def load_run(self, key: str) -> StoredRun | None:
         """A whole run's findings and counts, when the same files and settings were checked before."""
-        return self._load_entry(key, tuple[list[Finding], int, int, int])
+        stored: StoredRun | None = self._load_entry(key, StoredRun)
+        return stored
 
-    def store_run(self, key: str, outcome: tuple, snapshot: str | None = None) -> None:
+    def store_run(self, key: str, outcome: StoredRun, snapshot: str | None = None) -> None:
         """Store a whole run, and the snapshot that points to it, when every file still holds
         what it held when probed."""
         if not self.still_as_probed():
@@ -373,7 +389,9 @@ class Cache:
                     per_file.append(entry)
         except OSError:
             return
-        stale = [path for prefix, entries in found.items() for _, path in sorted(entries, reverse=True)[limits[prefix] :]]
+        stale = [
+            path for prefix, entries in found.items() for _, path in sorted(entries, reverse=True)[limits[prefix] :]
+        ]
         if prune_files:
             mark = self._load_index(_ENTRIES_KEY, set)
             if len(self.used) > mark.most_used:
@@ -433,6 +451,9 @@ class Index:
         return Index(merged, most)
 
 
+# A whole run as stored: its findings, and the files checked, parsed and skipped.
+StoredRun = tuple[list[Finding], int, int, int]
+
 _STAMPS_KEY = "file-stamps"
 _ENTRIES_KEY = "file-entries"  # an empty Index: the most per-file entries a run has asked for
 _RULES_KEY = "rules"
@@ -461,121 +482,6 @@ def _skip_index_key(words: object) -> str:
     return "skips-" + hashlib.blake2b(repr((_build(), words)).encode(), digest_size=20).hexdigest()
 
 
-@dataclass(frozen=True)
-class Reading:
-    """What reading a file tells the probe."""
-
-    stamp: tuple[int, ...] | None  # its stat, taken before reading (with a cache)
-    digest: bytes | None  # its content hash (with a cache)
-    kept: bool | None  # whether the pre-filter's words keep it; None: not looked for yet
-    data: bytes | None = None  # its bytes, while the words are not looked for
-
-
-def read(task: FileTask, hashed: bool, search: bool = True) -> Reading | None:
-    """Read a file for the probe; None when it cannot be read. A cold run does this in workers,
-    where the words are looked for at once; otherwise only when no index answers (`probe`)."""
-    try:
-        stamp = signature(task.path) if hashed else None
-        data = read_regular(task.path, SOURCE_LIMIT)
-    except OSError:
-        return None
-    digest = content_digest(data) if hashed else None
-    if search:
-        return Reading(stamp, digest, task.wanted(data))
-    return Reading(stamp, digest, None, data)
-
-
-def read_chunk(tasks: list[FileTask], hashed: bool) -> list[Reading | None]:
-    return [read(task, hashed) for task in tasks]
-
-
-def _kept(task: FileTask, reading: Reading) -> bool:
-    if reading.kept is not None:
-        return reading.kept
-    return task.wanted(reading.data or b"")
-
-
-def probe(task: FileTask, cache: Cache | None, reading: Reading | None = None) -> FileResult | str | None:
-    """What the main process settles without parsing: a skipped file, or the file's cache key.
-
-    None means the file needs analysis (no cache, an in-memory source, an unreadable file).
-    Settling every file here, before any worker analyses one, keeps skipped files and cache hits
-    off the process pool; with a warm cache, files whose stat is unchanged are not read.
-    `reading`: the file already read (`read`), by a worker of a cold run.
-    """
-    if task.text is not None:
-        return None  # in-memory sources (fix iterations, stdin) are always analysed
-    if cache is None:
-        reading = reading or read(task, hashed=False, search=False)
-        return FileResult(task.display) if reading is not None and not _kept(task, reading) else None
-    if reading is None:
-        try:
-            digest = cache.known_digest(task.path, cache.stat(task.path))
-        except OSError:
-            return None
-        if digest is None:
-            reading = read(task, hashed=True, search=False)
-    if reading is not None:
-        digest = reading.digest
-        cache.note_digest(task.path, reading.stamp, reading.digest)  # type: ignore[arg-type]
-    assert digest is not None
-    if task.words is None:
-        return cache.key(task, digest)
-    skipped = fingerprint(digest, task.path)
-    if cache.skipped_before(task.words, skipped):
-        return FileResult(task.display, fingerprint=skipped)
-    key = cache.key(task, digest)
-    if cache.has(key):
-        return key  # analysed before with these words: they kept it
-    if reading is None:  # the hash came from the index: look for the words now
-        reading = read(task, hashed=True, search=False)
-        if reading is None or reading.digest != digest:
-            return None  # unreadable, or changed under our feet: analysis says what is there now
-    if not _kept(task, reading):
-        cache.note_skipped(task.words, skipped)
-        return FileResult(task.display, fingerprint=skipped)
-    return key
-
-
-def analyze(task: FileTask) -> FileResult:
-    from .analysis import analyze as analyze_file  # libcst and the rules: only when a file is analysed
-
-    return analyze_file(task)
-
-
-def analyze_and_store(task: FileTask, cache: Cache | None) -> FileResult:
-    """Analyse one file and cache the result under the hash of the bytes actually analysed."""
-    _collect_now_and_then()
-    if cache is None or task.text is not None:
-        return analyze(task)
-    try:
-        data = read_regular(task.path, SOURCE_LIMIT)
-    except OSError:
-        return analyze(task)
-    result = analyze(replace(task, data=data))
-    cache.store(cache.key(task, content_digest(data)), result)
-    return result
-
-
-_analysed = 0
-COLLECT_EVERY = 32
-
-
-def _collect_now_and_then() -> None:
-    """With the cycle collector off (cli.main), the small cycles `ast.literal_eval` leaves behind
-    (libcst evaluates literals with it) would pile up, some 10 KB a file: collect the young
-    generation, what was made since, every few files."""
-    global _analysed
-    _analysed += 1
-    if _analysed % COLLECT_EVERY == 0 and not gc.isenabled():
-        gc.collect(0)
-
-
-def analyze_chunk(tasks: list[FileTask], cache: Cache | None) -> list[FileResult]:
-    """A worker's unit of work: several files per submission, so small files do not pay IPC each."""
-    return [analyze_and_store(task, cache) for task in tasks]
-
-
 ENVIRONMENT_VARIABLE = "JOBLINT_CACHE_DIR"
 
 
@@ -598,7 +504,8 @@ def directory_for(config: Any, cli_dir: Path | None = None) -> Path:
             raise ConfigError(f"{where}: cache-dir '{configured}' lies outside the project {config.root}; "
                               f"use --cache-dir or ${ENVIRONMENT_VARIABLE} for a cache elsewhere")
         return directory
-    return config.root / DIRECTORY_NAME
+    root: Path = config.root
+    return root / DIRECTORY_NAME
 
 
 def _users_choice(cli_dir: Path | None) -> Path | None:
@@ -659,7 +566,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def _settings_dump(settings: Any) -> dict[str, Any]:
     if settings is None:
         return {}
-    dumped = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else dict(settings)
+    is_instance = dataclasses.is_dataclass(settings) and not isinstance(settings, type)
+    dumped = dataclasses.asdict(settings) if is_instance else dict(settings)
     return dict(sorted(dumped.items()))
 
 

@@ -1,4 +1,9 @@
-"""The run: files -> per-file analysis (in parallel when it pays) -> project analysis -> findings."""
+"""The run: files -> per-file pipeline (in parallel when it pays) -> project analysis -> findings.
+
+The engine drives the run: it probes every file, sends the files that need a parse to the pipeline
+(`pipeline`), in a process pool when that pays, runs the second look and the project phase, and
+filters the findings. The cache (`cache`) is storage the pipeline and the engine use.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import prefilter
-from .cache import (
-    Cache,
-    Reading,
-    analyze_and_store,
-    analyze_chunk,
-    content_digest,
-    fingerprint,
-    probe,
-    read_chunk,
-)
+from .cache import Cache, StoredRun
 from .config import Config, expand
 from .discover import SourceFile
 from .files import FileResult, FileTask
 from .findings import Finding, Span
+from .pipeline import Pending, Reading, analyze_and_store, analyze_chunk, keeps_text_chunk, probe, read_chunk
 from .rules import BUILTIN, all_meta, all_rules
 from .safe_io import SOURCE_LIMIT, read_regular
 from .source import module_name, rescan_packages
@@ -46,25 +43,44 @@ class RunResult:
     results: dict[str, FileResult] = field(default_factory=dict)
 
 
+Probed = FileResult | str | Pending  # what `probe` settles for a file
+
+
 def _analyze_all(
     tasks: list[FileTask],
-    probed: list[FileResult | str | None],
+    probed: list[Probed],
     workers: Workers,
     progress: Callable[[], None] | None = None,
     cache: Cache | None = None,
 ) -> list[FileResult]:
-    """Results in task order: skipped files and cache hits settled here, the rest analysed."""
+    """Results in task order: skipped files and cache hits settled here, the rest analysed (from
+    the bytes the probe read, when it read them)."""
     results: list[FileResult | None] = []
-    for settled in probed:
+    pending: list[tuple[int, FileTask]] = []
+    for i, settled in enumerate(probed):
+        key = settled if isinstance(settled, str) else settled.key if isinstance(settled, Pending) else None
+        if key is not None and cache is not None:
+            cache.used.add(key)
+        if isinstance(settled, Pending):
+            pending.append((i, settled.task))
+            results.append(None)
+            continue
         if isinstance(settled, str):
-            if cache is not None:
-                cache.used.add(settled)
-            settled = cache.load(settled) if cache is not None else None
-        results.append(settled if settled is None else _ticked(settled, progress))
-    misses = [i for i, r in enumerate(results) if r is None]
-    for i, result in workers.analyze([tasks[i] for i in misses], cache):
-        results[misses[i]] = _ticked(result, progress)
+            loaded = cache.load(settled) if cache is not None else None
+            if loaded is None:  # damaged or gone since the probe: analyse the file again
+                pending.append((i, tasks[i]))
+                results.append(None)
+                continue
+            settled = loaded
+        results.append(_ticked(settled, progress))
+    for j, result in workers.analyze([task for _, task in pending], cache):
+        results[pending[j][0]] = _ticked(result, progress)
     return results  # type: ignore[return-value] # every miss is filled
+
+
+def _keys(probed: list[Probed]) -> list[FileResult | str | None]:
+    """What `Cache.run_key` reads: each file's cache key or skip; None for a file without a key."""
+    return [settled.key if isinstance(settled, Pending) else settled for settled in probed]
 
 
 class Workers:
@@ -118,15 +134,18 @@ class Workers:
 def _size(task: FileTask) -> int:
     if task.text is not None:
         return len(task.text)
+    if task.data is not None:
+        return len(task.data)
     try:
         return os.path.getsize(task.path)
     except OSError:
         return 0
 
 
-def _probe_all(tasks: list[FileTask], cache: Cache | None, workers: Workers) -> list[FileResult | str | None]:
+def _probe_all(tasks: list[FileTask], cache: Cache | None, workers: Workers) -> list[Probed]:
     """`probe` every file. With no index of file stats (no cache, or its first run) every file must
-    be read and searched for the words: many files are read in the workers."""
+    be read and searched for the words: many files are read in the workers, which send back the
+    bytes of the files the words keep, for their analysis."""
     readings: list[Reading | None] = []
     if cache is None or not cache.knows_stamps():
         unread = [t for t in tasks if t.text is None]
@@ -172,15 +191,16 @@ def _second_look(
         open_ = [i for i in skipped if not (results[i].parsed or results[i].findings)]
         named = look.leaves()
         wanted = [i for i in open_ if leaves[i] in named and look.names(module_of(i))]
+        readings: dict[int, Reading | None] = {}  # files kept for their text, as read to look
         if look.reads():
             chosen = set(wanted)
-            rest = [i for i in open_ if i not in chosen]
-            wanted += [i for i, kept in zip(rest, _kept_by_text(look, tasks, results, rest, cache, workers)) if kept]
+            readings = _kept_by_text(look, tasks, results, [i for i in open_ if i not in chosen], cache, workers)
+            wanted += readings
         if not wanted:
             return
         wanted.sort()
         unfiltered = [replace(tasks[i], words=None) for i in wanted]
-        probed = [probe(t, cache) for t in unfiltered]
+        probed = [probe(t, cache, readings.get(i)) for i, t in zip(wanted, unfiltered)]
         for i, result in zip(wanted, _analyze_all(unfiltered, probed, workers, None, cache)):
             results[i] = result
         # Later rounds look only for newly named modules: task names come from the first pass.
@@ -198,35 +218,28 @@ def _module_leaf(path: str) -> str:
 def _kept_by_text(
     look: prefilter.SecondLook, tasks: list[FileTask], results: list[FileResult], ids: list[int],
     cache: Cache | None, workers: Workers,
-) -> list[bool]:
-    """Whether the second look keeps each skipped file `ids` names for its text. A warm run asks
-    the cache, which remembers each file's answer (by content and name) for the same task names
-    and rules; a cold run reads many files in the workers."""
+) -> dict[int, Reading | None]:
+    """The skipped files of `ids` the second look keeps for their text, each with the reading its
+    text was judged on (None: the cache answered), for its analysis. A warm run asks the cache,
+    which remembers each file's answer (by content and name) for the same task names and rules; a
+    cold run reads many files in the workers."""
     decided = cache.text_decisions(look.text_key()) if cache is not None else {}
     answers: dict[int, bool | None] = {i: decided.get(results[i].fingerprint) for i in ids}
     unknown = [i for i, answer in answers.items() if answer is None]
     unread = [tasks[i] for i in unknown]
-    found = workers.map(_keeps_text_chunk, unread, look) if workers.pays(len(unread)) else _keeps_text_chunk(unread, look)
+    stamped = cache is not None
+    if workers.pays(len(unread)):
+        found = workers.map(keeps_text_chunk, unread, look, stamped)
+    else:
+        found = keeps_text_chunk(unread, look, stamped)
     # Each answer is kept under the fingerprint of the bytes it was drawn from: a file saved since
     # the probe is answered for what it holds now, and never under its former content's name.
-    fresh = {name: answer for name, answer in found if name is not None}
-    answers.update((i, answer) for i, (_, answer) in zip(unknown, found))
+    fresh = {name: answer for name, answer, _ in found if name is not None}
+    answers.update((i, answer) for i, (_, answer, _) in zip(unknown, found))
     if cache is not None and fresh:
         cache.store_text_decisions(look.text_key(), fresh, {results[i].fingerprint for i in ids})
-    return [bool(answers[i]) for i in ids]
-
-
-def _keeps_text_chunk(tasks: list[FileTask], look: prefilter.SecondLook) -> list[tuple[str | None, bool]]:
-    """`look.keeps_text` for each file, with the fingerprint of the bytes read (None: unreadable)."""
-    answers: list[tuple[str | None, bool]] = []
-    for task in tasks:
-        try:
-            data = task.data if task.data is not None else read_regular(task.path, SOURCE_LIMIT)
-        except OSError:
-            answers.append((None, False))
-            continue
-        answers.append((fingerprint(content_digest(data), task.path), look.keeps_text(data, task.path)))
-    return answers
+    read = {i: reading for i, (_, _, reading) in zip(unknown, found)}
+    return {i: read.get(i) for i in ids if answers[i]}
 
 
 def _ticked(result: FileResult, progress: Callable[[], None] | None) -> FileResult:
@@ -266,17 +279,19 @@ def run(
         probed = _probe_all(tasks, cache, workers)
         if cache is not None:
             cache.save_indexes()
-        run_key = cache.run_key(probed, enabled, config) if cache is not None and not overrides else None
+        run_key = cache.run_key(_keys(probed), enabled, config) if cache is not None and not overrides else None
         stored = cache.load_run(run_key) if run_key is not None else None  # type: ignore[union-attr]
         if stored is not None:  # nothing changed since a run with this configuration: its findings stand
             if snapshot is not None:
                 cache.point(snapshot, run_key)  # type: ignore[union-attr,arg-type]
             return _replayed(stored, len(tasks), progress)
         results = _analyze_all(tasks, probed, workers, progress, cache)
+        del probed  # and the bytes it carried
         _second_look(tasks, results, cache, enabled, workers)
     finally:
         workers.close()
     findings = [f for r in results for f in r.findings]
+    quoted = {id(f) for r in results for f in r.findings if f.path == r.display}  # analysis gave their line
     from .project import build
 
     project = build(
@@ -289,7 +304,7 @@ def run(
 
     by_display = {r.display: r for r in results}
     findings = _filter(findings, enabled, config, files, by_display)
-    findings = _attach_lines(findings, files, overrides)
+    findings = _attach_lines(findings, quoted, by_display, files, overrides)
     outcome = RunResult(
         findings=findings,
         files=len(tasks),
@@ -302,7 +317,7 @@ def run(
     return outcome
 
 
-def _replayed(stored: tuple, files: int, progress: Callable[[], None] | None) -> RunResult:
+def _replayed(stored: StoredRun, files: int, progress: Callable[[], None] | None) -> RunResult:
     for _ in range(files) if progress is not None else ():
         progress()  # type: ignore[misc]
     return RunResult(*stored)
@@ -322,8 +337,8 @@ def project_findings(project: Project, enabled: frozenset[str]) -> list[Finding]
             meta = BUILTIN["JL002"]
             out.append(
                 Finding(
-                    "JL002", meta.name, meta.severity, project.files[0].path if project.files else ".",
-                    Span.point(1), f"rule {code} crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})",
+                    "JL002", meta.name, meta.severity, project.files[0].path if project.files else ".", Span.point(1),
+                    f"rule {code} crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})",
                 )
             )
             continue
@@ -342,11 +357,14 @@ def _filter(
 
     metas = all_meta()
     per_file = [
-        (pathspec.GitIgnoreSpec.from_lines([pattern]), frozenset(c for sel in selectors for c in expand(sel, metas, str(config.source))))
+        (
+            pathspec.GitIgnoreSpec.from_lines([pattern]),
+            frozenset(c for sel in selectors for c in expand(sel, metas, str(config.source))),
+        )
         for pattern, selectors in config.settings.per_file_ignores.items()
     ]
     rel = {f.display: _relative(f.path, config.root) for f in files} if per_file else {}
-    seen: set[tuple] = set()
+    seen: set[tuple[str, str, Span, str]] = set()
     kept: list[Finding] = []
     for finding in findings:
         if finding.code not in enabled:
@@ -373,16 +391,36 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _attach_lines(findings: list[Finding], files: list[SourceFile], overrides: dict[str, str]) -> list[Finding]:
-    """Give each finding the text of its first line, for code frames and baseline fingerprints."""
+def _attach_lines(
+    findings: list[Finding],
+    quoted: set[int],
+    results: dict[str, FileResult],
+    files: list[SourceFile],
+    overrides: dict[str, str],
+) -> list[Finding]:
+    """Give each finding the text of its first line, for code frames and baseline fingerprints.
+
+    A file's own findings carry it from its analysis (or its cache entry): `quoted`, by id. Project
+    findings take it from the lines the analysis kept of the file they are in (`FileResult.lines`,
+    the lines its facts point at); only a file answered from the cache, or a line no fact points
+    at, is read again."""
     paths = {f.display: f.path for f in files}
-    cache: dict[str, list[str]] = {}
+    read: dict[str, list[str]] = {}
     out = []
     for finding in findings:
-        if finding.path not in cache:
-            cache[finding.path] = _read_lines(finding.path, paths, overrides)
-        lines = cache[finding.path]
-        line = lines[finding.span.line - 1] if 0 < finding.span.line <= len(lines) else ""
+        if id(finding) in quoted:
+            out.append(finding)
+            continue
+        number = finding.span.line
+        result = results.get(finding.path)
+        kept = result.lines if result is not None else None
+        if kept is not None and number in kept:
+            line = kept[number]
+        else:
+            if finding.path not in read:
+                read[finding.path] = _read_lines(finding.path, paths, overrides)
+            lines = read[finding.path]
+            line = lines[number - 1] if 0 < number <= len(lines) else ""
         out.append(replace(finding, source_line=line))
     return out
 

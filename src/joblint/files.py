@@ -25,7 +25,9 @@ class FileTask:
     words: Words | None  # pre-filter; None keeps every file
     text: str | None = None  # in-memory source (fix iterations, stdin)
     kind: str = "python"  # or "launch": a file that starts workers (launch.py)
-    data: bytes | None = None  # the file's bytes, already read (so a cache key matches what is analysed)
+    # The file's bytes as the pipeline read them, once, and the pre-filter kept them: analysis
+    # parses these, and the cache key is their hash.
+    data: bytes | None = None
 
     def wanted(self, data: bytes) -> bool:
         """Whether the pre-filter keeps the file, given its bytes: launch files are no Python,
@@ -40,5 +42,8 @@ class FileResult:
     facts: ModuleFacts | None = None
     findings: list[Finding] = field(default_factory=list)
     suppressions: Suppressions | None = None
-    lines: list[str] | None = None  # source lines, kept only when a finding needs a code frame
+    # The source lines the file's facts point at (line number -> text), where project rules report:
+    # code frames for their findings come from the read that was analysed. Kept in memory for the
+    # run, never in the cache (the findings of the file's own rules carry their line).
+    lines: dict[int, str] | None = None
     fingerprint: str = ""  # a skipped file's content hash and name: the second look may still read it
