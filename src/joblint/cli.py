@@ -546,7 +546,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     # A run allocates millions of objects and frees nearly all by reference counting; the cycle
     # collector's passes over the loaded facts cost a quarter of a one-file-changed run. The few
-    # cycles analysis leaves are collected every few files (cache._collect_now_and_then).
+    # cycles analysis leaves are collected every few files (pipeline._collect_now_and_then).
     collecting = gc.isenabled()
     gc.disable()
     try:
