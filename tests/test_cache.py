@@ -66,7 +66,7 @@ def run(root: Path, select: list[str] | None = None, cache: bool = True, jobs: i
 
 def entries(root: Path, prefix: str = "") -> list[Path]:
     """Per-file entries (or, with prefix "run-", whole-run entries)."""
-    found = (p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.startswith(".tmp-"))
+    found = (p for p in (root / ".joblint_cache").glob("v-*/*") if not p.name.endswith(".tmp"))
     per_file = re.compile(r"[0-9a-f]{40}")
     return sorted(p for p in found if p.name.startswith(prefix) and (prefix or per_file.fullmatch(p.name)))
 
@@ -217,7 +217,7 @@ def test_cache_directory_is_gitignored_and_writes_leave_no_temporary_files(tmp_p
     directory = tmp_path / ".joblint_cache"
     assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
-    assert not list(directory.rglob(".tmp-*"))
+    assert not list(directory.rglob("*.tmp"))
     assert entries(tmp_path)
 
 
@@ -267,7 +267,7 @@ def test_two_concurrent_runs_both_succeed(tmp_path):
     outputs = [r.communicate(timeout=600) for r in runs]
     assert [r.returncode for r in runs] == [1, 1], [err for _, err in outputs]
     assert [out for out, _ in outputs] == [expected, expected]
-    assert not list((tmp_path / ".joblint_cache").rglob(".tmp-*"))
+    assert not list((tmp_path / ".joblint_cache").rglob("*.tmp"))
     assert cli(tmp_path).stdout == expected  # and the entries they both wrote are whole
 
 

@@ -52,7 +52,7 @@ from . import __version__, cache_trust, plain_data, prefilter
 from .files import FileResult, FileTask
 from .findings import Finding
 from .rules import RuleMeta
-from .safe_io import SOURCE_LIMIT, inside, read_regular, real
+from .safe_io import SOURCE_LIMIT, inside, read_regular, real, write_atomically
 from .source import module_name, packages
 
 DIRECTORY_NAME = ".joblint_cache"
@@ -415,11 +415,11 @@ class Cache:
         data = _MAGIC + cache_trust.mac(self.secret, key, payload) + payload
         try:
             try:
-                _write_atomically(self.directory / key, data)
+                _write_entry(self.directory / key, data)
             except FileNotFoundError:  # the first write: create the directories
                 _prepare(self.directory.parent)
                 self.directory.mkdir(mode=0o700, exist_ok=True)
-                _write_atomically(self.directory / key, data)
+                _write_entry(self.directory / key, data)
                 _remove_old_builds(self.directory)
         except OSError:
             pass
@@ -544,23 +544,12 @@ def _prepare(root: Path) -> None:
     for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
         path = root / name
         if not path.exists():
-            _write_atomically(path, text.encode())
+            _write_entry(path, text.encode())
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a private temporary file beside `path`, then rename it over `path` (atomic on POSIX and Windows)."""
-    temporary = path.with_name(f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+def _write_entry(path: Path, data: bytes) -> None:
+    """Entries and the cache's own files: private (0600), written whole (`safe_io.write_atomically`)."""
+    write_atomically(path, data, 0o600)
 
 
 def _settings_dump(settings: Any) -> dict[str, Any]:

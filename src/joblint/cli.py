@@ -184,8 +184,8 @@ def _command_check(args: argparse.Namespace) -> int:
     from .discover import discover
     from .progress import bar
     from .report import ReportContext, renderer
-    from .report.paths import repository_root
     from .rules import all_meta
+    from .source import repository_root
 
     cwd = Path.cwd()
     _check_combinations(args)

@@ -17,6 +17,7 @@ from .frameworks import own_packages
 from .launch import launch_kind
 from .report.escape import visible
 from .safe_io import CONFIG_LIMIT, UnsafeFile, inside, read_regular, real
+from .source import repository_root
 
 
 @dataclass(frozen=True, order=True)
@@ -95,7 +96,7 @@ class _Ignores:
         self._rest = pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
         self.respect_gitignore = respect_gitignore
         self.frameworks = config.settings.exclude is None  # part of the defaults `exclude` replaces
-        self.boundary = _repository(config.root)
+        self.boundary = repository_root(config.root)
 
     def leads_outside(self, path: str) -> bool:
         """A symlink whose target lies outside the repository: `celery.py -> ~/.ssh/id_rsa` or
@@ -237,14 +238,6 @@ def _walk(directory: str, ignores: _Ignores, above: Chain | None, prefix: str, f
             continue
         display = entry.path.removeprefix(prefix)
         found[entry.path] = SourceFile(Path(entry.path), display.replace(os.sep, "/"), kind)
-
-
-def _repository(root: Path) -> Path:
-    """The real path of the repository holding `root` (or of `root`, outside any repository)."""
-    for directory in (root, *root.parents):
-        if os.path.lexists(directory / ".git") or os.path.lexists(directory / ".hg"):
-            return real(directory)
-    return real(root)
 
 
 def _outside(shown: str) -> None:

@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from .source import repository_root
+
 # Bounds on what joblint reads of files it does not analyse: generous for real files, small
 # enough that a hostile one cannot exhaust memory.
 CONFIG_LIMIT = 4 * 1024 * 1024  # pyproject.toml, joblint.toml, .gitignore
@@ -112,13 +114,7 @@ def check_output_path(path: Path, project: Path | None) -> None:
 
 
 def _boundaries(project: Path) -> list[Path]:
-    found = [project]
-    for directory in (project, *project.parents):
-        if os.path.lexists(directory / ".git") or os.path.lexists(directory / ".hg"):
-            found.append(directory)
-            break
-    found.append(Path(os.getcwd()))
-    return found
+    return [project, repository_root(project), Path(os.getcwd())]
 
 
 def _check_within(path: Path, project: Path) -> None:

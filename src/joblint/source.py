@@ -92,3 +92,16 @@ def module_name(path: Path | str) -> tuple[str | None, bool]:
     if not parts or not all(p.isidentifier() for p in parts):
         return (None, is_package)
     return (".".join(parts), is_package)
+
+
+def repository_root(start: Path) -> Path:
+    """The real path of the nearest directory at or above `start` holding `.git` (a directory, or
+    a file in worktrees) or `.hg`; `start` itself (resolved) outside any repository."""
+    try:
+        start = start.resolve()
+    except (OSError, RuntimeError):
+        start = Path(os.path.abspath(start))
+    for directory in (start, *start.parents):
+        if os.path.lexists(directory / ".git") or os.path.lexists(directory / ".hg"):
+            return directory
+    return start

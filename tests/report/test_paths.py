@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from joblint.report import ReportContext
-from joblint.report.paths import repository_path, repository_root
+from joblint.report.paths import repository_path
+from joblint.source import repository_root
 
 
 def test_repository_root_is_the_nearest_git_directory_or_worktree_file(tmp_path):

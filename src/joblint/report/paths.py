@@ -12,15 +12,6 @@ from pathlib import Path
 from . import ReportContext
 
 
-def repository_root(start: Path) -> Path:
-    """The nearest directory holding .git (a directory, or a file in worktrees), else `start`."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists() or (directory / ".hg").exists():
-            return directory
-    return start
-
-
 def repository_path(display: str, context: ReportContext) -> str:
     cwd = Path(context.extra.get("cwd", "."))
     root = Path(context.extra.get("repository_root", context.root))
