@@ -120,16 +120,19 @@ def compare(findings: list[dict[str, Any]], verdicts: dict[Key, dict[str, Any]],
             if verdict == "debatable" and finding["severity"] == "error":
                 verdict = "false"
             counts.setdefault(finding["code"], Counter())[verdict] += 1
-    rules = {}
+    rules: dict[str, dict[str, Any]] = {}
     for code in sorted(counts):
-        rule = {"severity": severities[code], **{value: counts[code][value] for value in VERDICT_VALUES}}
-        rule["findings"] = sum(counts[code].values())
-        rule["precision"] = precision(rule["true"], rule["false"])
-        rule["ok"] = rule["findings"] < RULE_MIN_FINDINGS or not rule["precision"] < RULE_TARGET
-        rules[code] = rule
-    total = {value: sum(rule[value] for rule in rules.values()) for value in VERDICT_VALUES}
-    overall = {**total, "findings": len(findings), "precision": precision(total["true"], total["false"])}
-    overall["ok"] = overall["precision"] is None or overall["precision"] >= OVERALL_TARGET
+        tally = counts[code]
+        rule_precision = precision(tally["true"], tally["false"])
+        rules[code] = {
+            "severity": severities[code], **{value: tally[value] for value in VERDICT_VALUES},
+            "findings": sum(tally.values()), "precision": rule_precision,
+            "ok": sum(tally.values()) < RULE_MIN_FINDINGS or rule_precision is None or rule_precision >= RULE_TARGET,
+        }
+    total = Counter({value: sum(rule[value] for rule in rules.values()) for value in VERDICT_VALUES})
+    overall_precision = precision(total["true"], total["false"])
+    overall = {**total, "findings": len(findings), "precision": overall_precision,
+               "ok": overall_precision is None or overall_precision >= OVERALL_TARGET}
     ok = not unjudged and not vanished and overall["ok"] and all(rule["ok"] for rule in rules.values())
     return {"packages": sorted(packages), "unjudged": unjudged, "vanished": vanished,
             "rules": rules, "overall": overall, "ok": ok}
@@ -149,7 +152,8 @@ def render(summary: dict[str, Any]) -> str:
     for code, rule in summary["rules"].items():
         flag = "" if rule["ok"] else f"  UNDER {RULE_TARGET:.2f}"
         lines.append(f"  {code:8} {rule['severity']:8} {rule['findings']:3} findings: {rule['true']:3} true "
-                     f"{rule['false']:3} false {rule['debatable']:3} debatable  precision {show(rule['precision'])}{flag}")
+                     f"{rule['false']:3} false {rule['debatable']:3} debatable  "
+                     f"precision {show(rule['precision'])}{flag}")
     overall = summary["overall"]
     flag = "" if overall["ok"] else f"  UNDER {OVERALL_TARGET:.2f}"
     lines.append(f"\noverall: {overall['true']} true, {overall['false']} false, {overall['debatable']} debatable:"

@@ -99,22 +99,22 @@ def test_every_finding_judged_true_passes(corpus, tmp_path, capsys):
     assert out.rstrip().endswith("OK")
 
 
-def test_debatable_counts_as_false_only_for_error_rules(corpus, tmp_path, capsys):
+def test_debatable_counts_as_false_for_an_error_rule(corpus, tmp_path, capsys):
     judged = {key: "true" for key in FINDINGS}
-    judged[FINDINGS[1]] = "debatable"  # CEL401, a warning: left out of its precision
     judged[FINDINGS[3]] = "debatable"  # CEL101, an error: counted as false
     verdicts = verdict_file(tmp_path, judged)
 
-    code, out, _ = run(capsys, "--corpus", corpus, "--verdicts", verdicts, "--json")
+    code, out, _ = run(capsys, "--corpus", corpus, "--verdicts", verdicts, "--package", "beta==2.0", "--json")
 
     assert code == 1
     summary = json.loads(out)
+    assert summary["packages"] == ["beta==2.0"]
     assert summary["unjudged"] == [] and summary["vanished"] == []
-    assert summary["rules"]["CEL401"] | {"ok": None} == {
-        "severity": "warning", "true": 1, "false": 0, "debatable": 1, "findings": 2, "precision": 1.0, "ok": None,
+    assert summary["rules"] == {
+        "CEL101": {"severity": "error", "true": 1, "false": 1, "debatable": 0, "findings": 2, "precision": 0.5,
+                   "ok": True},
     }
-    assert (summary["rules"]["CEL101"]["false"], summary["rules"]["CEL101"]["precision"]) == (1, 0.5)
-    assert (summary["overall"]["precision"], summary["overall"]["ok"], summary["ok"]) == (0.6667, False, False)
+    assert (summary["overall"]["precision"], summary["overall"]["ok"], summary["ok"]) == (0.5, False, False)
 
 
 def test_unjudged_and_vanished_findings_are_listed_and_fail(corpus, tmp_path, capsys):
@@ -161,6 +161,18 @@ def finding(code: str, line: int, severity: str = "warning") -> dict[str, object
     return {"package": "p==1", "path": "m.py", "line": line, "code": code, "severity": severity, "message": "m"}
 
 
+def test_debatable_is_left_out_for_a_warning_rule():
+    findings = [finding("CEL401", 1), finding("CEL401", 2)]
+    verdicts = {ecosystem.key_of(f): {**f, "verdict": v} for f, v in zip(findings, ["true", "debatable"])}
+
+    summary = ecosystem.compare(findings, verdicts, {"p==1"})
+
+    assert summary["rules"]["CEL401"] == {
+        "severity": "warning", "true": 1, "false": 0, "debatable": 1, "findings": 2, "precision": 1.0, "ok": True,
+    }
+    assert "overall: 1 true, 0 false, 1 debatable: precision 1.000\nOK" in ecosystem.render(summary)
+
+
 def test_a_rule_with_five_findings_must_reach_ninety_percent():
     findings = [finding("CEL403", n) for n in range(5)] + [finding("CEL404", 10 + n) for n in range(4)]
     findings += [finding("CEL108", 100 + n, "info") for n in range(60)]
@@ -177,3 +189,28 @@ def test_a_rule_with_five_findings_must_reach_ninety_percent():
     assert "CEL403   warning    5 findings:   4 true   1 false   0 debatable  precision 0.800  UNDER 0.90" in (
         ecosystem.render(summary)
     )
+
+
+def test_a_missing_corpus_is_fetched_with_the_fetch_script(corpus, tmp_path, capsys):
+    fetch = tmp_path / "fetch.sh"
+    script = f'#!/usr/bin/env bash\nset -e\nmkdir -p "$1"\ncp -r "{corpus}/alpha-1.0" "$1"/\n'
+    fetch.write_text(script, encoding="utf-8")
+    verdicts = verdict_file(tmp_path, {key: "true" for key in FINDINGS[:2]})
+    destination = tmp_path / "fetched"
+
+    code, out, err = run(capsys, "--corpus", destination, "--fetch-script", fetch, "--verdicts", verdicts)
+
+    assert code == 0
+    assert f"fetching the corpus into {destination} with {fetch}" in err
+    assert "1 packages checked, 2 findings" in out
+    assert (destination / "alpha-1.0" / "alpha" / "tasks.py").is_file()
+
+
+def test_a_failing_fetch_stops_the_check(tmp_path, capsys):
+    fetch = tmp_path / "fetch.sh"
+    fetch.write_text("#!/usr/bin/env bash\nexit 3\n", encoding="utf-8")
+
+    code, out, err = run(capsys, "--fetch-script", fetch, "--verdicts", verdict_file(tmp_path, {}))
+
+    assert (code, out) == (2, "")
+    assert f"ecosystem: {fetch} failed" in err
