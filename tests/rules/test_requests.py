@@ -112,8 +112,7 @@ from shop.tasks import send_invoice
 
 def invoice(request, pk):
     send_invoice(pk)
-    send_invoice.run(pk)
-    tasks.send_invoice.apply(args=(pk,))
+    tasks.send_invoice.run(pk)
     send_invoice.delay(pk)
     return None
 
@@ -123,7 +122,30 @@ def helper(pk):
         },
         select=["CEL802"],
     )
-    assert found == [("shop/views.py", 5, "CEL802"), ("shop/views.py", 6, "CEL802"), ("shop/views.py", 7, "CEL802")]
+    assert found == [("shop/views.py", 5, "CEL802"), ("shop/views.py", 6, "CEL802")]
+
+
+def test_cel802_apply_is_an_explicit_synchronous_call(project):
+    # `.apply()` is Celery's API for running a task in this process on purpose (a "check now"
+    # button, a file the response needs at once); a bare call or `.run()` next to it is reported.
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from shop import tasks
+from shop.tasks import send_invoice
+
+def check_now(request, pk):
+    send_invoice.apply(args=(pk,))
+    tasks.send_invoice.apply((pk,)).get()
+    send_invoice.run(pk)
+    return None
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == [("shop/views.py", 7, "CEL802")]
 
 
 def test_cel802_same_name_function_that_is_not_a_task(project):

@@ -7,8 +7,9 @@
 - Flask/Quart/Sanic and FastAPI/Starlette/Litestar routes: functions decorated with
   `@<app or router>.route(...)`, `.get(...)`, `.post(...)`, ... in a module importing that framework.
 
-Calls made inside handlers that may run a task inline (`task(...)`, `task.run(...)`,
-`task.apply(...)`) are recorded here too; the project stage decides which name a task.
+Calls made inside handlers that may run a task inline (`task(...)`, `task.run(...)`) are
+recorded here too; the project stage decides which name a task. `task.apply(...)` is not: it is
+Celery's explicit API for running a task synchronously, a choice rather than a slip.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ HANDLER_METHODS = {
 }
 VIEW_BASE_SUFFIXES = ("View", "ViewSet", "APIView", "ViewSetMixin")
 DRF_DECORATORS = {"rest_framework.decorators.api_view", "rest_framework.decorators.action"}
-INLINE_METHODS = {"run", "apply"}
+INLINE_METHODS = {"run"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class HandlerCall:
 
     target: str  # dotted text of the callee (without `.run`/`.apply`)
     qualified: str | None
-    method: str  # "call" | "run" | "apply"
+    method: str  # "call" | "run"
     span: Span
     handler: str  # qualname of the handler
 
@@ -150,6 +151,8 @@ class HandlerCollector:
             return
         func = node.func
         method = "call"
+        if isinstance(func, cst.Attribute) and func.attr.value == "apply":
+            return  # `task.apply(...)`: run synchronously on purpose
         if isinstance(func, cst.Attribute) and func.attr.value in INLINE_METHODS:
             method = func.attr.value
             func = func.value

@@ -46,7 +46,7 @@ def blocking_result_in_request(ctx: FileContext) -> Iterator[Report]:
     code="CEL802",
     name="task-run-inline-in-request",
     severity=Severity.WARNING,
-    summary="A request handler calls a task like a function (`task()`, `.run()`, `.apply()`): the work runs in the request.",
+    summary="A request handler calls a task like a function (`task()`, `.run()`): the work runs in the request.",
     scope="project",
     words=TASK_WORDS,
     task_name_words=HANDLER_WORDS,  # a handler file is read when it names a task
@@ -57,7 +57,7 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is None or (call.method == "call" and task.task.kind == "class"):
                 continue  # `SendTask()` builds a task object; it does not run it
-            how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)", "apply": f"{call.target}.apply(...)"}
+            how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)"}
             yield Report(
                 call.span,
                 f"request handler {call.handler} runs task {task.task.function} inline with {how[call.method]}: "
