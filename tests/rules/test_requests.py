@@ -197,6 +197,85 @@ def refund(order):
     assert found == [("shop/views.py", 8, "CEL803"), ("shop/views.py", 16, "CEL803")]
 
 
+def test_cel803_claim_and_dispatch_under_select_for_update(project):
+    # A task sent per row locked with select_for_update reads rows committed earlier; sending on
+    # commit could lose the run. One locked row updated and then sent still races the commit.
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "jobs.py": """
+from django.db import transaction
+from tasks import send_invoice
+
+@transaction.atomic
+def claim_due(Job):
+    for job in Job.objects.filter(due=True).select_for_update(skip_locked=True)[:50]:
+        send_invoice.apply_async(args=(job.order_id,))
+        job.delete()
+    pending = Job.objects.select_for_update().select_related("order")
+    pending = pending.filter(retries__lt=5)
+    for job in pending:
+        send_invoice.delay(job.order_id)
+        job.save()
+    send_invoice.delay(0)
+
+def pay(Order, pk):
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=pk)
+        order.paid = True
+        order.save()
+        send_invoice.delay(order.pk)
+        for line in order.lines.all():
+            send_invoice.delay(line.pk)
+        pending = Order.objects.filter(paid=False)
+        for other in pending:
+            send_invoice.delay(other.pk)
+
+def after(Job):
+    jobs = Job.objects.select_for_update()
+    with transaction.atomic():
+        for job in jobs:
+            send_invoice.delay(job.pk)
+            transaction.on_commit(lambda: [send_invoice.delay(j.pk) for j in jobs])
+""",
+        },
+        select=["CEL803"],
+    )
+    assert found == [
+        ("jobs.py", 14, "CEL803"),
+        ("jobs.py", 21, "CEL803"),
+        ("jobs.py", 23, "CEL803"),
+        ("jobs.py", 26, "CEL803"),
+    ]
+
+
+def test_cel803_dispatch_delayed_on_purpose(project):
+    # `countdown=`/`eta=` delay the run on purpose (a task re-queuing itself as a retry); a literal
+    # `countdown=0` or `eta=None` does not, nor does `countdown=` given to `.delay()` (a task argument).
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "retry.py": """
+from datetime import timedelta
+from django.db import transaction
+from django.utils.timezone import now
+from tasks import send_invoice
+
+def retry(pk, intervals, attempt):
+    with transaction.atomic():
+        send_invoice.apply_async(args=(pk,), countdown=intervals[attempt])
+        send_invoice.apply_async(args=(pk,), countdown=30)
+        send_invoice.apply_async(args=(pk,), eta=now() + timedelta(minutes=5))
+        send_invoice.apply_async(args=(pk,), countdown=0)
+        send_invoice.apply_async(args=(pk,), eta=None)
+        send_invoice.delay(pk, countdown=30)
+""",
+        },
+        select=["CEL803"],
+    )
+    assert found == [("retry.py", 11, "CEL803"), ("retry.py", 12, "CEL803"), ("retry.py", 13, "CEL803")]
+
+
 def test_cel803_task_class_that_sends_on_commit_itself(project):
     found = project(
         {

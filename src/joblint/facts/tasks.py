@@ -111,6 +111,9 @@ class DispatchCall:
     in_transaction: bool = False  # inside `with transaction.atomic():` or an `@transaction.atomic` function
     in_on_commit: bool = False  # inside a callback passed to `transaction.on_commit(...)`
     function: str | None = None  # qualname of the enclosing function
+    # Inside `for row in <queryset>.select_for_update(...)` (or a name assigned such a queryset in
+    # the same function): a task sent per locked row, the claim-and-dispatch pattern.
+    per_locked_row: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,10 @@ DISPATCH_METHODS = {"apply_async", "delay", "s", "si", "signature", "delay_on_co
 ARGUMENT_METHODS = {"delay", "s", "si", "delay_on_commit"}
 
 
+# Queryset methods that return one row (or none), not rows to iterate over.
+ONE_ROW = {"get", "first", "last", "earliest", "latest", "get_or_create", "update_or_create"}
+
+
 def _positional(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params]
 
@@ -184,6 +191,10 @@ class TaskCollector:
         self._task_calls: list[tuple[str, cst.Call, DecoratorOptions]] = []
         # One entry per function or lambda being visited: [transaction depth, inside on_commit]
         self._frames: list[list[int]] = [[0, 0]]
+        # Per function or lambda: the names assigned a `select_for_update` queryset, and the
+        # `for` loops over locked rows being visited.
+        self._locked_names: list[set[str]] = [set()]
+        self._claim_loops: list[list[cst.For]] = [[]]
         self._on_commit_args: list[cst.CSTNode] = []
         self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
 
@@ -226,15 +237,58 @@ class TaskCollector:
         # A nested function or lambda runs when it is called, not where it is written.
         on_commit = self._frames[-1][1] or any(node is arg for arg in self._on_commit_args)
         self._frames.append([1 if atomic else 0, 1 if on_commit else 0])
+        self._locked_names.append(set())
+        self._claim_loops.append([])
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._enter_callable(node, False)
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._frames.pop()
+        self._leave_callable()
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._leave_callable()
+
+    def _leave_callable(self) -> None:
         self._frames.pop()
+        self._locked_names.pop()
+        self._claim_loops.pop()
+
+    # -- rows locked with select_for_update ----------------------------------------------------
+    def _locks_rows(self, expr: cst.BaseExpression) -> bool:
+        """`Model.objects.filter(...).select_for_update(...).select_related(...)`, or a name assigned one."""
+        while True:
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            elif isinstance(expr, cst.Subscript):
+                expr = expr.value  # a slice: `qs.select_for_update()[:100]`
+            elif isinstance(expr, cst.Attribute):
+                if expr.attr.value in ONE_ROW:
+                    return False  # `select_for_update().get(...)`: one row, not rows to claim
+                if expr.attr.value == "select_for_update":
+                    return True
+                expr = expr.value
+            else:
+                return isinstance(expr, cst.Name) and expr.value in self._locked_names[-1]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                locked = self._locked_names[-1]
+                name = target.target.value
+                if self._locks_rows(node.value):
+                    locked.add(name)
+                else:
+                    locked.discard(name)
+
+    def visit_For(self, node: cst.For) -> None:
+        if self._locks_rows(node.iter):
+            self._claim_loops[-1].append(node)
+
+    def leave_For(self, node: cst.For) -> None:
+        loops = self._claim_loops[-1]
+        if loops and loops[-1] is node:
+            loops.pop()
 
     def _dispatch(self, call: cst.Call, func: cst.Attribute, method: str) -> None:
         receiver = func.value
@@ -294,6 +348,7 @@ class TaskCollector:
                 in_transaction=frame[0] > 0,
                 in_on_commit=bool(frame[1]),
                 function=self.ctx.qualname() if function is not None else None,
+                per_locked_row=bool(self._claim_loops[-1]),
             )
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..context import FileContext
 from ..facts.handlers import ROUTE_FRAMEWORKS, VIEW_FRAMEWORKS
 from ..facts.results import BLOCKING
+from ..facts.tasks import DispatchCall
 from ..findings import Applicability, Edit, Severity
 from ..project import Project, ProjectTask
 from ..task_options import base_classes, resolve_task
@@ -81,6 +82,8 @@ def dispatch_in_transaction(project: Project) -> Iterator[Report]:
         for call in facts.tasks.dispatches:
             if call.method not in ("delay", "apply_async") or not call.in_transaction or call.in_on_commit:
                 continue
+            if call.per_locked_row or _delayed(call):
+                continue  # claim-and-dispatch under select_for_update; a run delayed on purpose
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is not None and _sends_itself(project, task):
                 continue
@@ -95,6 +98,15 @@ def dispatch_in_transaction(project: Project) -> Iterator[Report]:
                 fix(edits, f"Send the task on commit with .{replacement}()", Applicability.UNSAFE) if edits else None,
                 path=facts.path,
             )
+
+
+def _delayed(call: DispatchCall) -> bool:
+    """`countdown=` or `eta=` given, other than a literal `countdown=0` or `None`: a run delayed on purpose."""
+    for option in ("countdown", "eta"):
+        value = call.options.get(option)
+        if value is not None and not (value.known and value.data in (None, 0)):
+            return True
+    return False
 
 
 def _sends_itself(project: Project, task: ProjectTask) -> bool:
