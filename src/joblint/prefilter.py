@@ -318,8 +318,8 @@ IDENTIFIER = re.compile(rb"[a-z_][a-z0-9_]*")
 
 
 def _called_or_renamed(text: bytes, name: bytes) -> bool:
-    """CEL802 flags `task(...)`, `task.run(...)` and `task.apply(...)`, also under an import alias."""
-    return any(name + form in text for form in (b"(", b".run(", b".apply(", b" as "))
+    """CEL802 flags `task(...)` and `task.run(...)`, also under an import alias."""
+    return any(name + form in text for form in (b"(", b".run(", b" as "))
 
 
 ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
