@@ -20,6 +20,7 @@ def fetch(self, url):
         return requests.get(url, timeout=5).text
     except requests.Timeout as exc:
         self.retry(exc=exc)
+        log_the_failure(url)
 
 @app.task(bind=True)
 def fetch_raised(task, url):
@@ -47,7 +48,54 @@ def other_retry(self, session):
         },
         select=["CEL401"],
     )
-    assert found == [("tasks.py", 11, "CEL401"), ("tasks.py", 25, "CEL401")]
+    assert found == [("tasks.py", 11, "CEL401"), ("tasks.py", 26, "CEL401")]
+
+
+def test_cel401_not_for_a_retry_that_ends_its_block_or_returns_on_purpose(project):
+    # The last statement of its block (`raise` in front changes nothing, no code was written to run
+    # after it), throw=False (it returns, deliberately) and `**kwargs` that may hold throw=False.
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@shared_task(bind=True)
+def last_in_handler(self, url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        self.retry(exc=exc)
+
+@shared_task(bind=True)
+def nested(self, url):
+    try:
+        try:
+            requests.post(url, timeout=5)
+        except requests.Timeout:
+            self.retry()
+            pass
+    except Exception:
+        raise
+
+@shared_task(bind=True)
+def no_throw(self, url):
+    if not url:
+        self.retry(countdown=60, throw=False)
+        return "retry queued"
+    return url
+
+@shared_task(bind=True)
+def spread(self, url, **options):
+    self.retry(**options)
+    return "retry queued"
+
+@shared_task(bind=True)
+def throws_anyway(self, url):
+    self.retry(countdown=60, throw=True)
+    return "never"
+"""
+        },
+        select=["CEL401"],
+    )
+    assert found == [("tasks.py", 38, "CEL401")]
 
 
 def test_cel401_fix_raises_the_retry(project):
@@ -62,6 +110,7 @@ def fetch(self, url):
         return requests.get(url, timeout=5).text
     except requests.Timeout as exc:
         self.retry(exc=exc)
+        return None
 """}, select=["CEL401"])
     root = project.root
     outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False)
