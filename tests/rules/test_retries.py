@@ -20,6 +20,7 @@ def fetch(self, url):
         return requests.get(url, timeout=5).text
     except requests.Timeout as exc:
         self.retry(exc=exc)
+        log_the_failure(url)
 
 @app.task(bind=True)
 def fetch_raised(task, url):
@@ -47,7 +48,54 @@ def other_retry(self, session):
         },
         select=["CEL401"],
     )
-    assert found == [("tasks.py", 11, "CEL401"), ("tasks.py", 25, "CEL401")]
+    assert found == [("tasks.py", 11, "CEL401"), ("tasks.py", 26, "CEL401")]
+
+
+def test_cel401_not_for_a_retry_that_ends_its_block_or_returns_on_purpose(project):
+    # The last statement of its block (`raise` in front changes nothing, no code was written to run
+    # after it), throw=False (it returns, deliberately) and `**kwargs` that may hold throw=False.
+    found = project(
+        {
+            "tasks.py": HEAD + """
+@shared_task(bind=True)
+def last_in_handler(self, url):
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.Timeout as exc:
+        self.retry(exc=exc)
+
+@shared_task(bind=True)
+def nested(self, url):
+    try:
+        try:
+            requests.post(url, timeout=5)
+        except requests.Timeout:
+            self.retry()
+            pass
+    except Exception:
+        raise
+
+@shared_task(bind=True)
+def no_throw(self, url):
+    if not url:
+        self.retry(countdown=60, throw=False)
+        return "retry queued"
+    return url
+
+@shared_task(bind=True)
+def spread(self, url, **options):
+    self.retry(**options)
+    return "retry queued"
+
+@shared_task(bind=True)
+def throws_anyway(self, url):
+    self.retry(countdown=60, throw=True)
+    return "never"
+"""
+        },
+        select=["CEL401"],
+    )
+    assert found == [("tasks.py", 38, "CEL401")]
 
 
 def test_cel401_fix_raises_the_retry(project):
@@ -62,6 +110,7 @@ def fetch(self, url):
         return requests.get(url, timeout=5).text
     except requests.Timeout as exc:
         self.retry(exc=exc)
+        return None
 """}, select=["CEL401"])
     root = project.root
     outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False)
@@ -324,3 +373,156 @@ def sync():
         select=["CEL402"],
     )
     assert found == [("base.py", 4, "CEL402")]
+
+
+def test_cel405_a_row_written_in_the_transaction_that_fails_is_not_repeated(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+from django.db import transaction
+from shop.models import Payment, Receipt
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def rolled_back(self, order_id, amount):
+    with transaction.atomic():
+        Payment.objects.create(order_id=order_id, amount=amount)
+        requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+@transaction.atomic
+def decorated(self, order_id, amount):
+    Payment.objects.create(order_id=order_id, amount=amount)
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def committed_first(self, order_id, amount):
+    with transaction.atomic():
+        Receipt.objects.create(order_id=order_id, amount=amount)
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def posted_in_a_transaction(self, order_id, amount):
+    with transaction.atomic():
+        requests.post("https://pay.example/charge", json={"amount": amount})
+        Payment.objects.create(order_id=order_id, amount=amount)
+"""
+        },
+        select=["CEL405"],
+    )
+    # a commit before the failing step, and an HTTP POST a rollback cannot take back
+    assert found == [("tasks.py", 24, "CEL405"), ("tasks.py", 30, "CEL405")]
+
+
+def test_cel405_a_later_step_must_be_able_to_fail(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+import logging
+from shop.models import Payment
+
+logger = logging.getLogger(__name__)
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def logs_after(self, order_id, amount):
+    payment = Payment.objects.create(order_id=order_id, amount=amount)
+    logger.info("created %s", payment.pk)
+    total = len(str(amount))
+    label = "payment {}".format(payment.pk)
+    return {"id": payment.pk, "total": total, "label": label}
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def fails_after(self, order_id, amount):
+    Payment.objects.create(order_id=order_id, amount=amount)
+    logger.info("created")
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 21, "CEL405")]
+
+
+def test_cel405_a_lookup_keyed_on_the_input_guards_the_create(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+from shop.models import Order, Payment
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def looked_up(self, order_id, amount):
+    if Payment.objects.filter(order_id=order_id).exists():
+        return
+    Payment.objects.create(order_id=order_id, amount=amount)
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def first_or_new(self, order_id, amount):
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None:
+        payment = Payment(order_id=order_id, amount=amount)
+        payment.save()
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def other_model(self, order_id, amount):
+    order = Order.objects.get(pk=order_id)
+    Payment.objects.create(order=order, amount=amount)
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+
+@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+def not_keyed(self, order_id, amount):
+    if Payment.objects.filter(status="open").exists():
+        return
+    Payment.objects.create(order_id=order_id, amount=amount)
+    requests.put("https://ledger.example/entries", json={"amount": amount})
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 26, "CEL405"), ("tasks.py", 33, "CEL405")]
+
+
+def test_cel405_a_manual_retry_only_repeats_what_ran_before_the_failure_it_handles(project):
+    found = project(
+        {
+            "tasks.py": HEAD + """
+from shop.models import Attachment, Upload
+from shop.tasks import cleanup
+
+class StorageError(Exception):
+    pass
+
+@shared_task(bind=True)
+def store(self, upload_id, name):
+    try:
+        upload = Upload.objects.get(pk=upload_id)
+    except StorageError as exc:
+        raise self.retry(exc=exc)
+    try:
+        attachment = Attachment(upload=upload, name=name)
+        attachment.save()
+    except StorageError as exc:
+        raise self.retry(exc=exc)
+    else:
+        cleanup.apply_async(kwargs={"upload_id": upload_id})
+        requests.put("https://index.example/files", json={"name": name})
+
+@shared_task(bind=True)
+def store_and_index(self, upload_id, name):
+    try:
+        attachment = Attachment(upload_id=upload_id, name=name)
+        attachment.save()
+        requests.put("https://index.example/files", json={"name": name})
+    except requests.RequestException as exc:
+        raise self.retry(exc=exc)
+
+@shared_task(bind=True)
+def retries_after(self, upload_id, name):
+    Attachment.objects.create(upload_id=upload_id, name=name)
+    if not name:
+        raise self.retry(countdown=60)
+"""
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 31, "CEL405"), ("tasks.py", 38, "CEL405")]

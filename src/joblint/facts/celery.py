@@ -48,6 +48,7 @@ class AppDef:
     main: str | None = None
     last_arg: Span | None = None  # the last argument, to add a keyword after it
     module_level: bool = True  # False for an app built inside a function (a factory, a temporary app)
+    open_args: bool = False  # a `*args` or `**kwargs` argument: a keyword added to the call may clash
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class SettingWrite:
     raw: str = ""  # the key's source token when it is a string literal
     anchor: Span | None = None  # the statement's first token, for "attribute"/"item"/"name" forms
     owner_text: str = ""  # `app.conf`, for writing a sibling `app.conf.x = v`
+    open_call: bool = False  # a keyword of a call that also has `*args`/`**kwargs`: a sibling may clash
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class CeleryCollector:
 
     def _app(self, ref: str, var: str, call: cst.Call) -> None:
         namespace = main = None
+        open_args = any(arg.star for arg in call.args)
         for i, arg in enumerate(call.args):
             if arg.star:
                 if arg.star == "**":
@@ -193,12 +196,15 @@ class CeleryCollector:
                     ref,
                     "Celery()",
                     anchor=self.ctx.span(arg.value),
+                    open_call=open_args,
                 )
         module = self.ctx.imports.module
         qualified = f"{module}.{var}" if module else None
         last = self.ctx.span(call.args[-1].value) if call.args else None
         self.facts.apps.append(
-            AppDef(ref, qualified, var, self.ctx.span(call), namespace, main, last, self.ctx.function is None)
+            AppDef(
+                ref, qualified, var, self.ctx.span(call), namespace, main, last, self.ctx.function is None, open_args
+            )
         )
 
     # -- app.conf writes and config sources ------------------------------------------------------
@@ -275,12 +281,14 @@ class CeleryCollector:
         self.facts.sources.append(ConfigSource(owner, text, is_string, namespace, self.ctx.span(where)))
 
     def _update(self, call: cst.Call, owner: str) -> None:
+        open_call = any(arg.star for arg in call.args)
         for arg in call.args:
             if arg.star == "**" or (not arg.star and arg.keyword is None):
                 self._dict_writes(arg.value, owner, "conf.update")
             elif arg.keyword is not None:
                 self._write(
-                    arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value)
+                    arg.keyword.value, arg.value, arg.keyword, owner, "conf.update", anchor=self.ctx.span(arg.value),
+                    open_call=open_call,
                 )
 
     def _dict_writes(self, expr: cst.BaseExpression, owner: str, via: str) -> None:
@@ -293,9 +301,13 @@ class CeleryCollector:
                     if isinstance(key, str):
                         self._write(key, el.value, el.key, owner, via, form="string", anchor=self.ctx.span(el.value))
         elif isinstance(expr, cst.Call) and dotted(expr.func) == "dict":
+            open_call = any(arg.star for arg in expr.args)
             for arg in expr.args:
                 if arg.keyword is not None:
-                    self._write(arg.keyword.value, arg.value, arg.keyword, owner, via, anchor=self.ctx.span(arg.value))
+                    self._write(
+                        arg.keyword.value, arg.value, arg.keyword, owner, via, anchor=self.ctx.span(arg.value),
+                        open_call=open_call,
+                    )
                 else:
                     self.facts.opaque.append(owner)
         else:

@@ -37,6 +37,14 @@ class CallSite:
     strings: tuple[str, ...]  # string literals among the arguments, and keys of dict arguments
     span: Span
     new_object: bool = False  # a method of an object constructed in this task (`obj = Payment(...)`; `obj.save()`)
+    new_class: str = ""  # the class of that object, as written (`Payment`)
+    # Where the call sits, by index of the `try` statement (numbered in the body's order): in the
+    # body of these `try`s, in an `except` handler of these (innermost last).
+    tries: tuple[int, ...] = ()
+    handlers: tuple[int, ...] = ()
+    # The `with transaction.atomic():` blocks around it (0: the task function is `@transaction.atomic`).
+    atomic: tuple[int, ...] = ()
+    arg_names: tuple[str, ...] = ()  # plain names its arguments read (`order_id` in `filter(pk=order_id)`)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class RetryCall:
     bare: bool  # an expression statement: neither raised nor returned
     countdown: Value | None = None
     keywords: tuple[str, ...] = ()
+    followed: bool = False  # another statement (not `pass`) follows it in its block: code written to run after it
+    may_return: bool = False  # `throw=` other than a literal True, or `**kwargs`: the call may return
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def _strings(call: cst.Call) -> tuple[str, ...]:
 class BodySummariser(cst.CSTVisitor):
     """Walks one task body (nested functions included: they run as part of the task)."""
 
-    def __init__(self, ctx: WalkContext, bound_name: str | None, task_names: set[str]) -> None:
+    def __init__(self, ctx: WalkContext, bound_name: str | None, task_names: set[str], atomic: bool = False) -> None:
         super().__init__()
         self.ctx = ctx
         self.retry_receivers = ({bound_name} if bound_name else set()) | task_names | {"self"}
@@ -102,10 +112,48 @@ class BodySummariser(cst.CSTVisitor):
         self.retries: list[RetryCall] = []
         self.returns: list[LargeReturn] = []
         self._bare: set[int] = set()
-        self._new_objects: set[str] = set()
+        self._new_objects: dict[str, str] = {}  # name -> the class it was constructed from
         self._assigned: dict[str, str] = {}  # name -> what a large value assigned to it is
         self._sources: dict[str, str] = {}  # name -> "http" | "frame" | "queryset"
         self._depth = 0
+        self._followed: set[int] = set()  # ids of expression-statement values with code after them
+        self._regions: dict[int, tuple[str, int]] = {}  # id(node) -> ("try" | "handler" | "atomic", index)
+        self._open: dict[str, list[int]] = {"try": [], "handler": [], "atomic": []}
+        self._count = 0
+        self._arg_names: dict[int, tuple[str, ...]] = {}
+        if atomic:
+            self._open["atomic"].append(0)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            self._count += 1
+            self._regions[id(node.body)] = ("try", self._count)
+            for handler in node.handlers:
+                self._regions[id(handler)] = ("handler", self._count)
+        elif isinstance(node, cst.With) and any(_is_atomic(self.ctx, item.item) for item in node.items):
+            self._count += 1
+            self._regions[id(node.body)] = ("atomic", self._count)
+        elif isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite, cst.Module)):
+            self._note_followed(node.body)
+        region = self._regions.get(id(node))
+        if region is not None:
+            self._open[region[0]].append(region[1])
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        region = self._regions.get(id(original_node))
+        if region is not None:
+            self._open[region[0]].pop()
+
+    def _note_followed(self, body: Any) -> None:
+        statements = list(body)
+        for i, statement in enumerate(statements):
+            smalls = list(statement.body) if isinstance(statement, cst.SimpleStatementLine) else [statement]
+            later = [*smalls, *statements[i + 1:]]
+            for j, small in enumerate(smalls):
+                if isinstance(small, cst.Expr) and any(not _is_pass(x) for x in later[j + 1:]):
+                    self._followed.add(id(small.value))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._depth += 1
@@ -122,13 +170,13 @@ class BodySummariser(cst.CSTVisitor):
                 continue
             name = target.target.value
             value = node.value
-            self._new_objects.discard(name)
+            self._new_objects.pop(name, None)
             self._assigned.pop(name, None)
             self._sources.pop(name, None)
             if isinstance(value, cst.Call):
                 callee = dotted(value.func) or ""
                 if callee[:1].isupper() and "." not in callee:
-                    self._new_objects.add(name)  # `obj = Payment(...)`
+                    self._new_objects[name] = callee  # `obj = Payment(...)`
                 source = self._source(value)
                 if source is not None:
                     self._sources[name] = source
@@ -166,17 +214,27 @@ class BodySummariser(cst.CSTVisitor):
                     ),
                     None,
                 )
+                throw = keywords.get("throw", True)
+                may_return = throw is not True or any(a.star == "**" for a in node.args)
                 self.retries.append(
-                    RetryCall(receiver or "", self.ctx.span(node), id(node) in self._bare, countdown, tuple(keywords))
+                    RetryCall(
+                        receiver or "", self.ctx.span(node), id(node) in self._bare, countdown, tuple(keywords),
+                        id(node) in self._followed, may_return,
+                    )
                 )
         text = chain_text(func)
-        new_object = (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in self._new_objects
+        new_class = (
+            self._new_objects.get(func.value.value, "")
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+            else ""
         )
+        new_object = bool(new_class)
         self.calls.append(
-            CallSite(text, self.ctx.imports.qualify(func), keywords, _strings(node), self.ctx.span(node), new_object)
+            CallSite(
+                text, self.ctx.imports.qualify(func), keywords, _strings(node), self.ctx.span(node), new_object,
+                new_class, tuple(self._open["try"]), tuple(self._open["handler"]), tuple(self._open["atomic"]),
+                _names_read(node),
+            )
         )
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -237,7 +295,36 @@ class BodySummariser(cst.CSTVisitor):
         )
 
 
+def _is_atomic(ctx: WalkContext, expr: cst.BaseExpression) -> bool:
+    """`transaction.atomic()` / `atomic(using=...)` (Django) as a context manager or decorator."""
+    func = expr.func if isinstance(expr, cst.Call) else expr
+    name = ctx.imports.qualify(func) or dotted(func) or ""
+    return name.endswith("transaction.atomic")
+
+
+def _is_pass(statement: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(isinstance(small, cst.Pass) for small in statement.body)
+    return isinstance(statement, cst.Pass)
+
+
+def _names_read(call: cst.Call) -> tuple[str, ...]:
+    """The plain names a call's arguments read, outside lambdas and comprehensions' own names."""
+    found: list[str] = []
+    stack: list[cst.CSTNode] = [arg.value for arg in call.args]
+    while stack and len(found) < 64:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.append(node.value)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)  # `obj.pk` reads `obj`, not a name `pk`
+        elif not isinstance(node, cst.Lambda):
+            stack.extend(node.children)
+    return tuple(dict.fromkeys(found))
+
+
 def summarise(ctx: WalkContext, node: cst.FunctionDef, bound_name: str | None, task_names: set[str]) -> TaskBody:
-    summariser = BodySummariser(ctx, bound_name, task_names)
+    atomic = any(_is_atomic(ctx, d.decorator) for d in node.decorators)
+    summariser = BodySummariser(ctx, bound_name, task_names, atomic)
     walk(node.body, summariser)
     return TaskBody(tuple(summariser.calls), tuple(summariser.retries), tuple(summariser.returns))

@@ -1,5 +1,10 @@
 """Edits that fixes of configuration rules share: rename a setting's key, set a value, add a
-setting next to another one, in the spelling of the source it lives in."""
+setting next to another one, in the spelling of the source it lives in.
+
+No edit adds or renames a keyword argument of a call that also takes `*args` or `**kwargs`
+(`Celery("proj", **CONF)`, `app.conf.update(x=1, **EXTRA)`, `dict(x=1, **BASE)`): the spread may
+hold that keyword, and Python raises TypeError ("got multiple values for keyword argument") when
+the module is imported. An unsafe fix may change behaviour; it must never break the code."""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ def rename(write: SettingValue, new_key: str) -> Edit | None:
     original = write.write
     if original is None:
         return None
+    if original.form == "keyword" and original.open_call:
+        return None  # the spread may hold the new name
     if original.form in ("string", "item"):
         if not original.raw or original.raw[0] not in "\"'":
             return None  # a prefixed or triple-quoted key: leave it to a person
@@ -45,6 +52,8 @@ def add_sibling(anchor: SettingValue, setting: str, value_code: str, namespace: 
         return None
     key = spelling_for(setting, anchor.spelling, namespace)
     if write.form == "keyword":
+        if write.open_call:
+            return None  # the call's `**spread` may hold it already
         end = write.anchor
         return Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), f", {key}={value_code}")
     if write.form == "string":
@@ -67,8 +76,8 @@ def add_sibling(anchor: SettingValue, setting: str, value_code: str, namespace: 
 def add_to_app(model: SettingsModel, setting: str, value_code: str) -> Edit | None:
     """Add `setting=value_code` as a keyword argument of the app's `Celery(...)` call."""
     app = model.app
-    if app is None:
-        return None
+    if app is None or app.open_args:
+        return None  # `Celery(..., **kwargs)`: the spread may hold it already
     if app.last_arg is not None:
         end = app.last_arg
         return Edit(Span(end.end_line, end.end_col, end.end_line, end.end_col), f", {setting}={value_code}")

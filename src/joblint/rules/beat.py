@@ -10,6 +10,7 @@ from ..findings import Severity, Span
 from ..project import Project, ProjectTask, SettingValue
 from . import Report, rule
 from ._celery import CONFIG_WORDS, TASK_WORDS
+from ._task_names import judgeable
 
 SCHEDULE_WORDS = (*CONFIG_WORDS, *TASK_WORDS, "beat_schedule", "celerybeat_schedule")
 
@@ -82,12 +83,14 @@ def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
             continue
         if _find_task(names, task.data) or task.data in project.known_tasks or task.data.startswith("celery."):
             continue
+        if not judgeable(project, task.data):
+            continue  # a task of an installed package (or a name joblint cannot place): unknown, not missing
         close = [n for n in names if n.rsplit(".", 1)[-1] == task.data.rsplit(".", 1)[-1]]
         hint = f"; did you mean {close[0]!r}?" if len(close) == 1 else ""
         yield Report(
             task.span,
             f"beat sends {task.data!r}, but no task in the project is registered under that name: workers reject "
-            f"every message as an unregistered task{hint} (tasks from installed packages go in "
+            f"every message as an unregistered task{hint} (a task registered outside this tree goes in "
             "[tool.joblint] known-tasks)",
             path=write.path,
         )

@@ -146,9 +146,10 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
                 if own_reject is not None
                 else Edit(Span.point(end.end_line, end.end_col), ", reject_on_worker_lost=True")
             )
+            # Not beside a `*args`/`**options` in the decorator: it may hold the keyword already.
             fixed = (
                 fix([edit], "Set reject_on_worker_lost=True", Applicability.UNSAFE)
-                if task.task.kind != "class"
+                if task.task.kind != "class" and (own_reject is not None or not task.task.open_options)
                 else None
             )
             yield Report(own.span, f"acks_late=True on task {task.task.function}: {why}", fixed, path=task.path)
@@ -167,6 +168,20 @@ def _limit_message(soft: float, hard: float, hard_where: str) -> str:
     )
 
 
+def _limit(value: Value | SettingValue | None) -> float | None:
+    """A time limit in seconds; None when unset, unknown or 0. Celery reads 0 as *no limit*: the
+    worker passes `time_limit or task.time_limit` to the pool, and billiard sets no timer for a
+    falsy timeout (celery/worker/request.py, celery/concurrency/asynpool.py)."""
+    number = known_number(value)
+    return number if number else None
+
+
+def _given(value: Value | None) -> Value | None:
+    """A limit passed to `apply_async`: 0 there falls back to the task's own (`time_limit or
+    task.time_limit`), so it counts as not given."""
+    return None if value is not None and value.known and value.number() == 0 else value
+
+
 @rule(
     code="CEL104",
     name="soft-time-limit-not-below-hard",
@@ -179,7 +194,7 @@ def _limit_message(soft: float, hard: float, hard_where: str) -> str:
 def soft_time_limit_not_below_hard(project: Project) -> Iterator[Report]:
     for model in project.models:
         soft, hard = model.get(SOFT), model.get(HARD)
-        s, h = known_number(soft), known_number(hard)
+        s, h = _limit(soft), _limit(hard)
         if soft is not None and hard is not None and s is not None and h is not None and s >= h:
             where = hard.where
             yield Report(soft.value.span, _limit_message(s, h, where), path=soft.path)
@@ -210,7 +225,7 @@ def _task_limits(project: Project, task: ProjectTask) -> Iterator[Report]:
     for model in models:
         soft, _ = _effective(task, model, "soft_time_limit", SOFT)
         hard, hard_where = _effective(task, model, "time_limit", HARD)
-        s, h = known_number(soft), known_number(hard)
+        s, h = _limit(soft), _limit(hard)
         if soft is None or hard is None or s is None or h is None or s < h:
             continue
         if own_soft is not None:
@@ -224,7 +239,7 @@ def _task_limits(project: Project, task: ProjectTask) -> Iterator[Report]:
 def _dispatch_limits(project: Project) -> Iterator[Report]:
     for facts in project.files:
         for call in facts.tasks.dispatches:
-            soft, hard = call.options.get("soft_time_limit"), call.options.get("time_limit")
+            soft, hard = _given(call.options.get("soft_time_limit")), _given(call.options.get("time_limit"))
             if soft is None and hard is None:
                 continue
             hard_where = "time_limit= in this call"
@@ -238,14 +253,20 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
                     soft, _ = _effective(task, models[0], "soft_time_limit", SOFT)
                 else:
                     hard, hard_where = _effective(task, models[0], "time_limit", HARD)
-            s, h = known_number(soft), known_number(hard)
+            s, h = _limit(soft), _limit(hard)
             if soft is None or hard is None or s is None or h is None or s < h:
                 continue
-            point = call.options.get("soft_time_limit") or call.options["time_limit"]
+            point = _given(call.options.get("soft_time_limit")) or call.options["time_limit"]
             yield Report(point.span, _limit_message(s, h, hard_where), path=facts.path)
 
 
 # -- CEL105 ------------------------------------------------------------------------------------
+
+
+def _unlimited(value: Value | None) -> bool:
+    """No hard limit: unset, None, or 0 (Celery's "no limit"). A value joblint cannot know
+    (an expression, an unresolved `**spread`) may be a limit: not unlimited."""
+    return value is None or value.known and (value.data is None or value.data == 0)
 
 
 @rule(
@@ -262,13 +283,12 @@ def no_time_limit(project: Project) -> Iterator[Report]:
 
     for model in production_apps(project):
         write = model.get("task_time_limit")
-        if write is not None and (write.value.known and write.data is not None):
-            continue
-        if write is None and not model.complete or write is not None and not write.value.known:
+        if write is not None and not _unlimited(write.value):
+            continue  # a limit, or a value joblint cannot know (possibly a limit)
+        if write is None and not model.complete:
             continue
         unlimited = [
-            t for t in app_tasks(project, model)
-            if (lambda v: v is None or v.data is None)(effective_option(project, t, "time_limit", None)[0])
+            t for t in app_tasks(project, model) if _unlimited(effective_option(project, t, "time_limit", None)[0])
         ]
         if not unlimited:
             continue

@@ -48,20 +48,21 @@ def retry_not_raised(ctx: FileContext) -> Iterator[Report]:
                 continue
             if retry.receiver == "self" and not task.bound:
                 continue  # CEL406: there is no task to retry
-            if "throw" in retry.keywords:
-                yield Report(
-                    retry.span,
-                    f"{retry.receiver}.retry(throw=...) is called as a statement: with throw=False the code after it "
-                    "runs although a retry is already queued, so the task can run twice; raise it "
-                    f"(`raise {retry.receiver}.retry(...)`) and drop throw=False",
-                )
+            if retry.may_return:
+                continue  # throw=False (or a `**kwargs` that may hold it): it returns, deliberately
+            if not retry.followed:
+                # The last statement of its block: `raise` in front changes nothing the task does, and
+                # no code was written to run after it. A matter of style, left to the reader.
                 continue
             yield Report(
                 retry.span,
-                f"{retry.receiver}.retry(...) raises, but written as a statement it reads as if it returned: code "
-                "after it never runs; write `raise "
+                f"{retry.receiver}.retry(...) raises, but written as a statement it reads as if it returned: the "
+                "code after it never runs; write `raise "
                 f"{retry.receiver}.retry(...)` so readers, type checkers and linters see the control flow",
-                fix([Edit(Span.point(retry.span.line, retry.span.col), "raise ")], "Raise the retry", Applicability.SAFE),
+                fix(
+                    [Edit(Span.point(retry.span.line, retry.span.col), "raise ")], "Raise the retry",
+                    Applicability.SAFE,
+                ),
             )
 
 
@@ -157,6 +158,7 @@ def unbounded_retries(project: Project) -> Iterator[Report]:
     severity=Severity.INFO,
     summary="Retries at a fixed delay (no `retry_backoff`) hammer a recovering dependency in lockstep.",
     scope="project",
+    opt_in=True,  # whether a fixed delay hurts depends on fan-out and the dependency: see its document
     fix=Applicability.UNSAFE,
     words=("autoretry_for", "retry_jitter", *TASK_WORDS),
 )
@@ -165,9 +167,12 @@ def retry_without_backoff(project: Project) -> Iterator[Report]:
         backoff = find_option(project, task, "retry_backoff")
         backoff_on = backoff is not None and backoff.value.data not in (False, 0, None)
         autoretry = find_option(project, task, "autoretry_for")
-        if autoretry is not None and backoff is None and autoretry.value.data != ():
+        if autoretry is not None and backoff is None and _autoretries(autoretry):
             subject = f"task {task.task.function}" if autoretry.own else autoretry.where
-            argument = task.task.arguments.get("autoretry_for") if autoretry.own else None
+            # Never beside a `*args`/`**options` in the decorator: it may hold retry_backoff already,
+            # and a repeated keyword is a TypeError when the module is imported.
+            own = autoretry.own and not task.task.open_options
+            argument = task.task.arguments.get("autoretry_for") if own else None
             edits = [Edit(Span.point(argument.end_line, argument.end_col), ", retry_backoff=True")] if argument else []
             yield Report(
                 autoretry.value.span,
@@ -214,7 +219,7 @@ def non_idempotent_retry(project: Project) -> Iterator[Report]:
         how = _retries(project, task)
         if how is None or _deduplicated(project, task):
             continue
-        effect = _repeated_effect(task)
+        effect = _repeated_effect(task, how == "autoretry_for")
         if effect is None:
             continue
         site, what = effect
@@ -227,10 +232,15 @@ def non_idempotent_retry(project: Project) -> Iterator[Report]:
         )
 
 
+def _autoretries(source: OptionSource) -> bool:
+    """autoretry_for names exceptions (not `()`, not a value joblint cannot read)."""
+    return source.value.data != () and bool(source.names or source.value.items)
+
+
 def _retries(project: Project, task: ProjectTask) -> str | None:
     """How a task comes to run again, or None when it does not retry."""
     autoretry = find_option(project, task, "autoretry_for")
-    if autoretry is not None and autoretry.value.data != () and (autoretry.names or autoretry.value.items):
+    if autoretry is not None and _autoretries(autoretry):
         return "autoretry_for"
     receivers = _retry_receivers(task.task)
     if any(r.receiver in receivers for r in task.task.body.retries):
@@ -242,31 +252,97 @@ def _deduplicated(project: Project, task: ProjectTask) -> bool:
     return any(name.rsplit(".", 1)[-1] in DEDUPLICATING_BASES for name in base_names(project, task))
 
 
-def _guarded(site: CallSite, calls: tuple[CallSite, ...]) -> bool:
-    """A guard that runs before the effect (a lock, SET NX, get_or_create) or is part of it (a key)."""
+def _model(site: CallSite) -> str:
+    """The model a row effect or a lookup is about: `Payment` in `Payment.objects.create`, or the
+    class of a new object being saved."""
+    if site.new_class:
+        return site.new_class
+    return site.name.split(".objects.", 1)[0] if ".objects." in site.name else ""
+
+
+def _lookup_guard(site: CallSite, other: CallSite, inputs: set[str]) -> bool:
+    """`Model.objects.filter(key=<task input>).exists()/.first()` or `.get(key=<input>)` before a
+    row effect on the same model: the task looks for the row of a previous run before creating it."""
+    if ".objects." not in other.name or other.name.rsplit(".", 1)[-1] not in ("filter", "get"):
+        return False
+    model = _model(site)
+    return bool(model) and _model(other) == model and bool(inputs & set(other.arg_names))
+
+
+def _guarded(site: CallSite, calls: tuple[CallSite, ...], inputs: set[str], row: bool) -> bool:
+    """A guard that runs before the effect (a lock, SET NX, get_or_create, a lookup of the row by
+    the task's input) or is part of it (a key)."""
     start = (site.span.line, site.span.col)
-    return any(guard(other) is not None and (other.span.line, other.span.col) <= start for other in calls)
+    return any(
+        (other.span.line, other.span.col) <= start
+        and (guard(other) is not None or row and _lookup_guard(site, other, inputs))
+        for other in calls
+    )
 
 
 # Calls after a side effect that do not make the task fail: logging, and the retry itself (which
 # follows the failure of the effect, the usual `except ...: raise self.retry(exc=exc)`).
-QUIET_CALLS = ("logger.", "log.", "logging.", "print", "self.retry", "self.update_state")
+QUIET_CALLS = ("logger.", "log.", "logging.", "print", "self.retry", "self.update_state", "warnings.warn")
+# Calls that do not fail in a way a retry is for: builtins, clocks, string and list methods.
+PURE_CALLS = {
+    "len", "str", "int", "float", "bool", "dict", "list", "tuple", "set", "frozenset", "isinstance", "issubclass",
+    "min", "max", "sum", "range", "enumerate", "zip", "sorted", "reversed", "repr", "getattr", "hasattr", "any",
+    "all", "abs", "round", "type", "id", "iter", "_", "gettext", "gettext_lazy", "ugettext", "now", "time.time",
+    "time.monotonic", "time.perf_counter", "timezone.now", "datetime.now", "datetime.utcnow", "uuid.uuid4", "uuid4",
+}
+PURE_METHODS = {
+    "format", "join", "strip", "lstrip", "rstrip", "split", "lower", "upper", "replace", "startswith", "endswith",
+    "items", "keys", "append", "extend", "isoformat", "strftime", "total_seconds",
+}
+# Effects a database transaction undoes when the task fails inside it.
+ROW_EFFECTS = ("a row insert", "a save of a new object", "an SQL INSERT")
 
 
-def _repeated_effect(task: ProjectTask) -> tuple[CallSite, str] | None:
-    """The first side effect followed by a step that can fail."""
-    calls = task.task.body.calls
-    retries = {r.span for r in task.task.body.retries}
+def _can_fail(site: CallSite) -> bool:
+    if site.name.startswith(QUIET_CALLS) or site.name in PURE_CALLS:
+        return False
+    return not ("." in site.name and site.name.rsplit(".", 1)[-1] in PURE_METHODS)
+
+
+def _after(later: CallSite, site: CallSite) -> bool:
+    return (later.span.line, later.span.col) >= (site.span.end_line, site.span.end_col)
+
+
+def _repeated_effect(task: ProjectTask, autoretry: bool) -> tuple[CallSite, str] | None:
+    """The first side effect that a retry repeats: one followed by a step that can fail and whose
+    failure leads to a retry, without a transaction that rolls the effect back with it."""
+    body = task.task.body
+    calls = body.calls
+    receivers = _retry_receivers(task.task)
+    retry_spans = {r.span for r in body.retries}
+    # The manual retries, as calls (their `try`/`except` and transaction position).
+    manual = [c for c in calls if c.span in {r.span for r in body.retries if r.receiver in receivers}]
+    inputs = set(task.task.params[1 if task.task.bound else 0:])
     for site in calls:
         what = side_effect(site)
-        if what is None or _guarded(site, calls):
+        row = what in ROW_EFFECTS
+        if what is None or _guarded(site, calls, inputs, row):
             continue
-        end = (site.span.end_line, site.span.end_col)
-        if any(
-            (later.span.line, later.span.col) >= end
-            and later.span not in retries
-            and not later.name.startswith(QUIET_CALLS)
-            for later in calls
-        ):
+
+        def undone(failure: CallSite, site: CallSite = site, row: bool = row) -> bool:
+            # The failure happens inside a transaction the row was written in: both roll back.
+            return row and bool(set(site.atomic) & set(failure.atomic))
+
+        failing = [
+            later for later in calls
+            if _after(later, site) and later.span not in retry_spans and _can_fail(later)
+            # a step that runs only because the effect's own `try` failed
+            and not set(later.handlers) & set(site.tries)
+        ]
+        if autoretry and any(not undone(later) for later in failing):
             return site, what
+        for retry in manual:
+            if not retry.handlers:
+                # a retry that is not the handling of an error: reached after the effect, it repeats it
+                if _after(retry, site) and not undone(retry):
+                    return site, what
+                continue
+            handled = retry.handlers[-1]  # the `try` whose failure this retry handles
+            if any(handled in later.tries and not undone(later) for later in failing):
+                return site, what
     return None

@@ -13,6 +13,7 @@ from ..project import Project, SettingsModel
 from ..task_options import broker_kind, find_option, resolve_task
 from . import Report, all_of, rule
 from ._celery import CONFIG_WORDS, DISPATCH_WORDS, TASK_WORDS
+from ._task_names import judgeable
 
 QUEUE_CALLS = ("kombu.Queue", "kombu.entity.Queue")
 GLOB = ("*", "?", "[")
@@ -224,7 +225,6 @@ def route_to_unknown_task(project: Project) -> Iterator[Report]:
     if not project.tasks:
         return
     names = {t.name for t in project.tasks}
-    packages = {f.module.split(".")[0] for f in project.files if f.module}
     for model in project.apps:
         write = model.get("task_routes")
         if write is None:
@@ -232,8 +232,8 @@ def route_to_unknown_task(project: Project) -> Iterator[Report]:
         for pattern, _ in _routes(write.data):
             if pattern in names or pattern in project.known_tasks or any(c in pattern for c in GLOB) or pattern.startswith("celery."):
                 continue
-            if pattern.split(".")[0] not in packages:
-                continue  # a task of an installed package, which joblint cannot see
+            if not judgeable(project, pattern):
+                continue  # a task of an installed package (or a name joblint cannot place): unknown, not missing
             close = difflib.get_close_matches(pattern, sorted(names), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             yield Report(
