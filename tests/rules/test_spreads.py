@@ -297,3 +297,28 @@ def fetch(url):
     assert set(findings) == {"CEL101", "CEL103"}
     assert all(f.span.line == 8 and f.fix is None for f in findings.values())
     assert "set through **PICKLED at proj/conf.py:1" in findings["CEL101"].message
+
+
+def test_unsafe_fixes_leave_a_decorator_whose_spread_holds_retry_backoff_alone(project):
+    # The fix once added `retry_backoff=True` beside `**RETRY_OPTIONS` holding it: a TypeError at import.
+    from conftest import lint
+
+    from joblint.fix import fix_until_stable
+
+    tasks = """
+from celery import shared_task
+from requests.exceptions import RequestException
+
+from .conf import RETRY_OPTIONS
+
+
+@shared_task(autoretry_for=(RequestException,), **RETRY_OPTIONS)
+def fetch(url):
+    return url
+"""
+    project({"proj/__init__.py": "", "proj/conf.py": CONF, "proj/tasks.py": tasks}, select=["CEL404"])
+    root = project.root
+    outcome = fix_until_stable(
+        {"proj/tasks.py": root / "proj/tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True
+    )
+    assert outcome.changed() == {}
