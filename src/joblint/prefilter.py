@@ -376,6 +376,7 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
     class, and modules that are configuration of their own) star-import or take base classes
     from, and the modules of ARQ job functions. They matter whatever words they contain."""
     from .models.celery import holds_configuration
+    from .models.literal_dicts import spread_modules
 
     facts = list(facts)
     seeds = {m.module for m in facts if m.module and (m.celery.sources or holds_configuration(m))}
@@ -392,6 +393,7 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
             for entry in settings.entries:
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    named |= spread_modules(facts)  # where `**RETRY_OPTIONS` of a task may be defined
     by_name: dict[str, list[Any]] = {}  # a monorepo's services may each have an `app.celeryconfig`
     for m in facts:
         if m.module:

@@ -110,12 +110,21 @@ def base_names(project: Project, task: ProjectTask) -> list[str]:
 
 
 def find_option(project: Project, task: ProjectTask, option: str) -> OptionSource | None:
-    """Where a task's option is set in its own options or the classes it inherits from."""
-    own = task.task.option(option)
+    """Where a task's option is set in its own options or the classes it inherits from.
+
+    Its own options include the keys of the `**mapping`s in its decorator that the project resolves
+    (models/literal_dicts.py); while one is unresolved, an option not written out is found with a
+    value whose data is UNKNOWN: rules must not claim it unset."""
+    own = task.task.option(option)  # UNKNOWN when a `**mapping` joblint cannot read may set it
     if own is not None:
         where = "class attribute" if task.task.kind == "class" else "option"
+        via = task.task.via.get(option)
         return OptionSource(
-            own, task.task.names.get(option, ()), task.path, f"{where} of task {task.task.function}", True
+            own,
+            task.task.names.get(option, ()),
+            task.path,
+            f"{where} of task {task.task.function}" + (f" from {via}" if via else ""),
+            True,
         )
     for cls in base_classes(project, task):
         value = cls.options.get(option)
@@ -131,7 +140,8 @@ def effective_option(
 
     Looks at the task's own options (decorator keywords, or a Task subclass's attributes), then the
     classes it inherits from (`base=`, Task subclass bases), then the app settings (`setting`, e.g.
-    `task_acks_late`); (None, "") when nothing in the project sets it.
+    `task_acks_late`); (None, "") when nothing in the project sets it; a Value whose data is
+    UNKNOWN when an unresolved `**mapping` in the decorator may set it (`find_option`).
     """
     found = find_option(project, task, option)
     if found is not None:

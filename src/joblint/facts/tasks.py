@@ -19,7 +19,8 @@ from ..findings import Span
 from .celery import SHARED_TASK, CeleryCollector
 from .names import dotted
 from .task_body import TaskBody, summarise
-from .values import Value
+from .traverse import children
+from .values import UNKNOWN, Value
 from .walker import WalkContext, literal
 
 TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"}
@@ -36,9 +37,75 @@ CANVAS_KINDS = {
 QUEUE_CLASSES = {"kombu.Queue", "kombu.entity.Queue"}
 CANVAS_FACTORIES = {"celery.signature", "celery.canvas.signature", "celery.subtask", "celery.canvas.Signature"}
 
+# Keys that make a module-level dict worth recording as a possible source of task or execution
+# options (`RETRY_OPTIONS = dict(max_retries=5, retry_backoff=True)`, spread as `**RETRY_OPTIONS`).
+OPTION_KEYS = frozenset({
+    "acks_late", "acks_on_failure_or_timeout", "autoretry_for", "base", "bind", "compression", "countdown",
+    "default_retry_delay", "dont_autoretry_for", "eta", "exchange", "expires", "headers", "ignore_result",
+    "immutable", "link", "link_error", "max_retries", "name", "priority", "queue", "rate_limit",
+    "reject_on_worker_lost", "retry", "retry_backoff", "retry_backoff_max", "retry_jitter", "retry_kwargs",
+    "retry_on_worker_lost", "retry_policy", "routing_key", "serializer", "shadow", "soft_time_limit",
+    "store_errors_even_if_ignored", "throws", "time_limit", "track_started", "typing",
+})
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A `**mapping` argument, or a mapping merged into a dict display (`{**BASE, ...}`,
+    `dict(BASE, ...)`, `A = B`): the mapping's name, qualified when its root is imported, else as
+    written. `name` is None when the mapping is not a plain name (a call, a subscript, a name the
+    enclosing function binds): its keys cannot be known."""
+
+    name: str | None
+    imported: bool = False
+    span: Span | None = None  # the `**NAME` argument of a call; None inside a dict display
+    resolved: bool = False  # set by the project model when the mapping's keys are known
+
+    @property
+    def shown(self) -> str:
+        """How a message names it: `**RETRY_OPTIONS`, `**<expression>`."""
+        return f"**{self.name.rsplit('.', 1)[-1]}" if self.name else "**<expression>"
+
+
+@dataclass(frozen=True)
+class DictEntry:
+    """`"key": value` or `key=value` in a literal dict; `names` as for a task option."""
+
+    key: str
+    value: Value
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiteralDict:
+    """A module-level name bound once, to a dict display or `dict(...)` that may hold task or
+    execution options, to another name (`OPTIONS = BASE_OPTIONS`), or to a call with exactly one
+    literal dict among its arguments, taken as its value (`get_setting("X", dict(...))`,
+    `getattr(settings, "X", {...})`). `parts` in order: later keys win."""
+
+    name: str
+    parts: tuple[DictEntry | Spread, ...]
+    span: Span  # the assigned name
+
+
+def option_of(options: dict[str, Value], spreads: tuple[Spread, ...], name: str, span: Span) -> Value | None:
+    """An option as written, else UNKNOWN when a `**mapping` whose keys are not known may hold it,
+    else None (certainly not set here)."""
+    found = options.get(name)
+    if found is not None:
+        return found
+    unresolved = next((s for s in spreads if not s.resolved), None)
+    if unresolved is not None:
+        return Value(UNKNOWN, unresolved.span or span)
+    return None
+
+
 # What a task decorator says: its app, options, base class, whether its options are open-ended
-# (`**opts`), the names options were given under, and the spans of its arguments.
-DecoratorOptions = tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]]
+# (`*args`/`**opts`), the names options were given under, the spans of its arguments and its
+# `**` spreads.
+DecoratorOptions = tuple[
+    str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span], tuple[Spread, ...]
+]
 
 
 @dataclass(frozen=True)
@@ -54,7 +121,7 @@ class TaskDef:
     node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
     kind: str = "function"  # "function" | "call" | "class"
     base: str | None = None  # the `base=` class or the Task subclass's first base, qualified when imported
-    open_options: bool = False  # `**options` in the decorator: the options are not all known
+    open_options: bool = False  # `*args` or `**options` in the decorator (even when the project resolves them)
     varargs: bool = False  # the body takes *args
     required: int = 0  # positional parameters without a default, `self` included
     body: TaskBody = field(default_factory=TaskBody)
@@ -62,6 +129,11 @@ class TaskDef:
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The whole `keyword=value` argument of each decorator option (a value's span leaves out its parentheses).
     arguments: dict[str, Span] = field(default_factory=dict)
+    # The decorator's `**mapping` arguments. The project model resolves those naming a literal dict
+    # (models/literal_dicts.py): their keys join `options`, each value placed at the spread.
+    spreads: tuple[Spread, ...] = ()
+    # Options that came from a resolved spread, and where: `**RETRY_OPTIONS at proj/conf.py:3`.
+    via: dict[str, str] = field(default_factory=dict)
 
     @property
     def bound(self) -> bool:
@@ -81,7 +153,14 @@ class TaskDef:
         return self.params[1:] if self.bound else self.params
 
     def option(self, name: str) -> Value | None:
-        return self.options.get(name)
+        """The option's value; a Value whose data is UNKNOWN when a `**mapping` whose keys are not
+        known may set it; None when it is certainly not set on the task itself."""
+        return option_of(self.options, self.spreads, name, self.decorator_span)
+
+    def written(self, name: str) -> bool:
+        """Whether the option is written on the task itself (a keyword or a class attribute) rather
+        than taken from a `**mapping`: only then may a fix edit its value."""
+        return name in self.options and name not in self.via
 
 
 @dataclass(frozen=True)
@@ -114,6 +193,11 @@ class DispatchCall:
     # Inside `for row in <queryset>.select_for_update(...)` (or a name assigned such a queryset in
     # the same function): a task sent per locked row, the claim-and-dispatch pattern.
     per_locked_row: bool = False
+    spreads: tuple[Spread, ...] = ()  # `**options` of apply_async / signature / set: execution options not all known
+
+    def option(self, name: str) -> Value | None:
+        """An execution option as written; UNKNOWN when a `**mapping` may hold it; else None."""
+        return option_of(self.options, self.spreads, name, self.span)
 
 
 @dataclass(frozen=True)
@@ -129,6 +213,11 @@ class SignatureRef:
     options: dict[str, Value]  # `.set(...)` / `.signature(...)` execution options
     span: Span  # the whole signature expression
     method_span: Span  # the method name, for fixes
+    spreads: tuple[Spread, ...] = ()  # `**options` of `.signature(...)` / `.set(...)`
+
+    def option(self, name: str) -> Value | None:
+        """An execution option as written; UNKNOWN when a `**mapping` may hold it; else None."""
+        return option_of(self.options, self.spreads, name, self.span)
 
 
 @dataclass(frozen=True)
@@ -163,6 +252,18 @@ class TaskFacts:
     canvases: list[CanvasUse] = field(default_factory=list)
     task_classes: list[TaskClassDef] = field(default_factory=list)
     queues: list[QueueDef] = field(default_factory=list)
+    # Module-level literal dicts that may be spread into task decorators or dispatch calls.
+    dicts: list[LiteralDict] = field(default_factory=list)
+
+    def spread_names(self) -> set[str]:
+        """The qualified names of the imported `**mapping`s of this module (`proj.conf.RETRY` for
+        `**conf.RETRY`, or for `from proj.conf import RETRY`)."""
+        spreads = [
+            *(s for t in self.tasks for s in t.spreads),
+            *(s for d in self.dispatches for s in d.spreads),
+            *(s for d in self.dicts for s in d.parts if isinstance(s, Spread)),
+        ]
+        return {s.name for s in spreads if s.imported and s.name}
 
 
 DISPATCH_METHODS = {"apply_async", "delay", "s", "si", "signature", "delay_on_commit", "apply_async_on_commit"}
@@ -176,6 +277,71 @@ ONE_ROW = {"get", "first", "last", "earliest", "latest", "get_or_create", "updat
 
 def _positional(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params]
+
+
+def _target_names(target: cst.BaseExpression | None) -> list[str]:
+    """The names an assignment target binds (`a`, `a, (b, *c)`)."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _bound_names(scope: cst.CSTNode) -> set[str]:
+    """Every name a function or class (nested ones included, to err on the side of local) binds."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Param):
+            found.add(node.name.value)
+        elif isinstance(node, cst.Assign):
+            found.update(n for t in node.targets for n in _target_names(t.target))
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            found.update(_target_names(node.target))
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            found.update(_target_names(node.target))
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            found.update(_target_names(node.asname.name))
+        elif isinstance(node, cst.NamedExpr):
+            found.update(_target_names(node.target))
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            found.update(_target_names(node.name.name))
+        elif isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+            found.update(_alias_names(node))
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not scope:
+            found.add(node.name.value)
+        stack.extend(children(node))
+    return found
+
+
+def _alias_names(node: cst.Import | cst.ImportFrom) -> list[str]:
+    """The local names an import binds."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    names = []
+    for alias in node.names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            names.append(alias.asname.name.value)
+        else:
+            text = dotted(alias.name)
+            if text:
+                names.append(text.split(".")[0] if isinstance(node, cst.Import) else text)
+    return names
+
+
+def _is_dict_call(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict"
+
+
+def _literal_dict(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Dict) or _is_dict_call(expr)
+
+
+MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
 
 
 class TaskCollector:
@@ -197,10 +363,108 @@ class TaskCollector:
         self._claim_loops: list[list[cst.For]] = [[]]
         self._on_commit_args: list[cst.CSTNode] = []
         self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
+        # Module-level literal dicts, and how many times each module-level name is bound or changed.
+        self._dicts: list[LiteralDict] = []
+        self._bindings: dict[str, int] = {}
+        self._local_names: dict[int, set[str]] = {}  # id of a function or class -> the names it binds
+
+    # -- module-level literal dicts -------------------------------------------------------------
+    def _bind(self, names: list[str]) -> None:
+        for name in names:
+            self._bindings[name] = self._bindings.get(name, 0) + 1
+
+    def _module_assign(self, node: cst.Assign) -> None:
+        if not self.ctx.at_module_level:
+            return
+        for target in node.targets:
+            self._bind(_target_names(target.target) or self._changed(target.target))
+        self._literal_dict([t.target for t in node.targets], node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self.ctx.at_module_level and node.value is not None:
+            self._bind(_target_names(node.target) or self._changed(node.target))
+            self._literal_dict([node.target], node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self.ctx.at_module_level:
+            self._bind(_target_names(node.target) or self._changed(node.target))
+
+    def _module_for(self, node: cst.For) -> None:
+        if self.ctx.at_module_level:
+            self._bind(_target_names(node.target))
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if self.ctx.at_module_level:
+            self._bind(_alias_names(node))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self.ctx.at_module_level:
+            self._bind(_alias_names(node))
+
+    @staticmethod
+    def _changed(target: cst.BaseExpression) -> list[str]:
+        """`OPTIONS["queue"] = ...`: the mapping changed after its literal."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            return [target.value.value]
+        return []
+
+    def _literal_dict(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
+        names = [t for t in targets if isinstance(t, cst.Name)]
+        if not names:
+            return
+        parts = self._dict_parts(value, wrapper=True)
+        if parts is None:
+            return
+        if parts and not any(isinstance(p, Spread) or p.key in OPTION_KEYS for p in parts):
+            return  # a dict of something else (LOGGING, DATABASES): never task options
+        for name in names:
+            self._dicts.append(LiteralDict(name.value, parts, self.ctx.span(name)))
+
+    def _dict_parts(self, expr: cst.BaseExpression, wrapper: bool = False) -> tuple[DictEntry | Spread, ...] | None:
+        """The entries and spreads of a literal dict, in order; a name for `A = B`; the one literal
+        dict among a call's arguments (a settings lookup's default) when `wrapper`; else None."""
+        if isinstance(expr, cst.Dict):
+            parts: list[DictEntry | Spread] = []
+            for element in expr.elements:
+                if not isinstance(element, cst.DictElement):  # `**OTHER`
+                    parts.append(self._spread(element.value, None))
+                    continue
+                key = literal(element.key)
+                if not isinstance(key, str):
+                    return (Spread(None),)  # a key no keyword argument can have
+                parts.append(DictEntry(key, self.ctx.value(element.value), self._names(element.value)))
+            return tuple(parts)
+        if _is_dict_call(expr):
+            assert isinstance(expr, cst.Call)
+            parts = []
+            for arg in expr.args:
+                if arg.star == "**":
+                    parts.append(self._spread(arg.value, None))
+                elif arg.star:
+                    return (Spread(None),)
+                elif arg.keyword is None:
+                    inner = self._dict_parts(arg.value) if _literal_dict(arg.value) else None
+                    parts.extend(inner if inner is not None else (self._spread(arg.value, None),))
+                else:
+                    parts.append(DictEntry(arg.keyword.value, self.ctx.value(arg.value), self._names(arg.value)))
+            return tuple(parts)
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            return (self._spread(expr, None),)
+        if wrapper and isinstance(expr, cst.Call):
+            found = [a.value for a in expr.args if not a.star and _literal_dict(a.value)]
+            return self._dict_parts(found[0]) if len(found) == 1 else None
+        return None
 
     # -- dispatch calls and transactions -------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if (
+            self.ctx.at_module_level
+            and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in MUTATORS
+        ):
+            self._bind([func.value.value])  # `OPTIONS.update(...)`: the literal is not the whole story
         if isinstance(func, cst.Attribute) and func.attr.value in DISPATCH_METHODS:
             self._dispatch(node, func, func.attr.value)
         elif isinstance(func, cst.Attribute) and func.attr.value == "set" and self._is_signature(func.value):
@@ -272,6 +536,7 @@ class TaskCollector:
                 return isinstance(expr, cst.Name) and expr.value in self._locked_names[-1]
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._module_assign(node)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 locked = self._locked_names[-1]
@@ -282,6 +547,7 @@ class TaskCollector:
                     locked.discard(name)
 
     def visit_For(self, node: cst.For) -> None:
+        self._module_for(node)
         if self._locks_rows(node.iter):
             self._claim_loops[-1].append(node)
 
@@ -315,13 +581,39 @@ class TaskCollector:
             args = keywords.get("args")
             positional = len(args.items) if args is not None and args.items else 0
         star = any(arg.star for arg in call.args) or positional < 0
-        self._record(call, func, receiver, method, options, max(positional, 0), star)
+        # `**x` of .delay/.s/.si holds the task's keyword arguments; elsewhere, execution options.
+        spreads = () if method in ARGUMENT_METHODS else self._spreads(call)
+        self._record(call, func, receiver, method, options, max(positional, 0), star, spreads)
 
     def _signature_factory(self, call: cst.Call) -> None:
         """`signature("proj.add", args=(1,), queue="q")`: a signature by task name."""
         keywords = {a.keyword.value: self.ctx.value(a.value) for a in call.args if a.keyword is not None and not a.star}
         options = {k: v for k, v in keywords.items() if k not in ("args", "kwargs", "varies", "subtask_type", "app")}
-        self._record(call, None, None, "signature", options, 0, True)
+        self._record(call, None, None, "signature", options, 0, True, self._spreads(call))
+
+    def _spreads(self, call: cst.Call) -> tuple[Spread, ...]:
+        return tuple(self._spread(arg.value, self.ctx.span(arg)) for arg in call.args if arg.star == "**")
+
+    def _spread(self, expr: cst.BaseExpression, span: Span | None) -> Spread:
+        """What a `**expr` names: a module-level or imported name whose keys the project may know."""
+        text = dotted(expr)
+        if text is None or self._bound_locally(text.split(".")[0]):
+            return Spread(None, False, span)
+        qualified = self.ctx.imports.qualify(expr)
+        if qualified is not None:
+            return Spread(qualified, True, span)
+        return Spread(text, False, span)
+
+    def _bound_locally(self, name: str) -> bool:
+        """Whether an enclosing function or class binds `name` (a parameter, an assignment, an
+        import...): then `**name` is not the module-level mapping of that name."""
+        for scope in self.ctx.scopes:
+            names = self._local_names.get(id(scope.node))
+            if names is None:
+                names = self._local_names[id(scope.node)] = _bound_names(scope.node)
+            if name in names:
+                return True
+        return False
 
     def _record(
         self,
@@ -332,6 +624,7 @@ class TaskCollector:
         options: dict[str, Value],
         positional: int,
         star: bool,
+        spreads: tuple[Spread, ...] = (),
     ) -> None:
         frame = self._frames[-1]
         function = self.ctx.function
@@ -349,6 +642,7 @@ class TaskCollector:
                 in_on_commit=bool(frame[1]),
                 function=self.ctx.qualname() if function is not None else None,
                 per_locked_row=bool(self._claim_loops[-1]),
+                spreads=spreads,
             )
         )
 
@@ -373,7 +667,7 @@ class TaskCollector:
         where: Span,
         kind: str,
     ) -> None:
-        app, options, base, open_options, names, arguments = found
+        app, options, base, open_options, names, arguments, spreads = found
         scopes = [] if kind == "call" else [s.name for s in self.ctx.scopes]
         self.facts.tasks.append(
             TaskDef(
@@ -390,6 +684,7 @@ class TaskCollector:
                 open_options=open_options,
                 names=names,
                 arguments=arguments,
+                spreads=spreads,
                 **self._signature(node),
             )
         )
@@ -403,11 +698,9 @@ class TaskCollector:
             "required": sum(1 for p in positional if p.default is None),
         }
 
-    def _task_decorator(
-        self, expr: cst.BaseExpression
-    ) -> tuple[str | None, dict[str, Value], str | None, bool, dict[str, tuple[str, ...]], dict[str, Span]] | None:
-        """(app, options, base, open options, option names, option arguments) when `expr` is a task
-        decorator (or `app.task`)."""
+    def _task_decorator(self, expr: cst.BaseExpression) -> DecoratorOptions | None:
+        """(app, options, base, open options, option names, option arguments, spreads) when `expr`
+        is a task decorator (or `app.task`)."""
         call = expr if isinstance(expr, cst.Call) else None
         func = call.func if call is not None else expr
         qualified = self.ctx.imports.qualify(func)
@@ -424,10 +717,13 @@ class TaskCollector:
         arguments: dict[str, Span] = {}
         base = None
         open_options = False
+        spreads: list[Spread] = []
         if call is not None:
             for arg in call.args:
                 if arg.star:
                     open_options = True
+                    if arg.star == "**":
+                        spreads.append(self._spread(arg.value, self.ctx.span(arg)))
                 elif arg.keyword is not None:
                     options[arg.keyword.value] = self.ctx.value(arg.value)
                     arguments[arg.keyword.value] = self.ctx.span(arg)
@@ -436,7 +732,7 @@ class TaskCollector:
                         names[arg.keyword.value] = found
                     if arg.keyword.value == "base":
                         base = self.ctx.imports.qualify(arg.value) or dotted(arg.value)
-        return app, options, base, open_options, names, arguments
+        return app, options, base, open_options, names, arguments, tuple(spreads)
 
     def _names(self, expr: cst.BaseExpression) -> tuple[str, ...]:
         """`(requests.Timeout, OSError)` -> ("requests.Timeout", "OSError"); () when not all names."""
@@ -467,6 +763,8 @@ class TaskCollector:
             self._add_function_task(function, found, self.ctx.span(call), "call")
         names = {t.function for t in self.facts.tasks}
         self.facts.tasks = [self._with_body(t, names) for t in self.facts.tasks]
+        # A name bound twice (or imported and assigned, or changed after) has no one literal value.
+        self.facts.dicts = [d for d in self._dicts if self._bindings.get(d.name) == 1]
 
     def _with_body(self, task: TaskDef, names: set[str]) -> TaskDef:
         if task.node is None:
@@ -658,6 +956,7 @@ class TaskCollector:
 
     def _signature_ref(self, expr: cst.BaseExpression) -> SignatureRef | None:
         options: dict[str, Value] = {}
+        spreads: list[Spread] = []
         immutable = False
         outer = expr
         # `.set(...)` and `.on_error(...)` return the signature they are called on.
@@ -666,6 +965,8 @@ class TaskCollector:
             and isinstance(expr.func, cst.Attribute)
             and expr.func.attr.value in ("set", "on_error", "set_immutable")
         ):
+            if expr.func.attr.value == "set":
+                spreads.extend(self._spreads(expr))
             for arg in expr.args:
                 if arg.keyword is not None:
                     value = self.ctx.value(arg.value)
@@ -694,6 +995,7 @@ class TaskCollector:
                 positional = 0
             immutable = immutable or any(k == "immutable" and v.data is True for k, v in keywords.items())
             options.update({k: v for k, v in keywords.items() if k not in ("args", "kwargs")})
+            spreads.extend(self._spreads(expr))
         return SignatureRef(
             target=target,
             qualified=self.ctx.imports.qualify(expr.func.value),
@@ -704,4 +1006,5 @@ class TaskCollector:
             options=options,
             span=self.ctx.span(outer),
             method_span=self.ctx.span(expr.func.attr),
+            spreads=tuple(spreads),
         )

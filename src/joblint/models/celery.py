@@ -30,6 +30,7 @@ from ..facts.core import Assignment, ClassFacts
 from ..facts.tasks import TaskDef
 from ..facts.values import UNKNOWN, Value
 from ..findings import Span
+from . import literal_dicts
 
 
 @dataclass(frozen=True)
@@ -491,7 +492,9 @@ def build(files: list[ModuleFacts]) -> CeleryModel:
     models, by_ref = _app_models(files, index)
     used = _merge_apps(files, index, by_ref, list(models))
     models += _standalone_models(files, index, used)
-    tasks = [ProjectTask(t, f.path, f.module) for f in files for t in f.tasks.tasks]
+    # Decorator options spread from a literal dict (`**RETRY_OPTIONS`) join the task's own.
+    spreads = literal_dicts.Resolver(files)
+    tasks = [ProjectTask(spreads.task(t, f), f.path, f.module) for f in files for t in f.tasks.tasks]
     return CeleryModel(models, tasks, {ref: m.name for ref, m in by_ref.items()})
 
 

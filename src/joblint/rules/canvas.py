@@ -49,14 +49,14 @@ def chord_with_ignored_results(project: Project) -> Iterator[Report]:
 
 def _chord_problem(project: Project, header: tuple[SignatureRef, ...], path: str) -> tuple[SignatureRef, str] | None:
     for ref in header:
-        explicit = ref.options.get("ignore_result")
+        explicit = ref.option("ignore_result")  # UNKNOWN when `**options` may set it
         if explicit is not None and explicit.data is True:
             return ref, _ignored_message(ref.target, "ignore_result=True on the signature")
         task = resolve_task(project, ref.target, ref.qualified, path)
         if task is None or (explicit is not None and explicit.data is False):
             continue
         value, where = effective_option(project, task, "ignore_result", "task_ignore_result")
-        if value is not None and value.data is True:
+        if value is not None and value.data is True and (explicit is None or explicit.known):
             return ref, _ignored_message(task.task.function, where)
         backend = _backend(project, task)
         if backend == "none":

@@ -25,6 +25,10 @@ def _is_true(value: Value | None) -> bool:
     return value is not None and value.data is True
 
 
+def _maybe_true(value: Value | None) -> bool:
+    return value is not None and (value.data is True or not value.known)
+
+
 def _at(write, model: SettingsModel) -> tuple[Span, str]:  # type: ignore[no-untyped-def]
     """Where to point: at a write, or at the app construction when the value is never set."""
     if write is not None:
@@ -62,7 +66,8 @@ def acks_late_disabled(project: Project) -> Iterator[Report]:
             continue
         tasks = app_tasks(project, model)
         # An app with no tasks in the project only sends them: acks are the workers' business.
-        if all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
+        # A task whose acks_late a `**mapping` joblint cannot read may set counts as late.
+        if all(_maybe_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
             continue
         edit = _add_to_app(model, "task_acks_late", "True")
         message = f"task_acks_late is never set (Celery's default is False): {why}"
@@ -146,10 +151,14 @@ def reject_on_worker_lost_missing(project: Project) -> Iterator[Report]:
                 if own_reject is not None
                 else Edit(Span.point(end.end_line, end.end_col), ", reject_on_worker_lost=True")
             )
-            # Not beside a `*args`/`**options` in the decorator: it may hold the keyword already.
+            # A value from a `**mapping` sits at the spread, and a keyword added beside `*args` /
+            # `**options` may already be in it: no edit in either case.
+            spread = not task.task.written("acks_late") or (
+                own_reject is not None and not task.task.written("reject_on_worker_lost")
+            )
             fixed = (
                 fix([edit], "Set reject_on_worker_lost=True", Applicability.UNSAFE)
-                if task.task.kind != "class" and (own_reject is not None or not task.task.open_options)
+                if task.task.kind != "class" and not spread and (own_reject is not None or not task.task.open_options)
                 else None
             )
             yield Report(own.span, f"acks_late=True on task {task.task.function}: {why}", fixed, path=task.path)
@@ -239,7 +248,8 @@ def _task_limits(project: Project, task: ProjectTask) -> Iterator[Report]:
 def _dispatch_limits(project: Project) -> Iterator[Report]:
     for facts in project.files:
         for call in facts.tasks.dispatches:
-            soft, hard = _given(call.options.get("soft_time_limit")), _given(call.options.get("time_limit"))
+            # UNKNOWN when `**options` may hold it: then the task's own limit is not the one in force.
+            soft, hard = _given(call.option("soft_time_limit")), _given(call.option("time_limit"))
             if soft is None and hard is None:
                 continue
             hard_where = "time_limit= in this call"

@@ -110,7 +110,10 @@ def pickle_serializer(project: Project) -> Iterator[Report]:
     for task in project.tasks:
         value = task.task.option("serializer")
         if value is not None and _is_pickle(value):
-            yield _with_path(_replace_serializer(value), task.path)
+            report = _replace_serializer(value)
+            if not task.task.written("serializer"):  # from a `**mapping`: the value is not at the span
+                report = Report(report.span, f"{report.message} (set through {task.task.via['serializer']})")
+            yield _with_path(report, task.path)
     for facts in project.files:
         for task_class in facts.tasks.task_classes:  # Task subclasses, abstract bases included
             value = task_class.options.get("serializer")

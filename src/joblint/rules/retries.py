@@ -119,7 +119,9 @@ def broad_autoretry(project: Project) -> Iterator[Report]:
         if find_option(project, task, "dont_autoretry_for") is not None:
             continue  # the author excluded what should not be retried
         broad = next(n for n in source.names if n in BROAD_EXCEPTIONS).rsplit(".", 1)[-1]
+        via = task.task.via.get("autoretry_for") if source.own else None
         subject = f"task {task.task.function}" if source.own else source.where
+        subject += f" (through {via})" if via else ""
         yield Report(
             source.value.span,
             f"{subject} retries on {broad}: bugs (TypeError, KeyError), bad input and time-limit errors are retried "
@@ -143,6 +145,8 @@ def unbounded_retries(project: Project) -> Iterator[Report]:
         if source is None or not source.value.known or source.value.data is not None:
             continue
         subject = f"task {task.task.function}" if source.own else source.where
+        via = task.task.via.get("max_retries") if source.own else None  # reported at the `**mapping` holding it
+        subject += f" (through {via})" if via else ""
         yield Report(
             source.value.span,
             f"{subject} sets max_retries=None, so it retries forever: a message that always fails never leaves the "
