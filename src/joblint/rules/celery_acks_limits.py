@@ -10,7 +10,7 @@ from ..facts.values import Value
 from ..findings import Applicability, Edit, Fix, Severity, Span
 from ..project import Project, ProjectTask, SettingsModel, SettingValue, known_number
 from . import Report, fix, rule
-from ._celery import CONFIG_WORDS, TASK_WORDS, app_tasks, production_apps, seconds
+from ._celery import CONFIG_WORDS, TASK_WORDS, app_tasks, production_apps, seconds, worker_apps
 from ._settings_edits import add_sibling, add_to_app, replace_value
 
 SOFT, HARD = "task_soft_time_limit", "task_time_limit"
@@ -58,11 +58,10 @@ def acks_late_disabled(project: Project) -> Iterator[Report]:
             if write.data is False:
                 yield Report(write.value.span, f"task_acks_late is False: {why}", _true_fix(write), path=write.path)
             continue
-        if not model.complete:
-            continue
+        if not model.complete or not model.worker:
+            continue  # an app no worker runs only sends tasks: acks are the workers' business
         tasks = app_tasks(project, model)
-        # An app with no tasks in the project only sends them: acks are the workers' business.
-        if all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
+        if tasks and all(_is_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
             continue
         edit = _add_to_app(model, "task_acks_late", "True")
         message = f"task_acks_late is never set (Celery's default is False): {why}"
@@ -260,23 +259,29 @@ def _dispatch_limits(project: Project) -> Iterator[Report]:
 def no_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
 
-    for model in production_apps(project):
+    for model in worker_apps(project):
         write = model.get("task_time_limit")
         if write is not None and (write.value.known and write.data is not None):
             continue
         if write is None and not model.complete or write is not None and not write.value.known:
             continue
+        tasks = app_tasks(project, model)
         unlimited = [
-            t for t in app_tasks(project, model)
+            t for t in tasks
             if (lambda v: v is None or v.data is None)(effective_option(project, t, "time_limit", None)[0])
         ]
-        if not unlimited:
+        if tasks and not unlimited:
             continue
         names = ", ".join(t.task.function for t in unlimited[:3]) + (", ..." if len(unlimited) > 3 else "")
+        what = (
+            f"{len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names})"
+            if unlimited
+            else f"the tasks of this worker app ({model.worker_reason})"
+        )
         span, path = _at(write, model)
         yield Report(
             span,
-            f"no hard time limit for {len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names}): a task stuck "
+            f"no hard time limit for {what}: a task stuck "
             "on a socket without a timeout holds its worker slot forever; set task_time_limit (and a lower "
             "task_soft_time_limit) on the app, and time_limit= on tasks that need longer",
             path=path,

@@ -98,6 +98,11 @@ EXTENSION_PREFIXES = (
 )
 
 
+# Settings Celery reads with `conf.get(...)` outside its table (celery/app/defaults.py): real
+# settings, not typos (celery/backends/base.py result_backend_thread_safe, celery/app/backends.py
+# override_backends, celery/backends/gcs.py gcs_threadpool_maxsize).
+READ_OUTSIDE_TABLE = {"result_backend_thread_safe", "override_backends", "gcs_threadpool_maxsize"}
+
 # The daemonization options of `celery worker/beat/events` fall back to `<command>_<option>` in
 # app.conf (celery/bin/base.py DaemonOption.daemon_setting); they are not in Celery's table.
 DAEMON_SETTINGS = {
@@ -179,15 +184,27 @@ def _uppercase_source(model: SettingsModel, layer: str) -> bool:
 )
 def unknown_setting(project: Project) -> Iterator[Report]:
     names_read = {f.path: f.core.names_read for f in project.files}
+    # The project's own settings: `settings.CELERY_HEARTBEAT_FILE` read anywhere in its code.
+    own = {name for f in project.files for name in f.celery.settings_reads}
+    # A key of settings modules is reported once, at its first place (settings/dev.py and
+    # settings/prod.py assigning the same unknown key are one mistake); keys passed to Celery() or
+    # app.conf are reported where each is written.
+    reported: set[object] = set()
     for model in project.models:
-        for ignored in model.ignored:
+        for ignored in sorted(model.ignored, key=lambda i: (i.path, i.write.span.line, i.write.span.col)):
             key = ignored.write.key
             if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
                 continue
+            if key in own and ignored.layer == "source":
+                continue  # the project reads it from its settings itself
             prefix = model.namespace.upper() + "_" if model.namespace else None
             bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
-            if bare.lower() in DAEMON_SETTINGS:
+            if bare.lower() in DAEMON_SETTINGS or bare.lower() in READ_OUTSIDE_TABLE:
                 continue
+            seen = key if ignored.layer == "source" else (ignored.path, ignored.write.span, key)
+            if seen in reported:
+                continue
+            reported.add(seen)
             if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
                 continue  # a helper the module reads (`broker_url = redis_url`), not a setting
             if model.namespace and key == f"{model.namespace.upper()}_TIME_ZONE":
