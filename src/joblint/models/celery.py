@@ -425,14 +425,16 @@ def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
 
 
 def _dict_writes(path: str, value: Value, owner: str, via: str) -> list[tuple[str, SettingWrite]]:
+    """The string keys of a dict literal (`{"k": v}`) or `dict(k=v)` as setting writes."""
     return [
-        (
-            path,
-            SettingWrite(k.data, v, k.span, owner, via, form="string" if k.raw else "keyword", raw=k.raw, anchor=v.span),
-        )
+        (path, SettingWrite(k.data, v, k.span, owner, via, form=_form(k), raw=k.raw, anchor=v.span))
         for k, v in value.entries
         if isinstance(k.data, str)
     ]
+
+
+def _form(key: Value) -> str:
+    return "string" if key.raw else "keyword"
 
 
 def _module_dict(index: _Index, origin: ModuleFacts, target: str) -> tuple[ModuleFacts, Assignment] | None:
