@@ -794,7 +794,14 @@ def _mark_workers(model: CeleryModel, files: list[ModuleFacts], by_ref: dict[str
             (w for w in app.writes if w.setting.startswith("worker_") or w.setting in WORKER_SETTINGS), None
         )
         if written is not None:
-            _worker(app, f"sets {written.key}")
+            _worker(app, f"sets {written.setting}")
+        # A misspelt worker setting says as much (and fixing its name must not change the answer).
+        prefix = f"{app.namespace.lower()}_" if app.namespace else ""
+        for ignored in app.ignored:
+            key = ignored.write.key.lower()
+            key = key[len(prefix):] if prefix and key.startswith(prefix) else key
+            if key.startswith(("worker_", "celeryd_")):
+                _worker(app, f"sets {ignored.write.key}")
 
 
 def _worker(app: SettingsModel, reason: str) -> None:

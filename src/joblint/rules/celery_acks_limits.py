@@ -276,7 +276,7 @@ def no_time_limit(project: Project) -> Iterator[Report]:
         what = (
             f"{len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names})"
             if unlimited
-            else f"the tasks of this worker app ({model.worker_reason})"
+            else "the tasks of this worker app"
         )
         span, path = _at(write, model)
         yield Report(
