@@ -20,7 +20,7 @@ import libcst as cst
 from .facts import ModuleFacts, extract
 from .files import FileResult, FileTask
 from .findings import Finding, Span
-from .launch import embedded_beat
+from .launch import embedded_beat, worker_apps
 from .nesting import nesting_problem
 from .rules import BUILTIN, Report, all_rules
 from .source import MAX_BYTES, Source, is_test_path, module_name, source_lines
@@ -131,6 +131,7 @@ def _analyze_launch(task: FileTask, text: str, result: FileResult) -> FileResult
     """Launch files contribute facts (worker command lines) to project rules; no parse, no file rules."""
     facts = ModuleFacts(task.display, None, False)
     facts.celery.embedded_beat.extend(embedded_beat(text, Path(task.path)))
+    facts.celery.launched.extend(worker_apps(text, Path(task.path)))
     result.parsed = True
     result.facts = facts
     result.suppressions = scan_launch(text)

@@ -146,6 +146,33 @@ def is_beat_flag(token: str) -> bool:
     return bool(re.fullmatch(r"-[BE]+", token)) and "B" in token
 
 
+def worker_apps(text: str, path: PurePath) -> list[str]:
+    """The `-A`/`--app` of `celery ... worker` (or `multi`) commands: the apps a worker runs."""
+    yaml = path.suffix in (".yml", ".yaml")
+    commands = _yaml_commands(text) if yaml else _script_commands(text)
+    found: list[str] = []
+    for command in commands:
+        texts = [t.text for t in command]
+        if texts[0] in NOT_RUN:
+            continue
+        for start in [i for i, t in enumerate(texts) if _is_celery(t)]:
+            end = next((i for i in range(start + 1, len(texts)) if _is_celery(texts[i])), len(texts))
+            words = texts[start + 1:end]
+            if not any(w in ("worker", "multi") for w in words):
+                continue
+            for i, word in enumerate(words):
+                app = None
+                if word in ("-A", "--app") and i + 1 < len(words):
+                    app = words[i + 1]
+                elif word.startswith("--app="):
+                    app = word[len("--app="):]
+                elif word.startswith("-A") and len(word) > 2 and not word.startswith("--"):
+                    app = word[2:]
+                if app and app not in found and re.fullmatch(r"[A-Za-z_][\w.:]*", app):
+                    found.append(app)
+    return found
+
+
 def embedded_beat(text: str, path: PurePath) -> list[Span]:
     """Spans of `-B`/`--beat` flags given to `celery ... worker` or `celery multi`."""
     yaml = path.suffix in (".yml", ".yaml")

@@ -389,6 +389,8 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
                 if not source.is_string and "." in target:
                     named.add(target.rsplit(".", 1)[0])
         named.update(module.celery.django_settings)
+        # `Celery(**CONFIG)` with CONFIG imported from a project module: the model reads its dict.
+        named.update(s.target.rsplit(".", 1)[0] for s in module.celery.spreads if s.target and "." in s.target)
         for settings in module.arq.settings:
             for entry in settings.entries:
                 parts = (entry.ref or "").split(".")

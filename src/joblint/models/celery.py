@@ -13,6 +13,24 @@ A `SettingsModel` is the configuration one app ends up with, built the way Celer
 Every value keeps the place that set it. Config sources no app can be tied to are checked as models
 of their own, so a pickle serializer in `celeryconfig.py` is reported whoever loads it.
 
+What joblint cannot see makes a model *incomplete* (`complete=False`: "never set" cannot be
+concluded): a config source it cannot find (a DJANGO_SETTINGS_MODULE absent from the tree is never
+replaced by a module guessed by name), a star import or base class from outside the project, a
+`**spread` that is no literal dict of the project (and then every value written before it is
+unknown too: the spread may override it).
+
+Django settings that no DJANGO_SETTINGS_MODULE names, in a project that ships several settings
+modules (`settings/dev.py` and `settings/production.py` over `settings/base.py`,
+`settings_docker.py`, ...), are *variants*: every one may be the one the worker runs with. A
+setting is unset only when no variant sets it; its value is known only when every variant sets
+it to the same value (it is then read from the first variant), else it is UNKNOWN. Test settings
+(`settings/test.py`, `test_settings.py`, anything under tests/) are never variants.
+
+An app is a *worker* app (`SettingsModel.worker`) when a worker runs it: it has tasks, calls
+`autodiscover_tasks()`, lists `include=` modules, starts a worker itself, is named by `-A` in a
+worker command of a launch file, or sets worker-side settings. Settings a worker needs
+(acks, time limits) are asked only of those.
+
 `build` returns a `CeleryModel`: those settings models, the project's tasks, and which app each app
 reference names. It reads facts and the settings table only.
 """
@@ -21,15 +39,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from .. import settings as celery_settings
 from ..facts import ModuleFacts
-from ..facts.celery import UNRESOLVED_APP, ConfigSource, SettingWrite
+from ..facts.celery import (
+    APP_KEYWORD_SETTINGS,
+    APP_PARAMETERS,
+    CELERY_CLASSES,
+    UNRESOLVED_APP,
+    ConfigSource,
+    SettingWrite,
+    Spread,
+)
 from ..facts.core import Assignment, ClassFacts
 from ..facts.tasks import TaskDef
 from ..facts.values import UNKNOWN, Value
 from ..findings import Span
+from ..source import is_test_path
 from . import literal_dicts
 
 
@@ -80,14 +109,44 @@ class SettingsModel:
     source_name: str | None = None  # the config source that was merged, for messages
     django: bool = False  # the config source is a Django settings module (UPPERCASE names only)
     app: Any = None  # the AppDef of an app model
+    # Several settings modules the worker may run with (see the module docstring): each one's
+    # writes, in order. `writes` then holds each written place once, for rules about places.
+    variants: list[list[SettingValue]] = field(default_factory=list)
+    # Writes before this index may be overridden by a `**spread` joblint could not read.
+    barrier: int | None = None
+    worker: bool = False  # a worker runs this app (see the module docstring)
+    worker_reason: str = ""  # why, for messages and tests
 
     def get(self, setting: str) -> SettingValue | None:
-        """The write in force for `setting`, or None when nothing the project shows sets it."""
+        """The write in force for `setting`, or None when nothing the project shows sets it. Its
+        value is UNKNOWN when the setting's variants disagree, or an unread spread may override it."""
         found = None
-        for write in self.writes:
-            if write.setting == setting:
-                found = write
+        at = -1
+        for i, write in enumerate(self.writes):
+            if write.setting == setting and not (self.variants and write.layer == "source"):
+                found, at = write, i
+        if found is None and self.variants:
+            found, at = self._agreed(setting), 0
+        if found is not None and self.barrier is not None and at < self.barrier and found.value.known:
+            found = _unknown(found)
         return found
+
+    def _agreed(self, setting: str) -> SettingValue | None:
+        """The variants' write: the first variant's when all set the same known value."""
+        last = []
+        for writes in self.variants:
+            found = None
+            for write in writes:
+                if write.setting == setting:
+                    found = write
+            last.append(found)
+        present = [w for w in last if w is not None]
+        if not present:
+            return None
+        first = present[0]
+        if len(present) != len(last) or not all(_same(w.data, first.data) for w in present):
+            return _unknown(first)
+        return first
 
     def value(self, setting: str) -> Any:
         """The value in force: the last write, else Celery's default; UNKNOWN when not a literal
@@ -119,6 +178,37 @@ class SettingsModel:
     def source_writes(self) -> list[SettingValue]:
         return [w for w in self.writes if w.layer == "source"]
 
+    def add_variants(self, variants: list[_Source], namespace: str | None) -> None:
+        """The config source is one of several settings modules (see the module docstring)."""
+        seen: set[tuple[str, Span, str]] = set()
+        ignored_seen: set[tuple[str, Span, str]] = set()
+        for variant in variants:
+            probe = SettingsModel(self.name, self.path, self.span, self.is_app, namespace)
+            for path, write in variant.writes:
+                probe.add(path, write, "source", namespace)
+            self.variants.append(probe.writes)
+            for value in probe.writes:
+                if (value.path, value.span, value.key) not in seen:
+                    seen.add((value.path, value.span, value.key))
+                    self.writes.append(value)
+            for ignored in probe.ignored:
+                if (ignored.path, ignored.write.span, ignored.write.key) not in ignored_seen:
+                    ignored_seen.add((ignored.path, ignored.write.span, ignored.write.key))
+                    self.ignored.append(ignored)
+
+
+def _unknown(write: SettingValue) -> SettingValue:
+    return _replace(write, value=Value(UNKNOWN, write.value.span))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is UNKNOWN or b is UNKNOWN:
+        return False
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - odd literals
+        return False
+
 
 @dataclass(frozen=True)
 class ProjectTask:
@@ -146,6 +236,11 @@ class CeleryModel:
     @property
     def apps(self) -> list[SettingsModel]:
         return [m for m in self.models if m.is_app]
+
+    @property
+    def worker_apps(self) -> list[SettingsModel]:
+        """Apps a worker runs (see the module docstring): the ones "never set" worker settings matter for."""
+        return [m for m in self.apps if m.worker]
 
     def models_for(self, task: ProjectTask) -> list[SettingsModel]:
         """The settings a task runs under: its app's, or every app's for shared tasks.
@@ -200,26 +295,65 @@ class _Index:
     def local_class(self, facts: ModuleFacts, name: str) -> ClassFacts | None:
         return next((c for c in facts.core.classes if c.qualname == name), None)
 
-    def django_settings(self) -> ModuleFacts | None:
-        """The Django settings module: DJANGO_SETTINGS_MODULE as set in the project, else the one
-        module named `settings` (preferring one that mentions Celery)."""
+    def django_settings(self) -> list[ModuleFacts] | None:
+        """The Django settings modules the worker may run with: the one DJANGO_SETTINGS_MODULE
+        names in the project; else, when none is named, every production settings module (see
+        `_settings_variants`). None when a named module is not in the tree, or none is found:
+        joblint never guesses one by its name."""
         # The hint beside `config_from_object("django.conf:settings")` is the one the worker runs
         # with; others may belong to build or test entry points (`pretix._build_settings`).
+        production = [f for f in self.files if not _test_settings(f.path)]
         beside = {
-            m for f in self.files if any(s.target in DJANGO_SETTINGS for s in f.celery.sources)
+            m for f in production if any(s.target in DJANGO_SETTINGS for s in f.celery.sources)
             for m in f.celery.django_settings
         }
-        hinted = {m for f in self.files for m in f.celery.django_settings}
+        hinted = {m for f in production for m in f.celery.django_settings}
         for name in [*sorted(beside), *sorted(hinted - beside)]:
             found = self.module(name)
-            if found is not None:
-                return found
-        candidates = [f for m, f in self.modules.items() if m == "settings" or m.endswith(".settings")]
-        celery = [f for f in candidates if any(a.name.startswith("CELERY") for a in f.core.assignments)]
-        for group in (celery, candidates):
-            if len(group) == 1:
-                return group[0]
-        return None
+            if found is not None and not _test_settings(found.path):
+                return [found]
+        if beside or hinted:
+            return None  # named, but not in the tree (or a test module): never guess
+        return self._settings_variants() or None
+
+    def _settings_variants(self) -> list[ModuleFacts]:
+        """Production Django settings modules that no other one star-imports (`settings/dev.py`
+        and `settings/prod.py`, not the `settings/base.py` both import)."""
+        found = [f for f in self.files if not _test_settings(f.path) and self._is_django_settings(f)]
+        imported = {
+            id(self.module(star)) for f in found for star in f.core.star_imports if self.module(star) is not None
+        }
+        return [f for f in found if id(f) not in imported]
+
+    def _is_django_settings(self, facts: ModuleFacts, depth: int = 0) -> bool:
+        """A module that defines Django settings (INSTALLED_APPS, DATABASES, ...), or extends one
+        by a star import; a module named settings counts when it assigns CELERY names."""
+        names = {a.name for a in facts.core.assignments}
+        if names & DJANGO_MARKERS:
+            return True
+        stem = (facts.module or PurePosixPath(facts.path).stem).rsplit(".", 1)[-1]
+        if "settings" in stem and any(n.startswith("CELERY") for n in names):
+            return True
+        if depth < 4:
+            for star in facts.core.star_imports:
+                imported = self.module(star)
+                if imported is not None and imported is not facts and self._is_django_settings(imported, depth + 1):
+                    return True
+        return False
+
+
+DJANGO_MARKERS = {"INSTALLED_APPS", "ROOT_URLCONF", "DATABASES", "MIDDLEWARE", "SECRET_KEY", "WSGI_APPLICATION"}
+
+
+def _test_settings(path: str) -> bool:
+    """Test settings (`settings/test.py`, `test_settings.py`, `settings_test.py`, under tests/):
+    never the configuration a production worker runs with."""
+    stem = PurePosixPath(path).stem
+    return (
+        is_test_path(path)
+        or stem.startswith("test")
+        or stem.endswith(("_test", "_tests", "_testing"))
+    )
 
 
 DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")
@@ -231,6 +365,7 @@ class _Source:
     path: str
     writes: list[tuple[str, SettingWrite]]  # (path, write), in order
     complete: bool = True  # False when a star import or a base class could not be read
+    variants: list[_Source] = field(default_factory=list)  # several settings modules (see SettingsModel)
 
     @property
     def django(self) -> bool:
@@ -284,25 +419,88 @@ def _class_source(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int
 
 
 def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
-    if not assignment.value.entries:
+    if not assignment.value.entries or assignment.name in facts.celery.open_dicts:
         return None
     owner = f"dict:{facts.module or facts.path}.{assignment.name}"
-    writes = [
-        (facts.path, SettingWrite(k.data, v, k.span, owner, "dict", form="string", raw=k.raw, anchor=v.span))
-        for k, v in assignment.value.entries
+    return _Source(owner, facts.path, _dict_writes(facts.path, assignment.value, owner, "dict"))
+
+
+def _dict_writes(path: str, value: Value, owner: str, via: str) -> list[tuple[str, SettingWrite]]:
+    """The string keys of a dict literal (`{"k": v}`) or `dict(k=v)` as setting writes."""
+    return [
+        (path, SettingWrite(k.data, v, k.span, owner, via, form=_form(k), raw=k.raw, anchor=v.span))
+        for k, v in value.entries
         if isinstance(k.data, str)
     ]
-    return _Source(owner, facts.path, writes)
+
+
+def _form(key: Value) -> str:
+    return "string" if key.raw else "keyword"
+
+
+def _module_dict(index: _Index, origin: ModuleFacts, target: str) -> tuple[ModuleFacts, Assignment] | None:
+    """A module-level literal dict (`{...}` or `dict(...)`, no `**` in it) that `target` names:
+    a local name, or `module.NAME` of a project module."""
+    if "." in target:
+        module_name, _, name = target.rpartition(".")
+        facts = index.module(module_name)
+    else:
+        facts, name = origin, target
+    if facts is None or name in facts.celery.open_dicts:
+        return None
+    assigned = next((a for a in reversed(facts.core.assignments) if a.name == name), None)
+    if assigned is None:
+        return None
+    value = assigned.value
+    if not (value.entries or value.call == "dict" or isinstance(value.data, dict)):
+        return None
+    if any(not isinstance(k.data, str) for k, _ in value.entries):
+        return None
+    return facts, assigned
+
+
+def resolve_spread(index: _Index, origin: ModuleFacts, spread: Spread) -> list[tuple[str, SettingWrite]] | None:
+    """The settings a `**spread` carries, or None when joblint cannot read them."""
+    if spread.target is None:
+        return None
+    found = _module_dict(index, origin, spread.target)
+    if found is None:
+        return None
+    facts, assigned = found
+    writes = []
+    for path, write in _dict_writes(facts.path, assigned.value, spread.owner, spread.via):
+        if spread.via == "Celery()":
+            if write.key in ("namespace", "config_source", "task_cls", "loader", "changes"):
+                return None  # the app's construction itself depends on it
+            if write.key in APP_PARAMETERS:
+                continue
+            write = _replace(write, key=APP_KEYWORD_SETTINGS.get(write.key, write.key))
+        writes.append((path, write))
+    return writes
 
 
 def resolve_source(index: _Index, source: ConfigSource, origin: ModuleFacts) -> _Source | None:
     """What a config_from_object target names, or None when joblint cannot read it."""
+    if source.inline is not None:
+        owner = f"dict:{origin.module or origin.path}:{source.span.line}"
+        return _Source(owner, origin.path, _dict_writes(origin.path, source.inline, owner, "dict"))
     target = source.target
     if target is None:
         return None
     if target in DJANGO_SETTINGS:
-        facts = index.django_settings()
-        return _module_source(index, facts) if facts is not None else None
+        modules = index.django_settings()
+        if modules is None:
+            return None
+        if len(modules) == 1:
+            return _module_source(index, modules[0])
+        variants = [_module_source(index, m) for m in modules]
+        return _Source(
+            "django-settings:" + ",".join(v.name for v in variants),
+            modules[0].path,
+            [],
+            all(v.complete for v in variants),
+            variants,
+        )
     if source.is_string and ":" in target:
         module_part, _, attr = target.partition(":")
         found = index.klass(f"{module_part}.{attr}")
@@ -320,6 +518,10 @@ def resolve_source(index: _Index, source: ConfigSource, origin: ModuleFacts) -> 
         assigned = next((a for a in reversed(origin.core.assignments) if a.name == target), None)
         if assigned is not None:
             return _dict_source(origin, assigned)
+    if not source.is_string:
+        named = _module_dict(index, origin, target)  # `from proj.conf import CONFIG`
+        if named is not None:
+            return _dict_source(*named)
     return None
 
 
@@ -347,20 +549,48 @@ def looks_like_config(names: list[str]) -> str | None | Literal[False]:
     return False
 
 
-def _app_models(files: list[ModuleFacts], index: _Index) -> tuple[list[SettingsModel], dict[str, SettingsModel]]:
+def _app_classes(files: list[ModuleFacts]) -> dict[str, bool]:
+    """The project's Celery subclasses (through project bases too), and whether each may configure
+    its apps itself (an `__init__`, `on_configure`, ... of it or of a project base)."""
+    declared = {c.qualified: c for f in files for c in f.celery.app_classes}
+    found: dict[str, bool] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name, cls in declared.items():
+            if name in found:
+                continue
+            if any(b in CELERY_CLASSES or b in found for b in cls.bases):
+                found[name] = cls.configures or any(found.get(b, False) for b in cls.bases)
+                changed = True
+    return found
+
+
+def _app_models(
+    files: list[ModuleFacts], index: _Index
+) -> tuple[list[SettingsModel], dict[str, SettingsModel], set[str]]:
+    """The app models, each app ref's model, and the refs of objects that are no Celery app after
+    all (built from a class named like one that the project does not derive from Celery)."""
     models: list[SettingsModel] = []
     by_ref: dict[str, SettingsModel] = {}
     by_qualified: dict[str, list[SettingsModel]] = {}
+    classes = _app_classes(files)
+    not_apps: set[str] = set()
     for facts in files:
         for app in facts.celery.apps:
+            if app.cls is not None and app.cls not in classes:
+                not_apps.add(app.ref)
+                continue
             model = SettingsModel(app.ref, facts.path, app.span, True, app.namespace, app=app)
+            if app.cls is not None and classes[app.cls]:
+                model.complete = False  # the subclass may configure the app itself
             models.append(model)
             by_ref[app.ref] = model
             if app.qualified:
                 by_qualified.setdefault(app.qualified, []).append(model)
     # An imported app resolves when exactly one app in the project has that qualified name.
     by_ref.update({q: ms[0] for q, ms in by_qualified.items() if len(ms) == 1 and q not in by_ref})
-    return models, by_ref
+    return models, by_ref, not_apps
 
 
 def _targets(ref: str, by_ref: dict[str, SettingsModel], apps: list[SettingsModel]) -> list[SettingsModel]:
@@ -402,6 +632,12 @@ def _merge_apps(
             resolved = resolve_source(index, source, origin)
             if resolved is None:
                 model.complete = False
+            elif resolved.variants:
+                used.update(v.name for v in resolved.variants)
+                model.source_name = resolved.name
+                model.django = any(v.django for v in resolved.variants)
+                model.complete = model.complete and resolved.complete
+                model.add_variants(resolved.variants, model.namespace)
             else:
                 used.add(resolved.name)
                 model.source_name = resolved.name
@@ -418,11 +654,32 @@ def _merge_apps(
     for model in apps:
         home = [f for f in ordered if f.path == model.path]
         for facts in home + [f for f in ordered if f.path != model.path]:
-            for write in facts.celery.settings:
+            spreads: dict[int, list[Spread]] = {}
+            for spread in facts.celery.spreads:
+                spreads.setdefault(spread.index, []).append(spread)
+            for i in range(len(facts.celery.settings) + 1):
+                for spread in spreads.get(i, ()):
+                    if model in _opaque_targets(spread.owner, facts, by_ref, apps):
+                        _merge_spread(model, index, facts, spread)
+                if i == len(facts.celery.settings):
+                    break
+                write = facts.celery.settings[i]
                 if model in _targets(write.owner, by_ref, apps):
                     # Celery looks keys up with the app's namespace in every layer.
                     model.add(facts.path, write, "preconf", model.namespace)
     return used
+
+
+def _merge_spread(model: SettingsModel, index: _Index, facts: ModuleFacts, spread: Spread) -> None:
+    """A `**spread` in its place among the app's writes: its dict's keys, or, when joblint cannot
+    read it, a barrier: the model is incomplete and what came before may be overridden."""
+    writes = resolve_spread(index, facts, spread)
+    if writes is None:
+        model.complete = False
+        model.barrier = len(model.writes)
+        return
+    for path, write in writes:
+        model.add(path, write, "preconf", model.namespace)
 
 
 CONFIG_NAME = re.compile(r"celery|config|settings|conf", re.IGNORECASE)
@@ -489,13 +746,90 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
 def build(files: list[ModuleFacts]) -> CeleryModel:
     """The Celery model of the project's files (sorted by path)."""
     index = _Index(files)
-    models, by_ref = _app_models(files, index)
+    models, by_ref, not_apps = _app_models(files, index)
     used = _merge_apps(files, index, by_ref, list(models))
     models += _standalone_models(files, index, used)
     # Decorator options spread from a literal dict (`**RETRY_OPTIONS`) join the task's own.
     spreads = literal_dicts.Resolver(files)
     tasks = [ProjectTask(spreads.task(t, f), f.path, f.module) for f in files for t in f.tasks.tasks]
-    return CeleryModel(models, tasks, {ref: m.name for ref, m in by_ref.items()})
+    tasks = [t for t in tasks if t.task.app not in not_apps]  # `@x.task` of an object that is no app
+    model = CeleryModel(models, tasks, {ref: m.name for ref, m in by_ref.items()})
+    _mark_workers(model, files, by_ref)
+    return model
+
+
+# Settings only a worker reads, besides every `worker_*` one: setting them says a worker runs the app.
+WORKER_SETTINGS = {
+    "task_acks_late", "task_reject_on_worker_lost", "task_time_limit", "task_soft_time_limit",
+    "task_acks_on_failure_or_timeout", "imports", "include",
+}
+
+
+def _mark_workers(model: CeleryModel, files: list[ModuleFacts], by_ref: dict[str, SettingsModel]) -> None:
+    """Which apps a worker runs (`SettingsModel.worker`, see the module docstring)."""
+    apps = model.apps
+    production = [m for m in apps if not _test_settings(m.path)]
+    for task in model.tasks:
+        ref = task.task.app
+        if ref is not None and ref != "celery.current_app":
+            for app in model.models_for(task):
+                _worker(app, f"task {task.task.function}")
+            continue
+        # A shared task: the only app's, else the app's whose directory holds it.
+        for app in production:
+            home = app.path.rsplit("/", 1)[0] + "/" if "/" in app.path else ""
+            if len(production) == 1 or task.path.startswith(home):
+                _worker(app, f"task {task.task.function}")
+    for facts in files:
+        for ref in facts.celery.autodiscover:
+            for app in _targets(ref, by_ref, apps):
+                _worker(app, "autodiscover_tasks()")
+        for ref in facts.celery.runs_worker:
+            for app in _targets(ref, by_ref, apps):
+                _worker(app, "starts a worker")
+        for name in facts.celery.launched:
+            for app in _launched(name, apps):
+                _worker(app, f"-A {name} in {facts.path}")
+    for app in apps:
+        if app.app is not None and app.app.includes:
+            _worker(app, "include=")
+        written = next(
+            (w for w in app.writes if w.setting.startswith("worker_") or w.setting in WORKER_SETTINGS), None
+        )
+        if written is not None:
+            _worker(app, f"sets {written.setting}")
+        # A misspelt worker setting says as much (and fixing its name must not change the answer).
+        prefix = f"{app.namespace.lower()}_" if app.namespace else ""
+        for ignored in app.ignored:
+            key = ignored.write.key.lower()
+            key = key[len(prefix):] if prefix and key.startswith(prefix) else key
+            if key.startswith(("worker_", "celeryd_")):
+                _worker(app, f"sets {ignored.write.key}")
+
+
+def _worker(app: SettingsModel, reason: str) -> None:
+    if not app.worker:
+        app.worker, app.worker_reason = True, reason
+
+
+def _launched(name: str, apps: list[SettingsModel]) -> list[SettingsModel]:
+    """The apps `celery -A name worker` runs (celery.app.utils.find_app): `module:attr` or
+    `module.attr`, or in module `name` (or `name.celery`) the `app`/`celery` attribute or its only app."""
+    name = name.replace(":", ".")
+    exact = {name, f"{name}.app", f"{name}.celery", f"{name}.celery.app", f"{name}.celery.celery"}
+
+    def matches(qualified: str, candidates: set[str]) -> bool:
+        return any(qualified == c or qualified.endswith("." + c) or c.endswith("." + qualified) for c in candidates)
+
+    found = [a for a in apps if a.app is not None and a.app.qualified and matches(a.app.qualified, exact)]
+    if found:
+        return found
+    modules = {name, f"{name}.celery"}
+    return [
+        a for a in apps
+        if a.app is not None and a.app.qualified and a.app.module_level
+        and matches(a.app.qualified.rpartition(".")[0], modules)
+    ]
 
 
 def known_number(value: Value | SettingValue | None) -> float | None:

@@ -72,6 +72,12 @@ def production_apps(project: Project) -> list[SettingsModel]:
     return [m for m in project.apps if not is_test_module(m.path)]
 
 
+def worker_apps(project: Project) -> list[SettingsModel]:
+    """Production apps a worker runs (`SettingsModel.worker`: tasks, autodiscover_tasks(), a
+    worker command naming it, worker settings): settings only a worker reads matter for those."""
+    return [m for m in production_apps(project) if m.worker]
+
+
 def app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
     """The tasks an app runs: those bound to it, and shared tasks — all of them when the project
     has one app, else those in the app's directory and below it."""

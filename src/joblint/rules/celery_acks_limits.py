@@ -10,7 +10,7 @@ from ..facts.values import Value
 from ..findings import Applicability, Edit, Fix, Severity, Span
 from ..project import Project, ProjectTask, SettingsModel, SettingValue, known_number
 from . import Report, fix, rule
-from ._celery import CONFIG_WORDS, TASK_WORDS, app_tasks, production_apps, seconds
+from ._celery import CONFIG_WORDS, TASK_WORDS, app_tasks, production_apps, seconds, worker_apps
 from ._settings_edits import add_sibling, add_to_app, replace_value
 
 SOFT, HARD = "task_soft_time_limit", "task_time_limit"
@@ -62,12 +62,11 @@ def acks_late_disabled(project: Project) -> Iterator[Report]:
             if write.data is False:
                 yield Report(write.value.span, f"task_acks_late is False: {why}", _true_fix(write), path=write.path)
             continue
-        if not model.complete:
-            continue
+        if not model.complete or not model.worker:
+            continue  # an app no worker runs only sends tasks: acks are the workers' business
         tasks = app_tasks(project, model)
-        # An app with no tasks in the project only sends them: acks are the workers' business.
         # A task whose acks_late a `**mapping` joblint cannot read may set counts as late.
-        if all(_maybe_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
+        if tasks and all(_maybe_true(effective_option(project, t, "acks_late", None)[0]) for t in tasks):
             continue
         edit = _add_to_app(model, "task_acks_late", "True")
         message = f"task_acks_late is never set (Celery's default is False): {why}"
@@ -291,22 +290,28 @@ def _unlimited(value: Value | None) -> bool:
 def no_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
 
-    for model in production_apps(project):
+    for model in worker_apps(project):
         write = model.get("task_time_limit")
         if write is not None and not _unlimited(write.value):
             continue  # a limit, or a value joblint cannot know (possibly a limit)
         if write is None and not model.complete:
             continue
+        tasks = app_tasks(project, model)
         unlimited = [
-            t for t in app_tasks(project, model) if _unlimited(effective_option(project, t, "time_limit", None)[0])
+            t for t in tasks if _unlimited(effective_option(project, t, "time_limit", None)[0])
         ]
-        if not unlimited:
+        if tasks and not unlimited:
             continue
         names = ", ".join(t.task.function for t in unlimited[:3]) + (", ..." if len(unlimited) > 3 else "")
+        what = (
+            f"{len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names})"
+            if unlimited
+            else "the tasks of this worker app"
+        )
         span, path = _at(write, model)
         yield Report(
             span,
-            f"no hard time limit for {len(unlimited)} task{'s' if len(unlimited) != 1 else ''} ({names}): a task stuck "
+            f"no hard time limit for {what}: a task stuck "
             "on a socket without a timeout holds its worker slot forever; set task_time_limit (and a lower "
             "task_soft_time_limit) on the app, and time_limit= on tasks that need longer",
             path=path,

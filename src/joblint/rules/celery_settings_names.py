@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from .. import settings as celery_settings
 from ..findings import Applicability, Fix, Severity
-from ..project import Project, SettingsModel, SettingValue
+from ..project import IgnoredKey, Project, SettingsModel, SettingValue
 from . import Report, fix, rule
 from ._celery import CONFIG_WORDS
 from ._settings_edits import rename, spelling_for
@@ -98,6 +98,11 @@ EXTENSION_PREFIXES = (
 )
 
 
+# Settings Celery reads with `conf.get(...)` outside its table (celery/app/defaults.py): real
+# settings, not typos (celery/backends/base.py result_backend_thread_safe, celery/app/backends.py
+# override_backends, celery/backends/gcs.py gcs_threadpool_maxsize).
+READ_OUTSIDE_TABLE = {"result_backend_thread_safe", "override_backends", "gcs_threadpool_maxsize"}
+
 # The daemonization options of `celery worker/beat/events` fall back to `<command>_<option>` in
 # app.conf (celery/bin/base.py DaemonOption.daemon_setting); they are not in Celery's table.
 DAEMON_SETTINGS = {
@@ -178,15 +183,33 @@ def _uppercase_source(model: SettingsModel, layer: str) -> bool:
     words=CONFIG_WORDS,
 )
 def unknown_setting(project: Project) -> Iterator[Report]:
+    # A key of settings modules is reported once, at its first place (settings/dev.py and
+    # settings/prod.py assigning the same unknown key are one mistake); keys passed to Celery() or
+    # app.conf are reported where each is written.
+    found = sorted(_unknown_keys(project), key=lambda f: (f[0].path, f[0].write.span.line, f[0].write.span.col))
+    reported: set[object] = set()
+    for ignored, report in found:
+        key = ignored.write.key
+        seen = key if ignored.layer == "source" else (ignored.path, ignored.write.span, key)
+        if seen not in reported:
+            reported.add(seen)
+            yield report
+
+
+def _unknown_keys(project: Project) -> Iterator[tuple[IgnoredKey, Report]]:
     names_read = {f.path: f.core.names_read for f in project.files}
+    # The project's own settings: `settings.CELERY_HEARTBEAT_FILE` read anywhere in its code.
+    own = {name for f in project.files for name in f.celery.settings_reads}
     for model in project.models:
         for ignored in model.ignored:
             key = ignored.write.key
             if key in project.extra_settings or not _setting_like(key, ignored.layer, model):
                 continue
+            if key in own and ignored.layer == "source":
+                continue  # the project reads it from its settings itself
             prefix = model.namespace.upper() + "_" if model.namespace else None
             bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
-            if bare.lower() in DAEMON_SETTINGS:
+            if bare.lower() in DAEMON_SETTINGS or bare.lower() in READ_OUTSIDE_TABLE:
                 continue
             if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
                 continue  # a helper the module reads (`broker_url = redis_url`), not a setting
@@ -222,4 +245,4 @@ def unknown_setting(project: Project) -> Iterator[Report]:
             )
             edit = rename(setting, suggestion) if suggestion and not taken else None
             fixed = fix([edit], f"Rename {key} to {suggestion}", Applicability.UNSAFE) if edit else None
-            yield Report(ignored.write.span, message, fixed, path=ignored.path)
+            yield ignored, Report(ignored.write.span, message, fixed, path=ignored.path)

@@ -142,6 +142,7 @@ def project(app: LoadedApp) -> Project:
         module, _, function = name.rpartition(".")
         task = TaskDef(function or name, function or name, NO_LINE, NO_LINE, ref, opts, ())
         tasks.append(ProjectTask(task, app.path, module or None))
+    model.worker, model.worker_reason = bool(tasks), "its tasks"  # as models.celery decides it statically
     return Project([], [model], tasks, {ref: ref})
 
 
