@@ -14,7 +14,8 @@ PICKLE_APP = 'from celery import Celery\n\napp = Celery("proj")\napp.conf.update
 
 def joblint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "joblint", "check", "--no-cache", "--output-format", "concise", "--select", "CEL101", *args],
+        [sys.executable, "-m", "joblint", "check", "--no-cache", "--output-format", "concise", "--select", "CEL101",
+         *args],
         cwd=cwd, capture_output=True, text=True, timeout=120,
     )
 

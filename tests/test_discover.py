@@ -88,7 +88,8 @@ def test_fifos_are_never_opened_and_dangling_links_are_reported_not_skipped(tmp_
 
 def test_a_directory_given_is_walked_even_when_excluded_unless_force_exclude(tmp_path: Path) -> None:
     _tree(tmp_path, {
-        ".git/HEAD": "", ".gitignore": "generated/\n", "pyproject.toml": '[tool.joblint]\nextend-exclude = ["src/legacy/"]\n',
+        ".git/HEAD": "", ".gitignore": "generated/\n",
+        "pyproject.toml": '[tool.joblint]\nextend-exclude = ["src/legacy/"]\n',
         "build/pkg/a.py": "", "build/pkg/node_modules/m.py": "", "src/venv/x/app.py": "", "src/ok.py": "",
         "generated/g.py": "", "src/legacy/old.py": "",
     })

@@ -58,8 +58,9 @@ def test_in_tests_marks_the_rules_about_production_only() -> None:
     }
 
 
-QUIET = "Not reported in test code ([what counts as test code](../README.md#test-code)): its harm happens\nonly in production."
-LOUD = "Reported in test code too ([what counts as test code](../README.md#test-code)): the mistake breaks\nthe code wherever it runs, tests included."
+WHAT = "([what counts as test code](../README.md#test-code))"
+QUIET = f"Not reported in test code {WHAT}: its harm happens\nonly in production."
+LOUD = f"Reported in test code too {WHAT}: the mistake breaks\nthe code wherever it runs, tests included."
 RULE_DOCS = [d for d in DOCS if not code_of(d).startswith("JL")]
 
 
@@ -118,7 +119,8 @@ def test_deprecated_setting_names_in_test_settings_are_quiet(project) -> None:
     found = project(
         {
             "proj/__init__.py": "",
-            "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("proj.celeryconfig")\n',
+            "proj/celery.py": 'from celery import Celery\n\napp = Celery("proj")\n'
+            'app.config_from_object("proj.celeryconfig")\n',
             "proj/celeryconfig.py": 'broker_url = "redis://x"\nCELERYD_PREFETCH_MULTIPLIER = 1\n',
             "proj/settings_test.py": "from celery import Celery\n\nCELERY_ALWAYS_EAGER = True\n"
             'app = Celery("t")\napp.conf.update(CELERYD_PREFETCH_MULTIPLIER=1)\n',
