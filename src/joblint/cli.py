@@ -224,7 +224,7 @@ def _command_check(args: argparse.Namespace) -> int:
     scope: set[str] | None = None
     if args.stdin_filename is not None or (args.paths and all((cwd / p).is_file() for p in args.paths)):
         scope = {f.display for f in files}
-        if config.marked:
+        if config.marked and scope:  # none left (--force-exclude): no project to read for them
             files = _with_project(files, config, cwd, respect)
 
     to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
