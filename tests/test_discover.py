@@ -65,8 +65,15 @@ def test_exclude_settings_and_explicit_files(tmp_path: Path) -> None:
     })
     assert _found(tmp_path) == ["app/jobs.py"]
     config = config_mod.discover([tmp_path])
-    named = discover([Path("app/migrations/0001.py"), Path("app/jobs.py")], config, tmp_path)
-    assert [f.display for f in named] == ["app/jobs.py"]  # excluded even when named
+    given = [Path("app/migrations/0001.py"), Path("app/legacy_jobs.py"), Path("app/jobs.py")]
+    # A named file is checked whatever `exclude` says, as in ruff; with force-exclude it is not.
+    named = discover(given, config, tmp_path)
+    assert [f.display for f in named] == ["app/jobs.py", "app/legacy_jobs.py", "app/migrations/0001.py"]
+    assert [f.display for f in discover(given, _forced(config), tmp_path)] == ["app/jobs.py"]
+
+
+def _forced(config: config_mod.Config) -> config_mod.Config:
+    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, force_exclude=True))
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
@@ -79,11 +86,28 @@ def test_fifos_are_never_opened_and_dangling_links_are_reported_not_skipped(tmp_
     assert _found(tmp_path) == ["dangling.py", "linked.py", "real.py"]
 
 
-def test_a_directory_given_below_an_excluded_one_is_excluded(tmp_path: Path) -> None:
-    _tree(tmp_path, {".git/HEAD": "", "build/pkg/a.py": "", "src/venv/x/app.py": "", "src/ok.py": ""})
-    assert _found(tmp_path, start=tmp_path / "build" / "pkg") == []
-    assert _found(tmp_path, start=tmp_path / "src" / "venv" / "x") == []
-    assert _found(tmp_path, start=tmp_path / "src") == ["src/ok.py"]
+def test_a_directory_given_is_walked_even_when_excluded_unless_force_exclude(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        ".git/HEAD": "", ".gitignore": "generated/\n",
+        "pyproject.toml": '[tool.joblint]\nextend-exclude = ["src/legacy/"]\n',
+        "build/pkg/a.py": "", "build/pkg/node_modules/m.py": "", "src/venv/x/app.py": "", "src/ok.py": "",
+        "generated/g.py": "", "src/legacy/old.py": "",
+    })
+    config = config_mod.discover([tmp_path])
+
+    def walked(start: str, cfg: config_mod.Config = config) -> list[str]:
+        return [f.display for f in discover([tmp_path / start], cfg, tmp_path)]
+
+    # Named, as in ruff: the directory is walked; what is below it is still matched (node_modules).
+    assert walked("build/pkg") == ["build/pkg/a.py"]
+    assert walked("build") == ["build/pkg/a.py"]
+    assert walked("src/venv/x") == ["src/venv/x/app.py"]
+    assert walked("generated") == ["generated/g.py"]  # .gitignore's `generated/` names it: walked too
+    assert walked("src/legacy") == ["src/legacy/old.py"]
+    assert walked("src") == ["src/ok.py"]  # below a named directory, excluded ones stay out
+    for excluded in ("build/pkg", "build", "src/venv/x", "src/legacy"):
+        assert walked(excluded, _forced(config)) == []
+    assert walked("src", _forced(config)) == ["src/ok.py"]
 
 
 def test_files_come_out_in_path_order(tmp_path: Path) -> None:
@@ -126,10 +150,14 @@ def test_the_frameworks_own_packages_are_excluded_by_default(tmp_path: Path) -> 
         "app/arq/jobs.py", "app/arq/version.py", "app/arq/worker.py", "proj/celery.py", "proj/worker.py",
     ]
     assert _found(tmp_path) == expected
-    assert _found(tmp_path, start=tmp_path / "vendor" / "celery" / "app") == []
+    assert _found(tmp_path, start=tmp_path / "vendor") == []
     config = config_mod.discover([tmp_path])
-    named = discover([Path("vendor/celery/app/task.py"), Path("proj/celery.py")], config, tmp_path)
-    assert [f.display for f in named] == ["proj/celery.py"]  # as any excluded file, even when named
+    # Named, they are checked as any excluded path is; with force-exclude they are not.
+    assert len(_found(tmp_path, start=tmp_path / "vendor" / "celery" / "app")) == 2
+    assert discover([tmp_path / "vendor" / "celery" / "app"], _forced(config), tmp_path) == []
+    given = [Path("vendor/celery/app/task.py"), Path("proj/celery.py")]
+    assert [f.display for f in discover(given, config, tmp_path)] == ["proj/celery.py", "vendor/celery/app/task.py"]
+    assert [f.display for f in discover(given, _forced(config), tmp_path)] == ["proj/celery.py"]
 
 
 def test_setting_exclude_checks_the_frameworks_own_packages_too(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ def selected(hook: dict, root: Path, name: str) -> bool:
 
 def test_two_hooks_check_and_fix():
     assert set(BY_ID) == {"joblint", "joblint-fix"}
-    assert BY_ID["joblint"]["entry"] == "joblint check"
-    assert BY_ID["joblint-fix"]["entry"] == "joblint check --fix"
+    # `--force-exclude`, as ruff's hooks: pre-commit names excluded files too
+    assert BY_ID["joblint"]["entry"] == "joblint check --force-exclude"
+    assert BY_ID["joblint-fix"]["entry"] == "joblint check --fix --force-exclude"
     for hook in HOOKS:
         assert hook["language"] == "python"
         assert hook["require_serial"] is True

@@ -23,7 +23,7 @@ from .findings import Finding, Span
 from .launch import embedded_beat, worker_apps
 from .nesting import nesting_problem
 from .rules import BUILTIN, Report, all_rules
-from .source import MAX_BYTES, Source, is_test_path, module_name, source_lines
+from .source import MAX_BYTES, Source, module_name, source_lines
 from .suppress import scan, scan_launch
 
 # libcst's visitors recurse about three Python frames per level of nesting, so a flat run of 500
@@ -120,7 +120,6 @@ def _analyze_python(task: FileTask, text: str, result: FileResult) -> FileResult
         message = f"fact extraction crashed: {_where(exc)}"
         result.findings.append(_builtin("JL002", task.display, Span.point(1), message))
         return result
-    facts.is_test = is_test_path(task.display)
     result.findings.extend(run_file_rules(task, facts, module, text))
     result.facts = facts.stripped()
     result.suppressions = scan(text)

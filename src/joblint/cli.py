@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exclude", type=_csv, help="paths to exclude, replacing the defaults")
     check.add_argument("--extend-exclude", type=_csv, help="paths to exclude on top of the defaults")
     check.add_argument("--no-respect-gitignore", action="store_true", help="check files .gitignore excludes")
+    check.add_argument(
+        "--force-exclude", action=argparse.BooleanOptionalAction, default=None,
+        help="apply exclude to the paths given too (for pre-commit); by default a path given is always checked",
+    )
     check.add_argument("--output-format", choices=FORMATS, help=_formats_help())
     check.add_argument(
         "--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
@@ -191,10 +195,11 @@ def _command_check(args: argparse.Namespace) -> int:
     _check_combinations(args)
     paths = [args.stdin_filename] if args.stdin_filename is not None else args.paths or [Path(".")]
     config = config_mod.discover([cwd / p for p in paths], args.config)
-    if args.exclude is not None or args.extend_exclude:
+    if args.exclude is not None or args.extend_exclude or args.force_exclude is not None:
         settings = dataclasses.replace(
             config.settings,
             **({"exclude": args.exclude} if args.exclude is not None else {}),
+            **({"force_exclude": args.force_exclude} if args.force_exclude is not None else {}),
             extend_exclude=[*config.settings.extend_exclude, *(args.extend_exclude or [])],
         )
         config = dataclasses.replace(config, settings=settings)
@@ -219,7 +224,7 @@ def _command_check(args: argparse.Namespace) -> int:
     scope: set[str] | None = None
     if args.stdin_filename is not None or (args.paths and all((cwd / p).is_file() for p in args.paths)):
         scope = {f.display for f in files}
-        if config.marked:
+        if config.marked and scope:  # none left (--force-exclude): no project to read for them
             files = _with_project(files, config, cwd, respect)
 
     to_terminal = sys.stdout.isatty() and args.output_file is None and not args.statistics
@@ -462,6 +467,7 @@ def _command_rules(args: argparse.Namespace) -> int:
             "severity": m.severity.value,
             "fix": m.fix.value if m.fix else "none",
             "default": not m.opt_in,
+            "in_tests": m.in_tests,
             "summary": m.summary,
         }
         for m in all_meta().values()
@@ -472,13 +478,13 @@ def _command_rules(args: argparse.Namespace) -> int:
     widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in ("code", "name", "severity", "fix")}
     header = (
         f"{'code':<{widths['code']}}  {'name':<{widths['name']}}  {'severity':<{widths['severity']}}  "
-        f"{'fix':<{widths['fix']}}  default"
+        f"{'fix':<{widths['fix']}}  default  in tests"
     )
     print(header)
     for r in rows:
         print(
             f"{r['code']:<{widths['code']}}  {r['name']:<{widths['name']}}  {r['severity']:<{widths['severity']}}  "
-            f"{r['fix']:<{widths['fix']}}  {'yes' if r['default'] else 'opt-in'}"
+            f"{r['fix']:<{widths['fix']}}  {'yes' if r['default'] else 'opt-in':<7}  {'yes' if r['in_tests'] else 'no'}"
         )
     return EXIT_OK
 

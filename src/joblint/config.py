@@ -37,6 +37,9 @@ class Settings:
     exclude: list[str] | None = None
     extend_exclude: list[str] = field(default_factory=list, metadata=_key("extend-exclude"))
     respect_gitignore: bool = field(default=True, metadata=_key("respect-gitignore"))
+    # Apply `exclude` to the paths named on the command line too (pre-commit names every changed
+    # file); without it a named file or directory is checked whatever `exclude` says, as in ruff.
+    force_exclude: bool = field(default=False, metadata=_key("force-exclude"))
     # Celery settings of third-party extensions that CEL109 should not report as unknown.
     extra_settings: list[str] = field(default_factory=list, metadata=_key("extra-settings"))
     # Task names registered by installed packages, for rules that check names against the project.

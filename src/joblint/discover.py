@@ -85,6 +85,7 @@ class _Ignores:
 
     def __init__(self, config: Config, respect_gitignore: bool) -> None:
         self.root = str(config.root)
+        self.root_path = config.root
         self._below_root = self.root.rstrip(os.sep) + os.sep
         self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         # Bare names (the defaults: `.git`, `node_modules`, `build/`) match a basename at any
@@ -139,17 +140,15 @@ class _Ignores:
         spec = self._gitignore(directory, names)
         return ((directory, spec), *inherited) if spec is not None else inherited
 
-    def below_excluded(self, directory: str) -> bool:
-        """Whether a directory given on the command line sits below an excluded one
-        (`joblint check build/pkg`): then every entry of its walk is excluded. The walk never
-        enters an excluded directory, so below the one given this is the only place to look."""
-        if self.in_framework(directory):
-            return True
-        if not directory.startswith(self._below_root):
-            return False
-        # Split at "/" as `ignored` splits an entry's path (`+ os.sep`: the entry's name, dropped).
-        *parents, _ = (directory[len(self._below_root) :] + os.sep).split("/")
-        return any(parent in self._dir_names for parent in parents)
+    def force_excluded(self, path: Path, is_dir: bool) -> bool:
+        """With `force-exclude`, whether a path named on the command line is excluded: it, or a
+        directory above it inside the project, matches `exclude`/`extend-exclude`, or it lies in
+        a framework's own package (`joblint check build/pkg`, `joblint check .venv/x.py`). As
+        ruff does, .gitignore is not consulted for named paths."""
+        rel = _rel(path, self.root_path)
+        return self.exclude.match_file(rel + ("/" if is_dir else "")) or self.in_framework(
+            str(path if is_dir else path.parent)
+        )
 
     def in_framework(self, path: str) -> bool:
         """Whether `path` (given on the command line) lies in a framework's own package."""
@@ -164,14 +163,28 @@ class _Ignores:
                 return False
             directory = above
 
-    def ignored(self, path: str, is_dir: bool, chain: Chain) -> bool:
-        """For an entry of a walk whose directory is not `below_excluded`."""
+    def named(self, directory: str, chain: Chain) -> tuple[Chain, pathspec.GitIgnoreSpec | None]:
+        """For the walk of a directory named on the command line: the ignore specs and the exclude
+        patterns that do not match the directory itself. Those that do would exclude all of it (a
+        pattern that names a directory matches what is below it), yet it was named; as in ruff,
+        it is walked and only what is below it is matched."""
+        rel = directory[len(self._below_root) :] if directory.startswith(self._below_root) else None
+        rest = self._rest if rel is None or self._rest is None or not self._rest.match_file(rel + "/") else None
+        kept = tuple(
+            (d, spec) for d, spec in chain
+            if d == directory or not spec.match_file(directory[len(d.rstrip(os.sep)) + 1 :] + "/")
+        )
+        return kept, rest
+
+    def ignored(self, path: str, is_dir: bool, chain: Chain, rest: pathspec.GitIgnoreSpec | None) -> bool:
+        """For an entry of a walk: `chain` and `rest` (the exclude patterns that are not plain
+        names), as the walk carries them."""
         rel = path[len(self._below_root) :] if path.startswith(self._below_root) else os.path.basename(path)
         name = rel.rpartition("/")[2]
         if name in self._names or (is_dir and name in self._dir_names):
             return True
         suffix = "/" if is_dir else ""
-        if self._rest is not None and self._rest.match_file(rel + suffix):
+        if rest is not None and rest.match_file(rel + suffix):
             return True
         for directory, spec in chain:
             if spec.match_file(path[len(directory.rstrip(os.sep)) + 1 :] + suffix):
@@ -198,13 +211,16 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
             raise PathError(f"{given}: {reason}")
         if not path.is_file() and not path.is_dir():
             raise PathError(f"{given}: not a regular file or directory")
+        # A path named on the command line is checked whatever `exclude` says, unless
+        # `force-exclude` (as ruff: pre-commit names every changed file, excluded or not).
+        if config.settings.force_exclude and ignores.force_excluded(path, path.is_dir()):
+            continue
         if path.is_file():
             if path.is_symlink() and ignores.leads_outside(str(path)):
                 _outside(str(given))
                 continue
             kind = file_kind(path) or "python"  # an explicitly named file is checked as Python
-            if not ignores.exclude.match_file(_rel(path, config.root)) and not ignores.in_framework(str(path.parent)):
-                found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
+            found[str(path)] = SourceFile(path, display_path(path, cwd), kind)
         else:
             _walk(str(path), ignores, None, prefix, found)
     if len(paths) == 1 and os.name == "posix":
@@ -214,24 +230,31 @@ def discover(paths: list[Path], config: Config, cwd: Path, respect_gitignore: bo
     return sorted(found.values())
 
 
-def _walk(directory: str, ignores: _Ignores, above: Chain | None, prefix: str, found: dict[str, SourceFile]) -> None:
-    """`above`: the chain of the directory's parent; None for a directory given on the command line.
+def _walk(
+    directory: str, ignores: _Ignores, above: Chain | None, prefix: str, found: dict[str, SourceFile],
+    rest: pathspec.GitIgnoreSpec | None = None,
+) -> None:
+    """`above`: the chain of the directory's parent; None for a directory given on the command line,
+    which is walked even when excluded (or in a framework's package): the entries below it are
+    matched against the excludes, the directory itself was named.
     `prefix`: the working directory and a separator, cut from the displayed path."""
     entries = _listing(directory)
-    if entries is None or (above is None and ignores.below_excluded(directory)):
-        return  # listed all the same: an unreadable directory gets its warning either way
+    if entries is None:
+        return
     names = set(map(_NAME, entries))
-    if ignores.frameworks and is_framework_package(directory, names):
+    if above is not None and ignores.frameworks and is_framework_package(directory, names):
         return
     chain = ignores.chain(directory, above, names)
+    if above is None:
+        chain, rest = ignores.named(directory, chain)
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
             # Entered where it sorts, not after the files: what is found comes out in path order.
-            if not ignores.ignored(entry.path, True, chain):
-                _walk(entry.path, ignores, chain, prefix, found)
+            if not ignores.ignored(entry.path, True, chain, rest):
+                _walk(entry.path, ignores, chain, prefix, found, rest)
             continue
         kind = _kind(entry.name)
-        if kind is None or ignores.ignored(entry.path, False, chain) or _special(entry):
+        if kind is None or ignores.ignored(entry.path, False, chain, rest) or _special(entry):
             continue
         if entry.is_symlink() and ignores.leads_outside(entry.path):
             _outside(entry.path.removeprefix(prefix))

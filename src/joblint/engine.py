@@ -23,7 +23,7 @@ from .findings import Finding, Span
 from .pipeline import Pending, Reading, analyze_and_store, analyze_chunk, keeps_text_chunk, probe, read_chunk
 from .rules import BUILTIN, all_meta, all_rules
 from .safe_io import SOURCE_LIMIT, read_regular
-from .source import module_name, rescan_packages
+from .source import is_test_path, module_name, rescan_packages
 
 # The project model, the rules and libcst load only when the cache cannot answer the run whole:
 # importing them costs more than the rest of a warm run.
@@ -291,6 +291,10 @@ def run(
     finally:
         workers.close()
     findings = [f for r in results for f in r.findings]
+    tests = test_files(files, config.root)
+    for r in results:
+        if r.facts is not None:
+            r.facts.is_test = r.display in tests  # decided here, for every file, before the models read it
     quoted = {id(f) for r in results for f in r.findings if f.path == r.display}  # analysis gave their line
     from .project import build
 
@@ -303,7 +307,7 @@ def run(
     findings += project_findings(project, enabled)
 
     by_display = {r.display: r for r in results}
-    findings = _filter(findings, enabled, config, files, by_display)
+    findings = _filter(findings, enabled, config, files, by_display, tests)
     findings = _attach_lines(findings, quoted, by_display, files, overrides)
     outcome = RunResult(
         findings=findings,
@@ -352,10 +356,12 @@ def _filter(
     config: Config,
     files: list[SourceFile],
     results: dict[str, FileResult],
+    tests: frozenset[str],
 ) -> list[Finding]:
     import pathspec
 
     metas = all_meta()
+    quiet_in_tests = frozenset(code for code, meta in metas.items() if not meta.in_tests)
     per_file = [
         (
             pathspec.GitIgnoreSpec.from_lines([pattern]),
@@ -369,6 +375,8 @@ def _filter(
     for finding in findings:
         if finding.code not in enabled:
             continue
+        if finding.code in quiet_in_tests and finding.path in tests:
+            continue  # the finding's own file decides: a project rule reports where the harm is written
         suppressions = results[finding.path].suppressions if finding.path in results else None
         if suppressions is not None and suppressions.suppresses(finding.code, finding.span.line):
             continue
@@ -382,6 +390,29 @@ def _filter(
         kept.append(finding)
     kept.sort(key=lambda f: f.sort_key)
     return kept
+
+
+def test_files(files: list[SourceFile], root: Path) -> frozenset[str]:
+    """The displayed paths of the files that are test code (`source.is_test_path`), judged by
+    their path inside the project: directories above the project root (`/home/test/proj`) do not
+    count. A file outside the root is judged by its displayed path."""
+    tests = set()
+    for f in files:
+        inside = _inside(f.path, root)
+        if is_test_path(inside if inside is not None else f.display):
+            tests.add(f.display)
+    return frozenset(tests)
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # the root is a real path; the file's directory may be reached through a symbolic link
+        return (Path(os.path.realpath(path.parent)) / path.name).relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 def _relative(path: Path, root: Path) -> str:

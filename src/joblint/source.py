@@ -55,18 +55,30 @@ def source_lines(text: str) -> list[str]:
     return _NEWLINE.split(text)
 
 
-_TEST_PARTS = ("tests", "test", "testing", "testutils", "test_utils", "testsuite")
+# Test code, by where it sits in the project (see `is_test_path`); the README's "Test code" section
+# says the same in words.
+_TEST_DIRECTORIES = frozenset({"tests", "test", "t", "testing", "testutils", "test_utils", "testsuite", "testproject"})
+_TEST_STEMS = frozenset({"test", "tests", "testing", "conftest"})  # settings/test.py, app/tests.py
 
 
-def is_test_path(display: str) -> bool:
-    parts = display.replace("\\", "/").split("/")
-    name = parts[-1]
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(p in _TEST_PARTS for p in parts[:-1])
-    )
+def is_test_path(path: str) -> bool:
+    """Whether the file at `path` (relative to the project root, `/` or `\\` between parts) is test
+    code: a file in a test directory (`tests/`, `test/`, `t/`, `testing/`, `testutils/`,
+    `test_*/`, `*_tests/`, ...), a test module (`test_*.py`, `*_test.py`, `*_tests.py`,
+    `tests.py`, `conftest.py`) or a test settings module (`settings/test.py`, `test_settings.py`,
+    `settings_test.py`, `settings/testing.py`, `settings_testing.py`).
+
+    Names match whole: `t` only as a directory, `contest.py`, `latest.py` and `testimonials.py`
+    are no tests. The project's own directories only: a path relative to somewhere above the
+    project (`/home/test/proj/app.py`) would make everything test code."""
+    *directories, name = path.replace("\\", "/").split("/")
+    if name.endswith(".py") and _is_test_name(name[:-3], _TEST_STEMS, ("_test", "_tests", "_testing")):
+        return True
+    return any(_is_test_name(d, _TEST_DIRECTORIES, ("_test", "_tests")) for d in directories)
+
+
+def _is_test_name(name: str, whole: frozenset[str], suffixes: tuple[str, ...]) -> bool:
+    return name in whole or name.startswith("test_") or name.endswith(suffixes)
 
 
 @lru_cache(maxsize=8192)

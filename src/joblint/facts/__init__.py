@@ -29,7 +29,7 @@ class ModuleFacts:
     path: str
     module: str | None  # dotted module name when the file sits in a package tree
     is_package: bool
-    is_test: bool = False  # tests/, test_*.py, *_test.py, conftest.py
+    is_test: bool = False  # test code (source.is_test_path); the engine sets it for the whole run
     imports: dict[str, str] = field(default_factory=dict)
     core: CoreFacts = field(default_factory=CoreFacts)
     celery: CeleryFacts = field(default_factory=CeleryFacts)

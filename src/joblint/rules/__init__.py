@@ -43,6 +43,9 @@ class RuleMeta:
     # The Celery settings the rule reads (canonical names, `task_acks_late`): `check-app
     # --show-settings` shows every one of them, with its final value and where it came from.
     settings: tuple[str, ...] = ()
+    # False: the rule's harm happens only in production (settings, deployment, operations), so it
+    # is not reported in test code (`source.is_test_path`); the engine drops its findings there.
+    in_tests: bool = True
 
     @property
     def framework(self) -> str:
@@ -110,6 +113,7 @@ def rule(
     words: Iterable[str] = (),
     task_name_words: Iterable[str] = (),
     settings: Iterable[str] = (),
+    in_tests: bool = True,
 ) -> Callable[[_FileCheckT], _FileCheckT]: ...
 
 
@@ -126,6 +130,7 @@ def rule(
     words: Iterable[str] = (),
     task_name_words: Iterable[str] = (),
     settings: Iterable[str] = (),
+    in_tests: bool = True,
 ) -> Callable[[_ProjectCheckT], _ProjectCheckT]: ...
 
 
@@ -141,15 +146,17 @@ def rule(
     words: Iterable[str] = (),
     task_name_words: Iterable[str] = (),
     settings: Iterable[str] = (),
+    in_tests: bool = True,
 ) -> Callable[[_FileCheckT], _FileCheckT] | Callable[[_ProjectCheckT], _ProjectCheckT]:
     """Register the decorated check under `code`. A file rule's check takes a `FileContext`, a
-    project rule's a `Project`; the code's prefix must be a row of the framework table."""
+    project rule's a `Project`; the code's prefix must be a row of the framework table.
+    `in_tests=False`: a rule whose harm happens only in production, quiet in test code."""
     if frameworks.of_code(code) is None:
         raise RuntimeError(f"rule {code}: no framework in frameworks.FRAMEWORKS has its prefix")
     meta = RuleMeta(
         code, name, severity, summary, fix, opt_in,
         tuple(words), tuple(w.lower() for w in task_name_words),  # the pre-filter decides case
-        scope, tuple(settings),
+        scope, tuple(settings), in_tests,
     )
 
     def register_file(check: _FileCheckT) -> _FileCheckT:

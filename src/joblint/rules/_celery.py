@@ -8,8 +8,6 @@ A helper module: `all_rules()` does not load it, and it never imports a rule mod
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any
 
 from ..facts.core import ClassFacts
@@ -54,22 +52,11 @@ def task_classes(project: Project) -> Iterator[tuple[str, ClassFacts]]:
                 yield facts.path, cls
 
 
-@lru_cache(maxsize=4096)
-def is_test_module(path: str) -> bool:
-    """A test module by its path or its name (`test_*`, `*_test(s)`, `*_testing`)."""
-    from ..source import is_test_path
-
-    stem = PurePosixPath(path).stem
-    return (
-        is_test_path(path)
-        or stem.startswith("test")
-        or stem.endswith(("_test", "_tests", "_testing"))
-    )
-
-
 def production_apps(project: Project) -> list[SettingsModel]:
-    """Apps whose missing settings matter: an app built in a test module is a fixture."""
-    return [m for m in project.apps if not is_test_module(m.path)]
+    """Apps whose missing settings matter: an app built in test code (`source.is_test_path`, as
+    the engine marks each file's facts) is a fixture."""
+    tests = {facts.path for facts in project.files if facts.is_test}
+    return [m for m in project.apps if m.path not in tests]
 
 
 def worker_apps(project: Project) -> list[SettingsModel]:

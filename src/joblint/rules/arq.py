@@ -31,6 +31,7 @@ def _entries(project: Project) -> Iterator[tuple[str, JobEntry]]:
 
 @rule(
     code="ARQ101",
+    in_tests=False,
     name="blocking-call-in-async-job",
     severity=Severity.ERROR,
     summary="A blocking call in an async ARQ job stalls every job on the worker.",
@@ -108,6 +109,7 @@ def _registered_names(project: Project) -> set[str] | None:
 
 @rule(
     code="ARQ103",
+    in_tests=False,
     name="enqueue-unknown-job",
     severity=Severity.ERROR,
     summary="enqueue_job with a name no WorkerSettings registers.",
@@ -139,6 +141,7 @@ def enqueue_unknown_job(project: Project) -> Iterator[Report]:
 
 @rule(
     code="ARQ104",
+    in_tests=False,
     name="blocking-job-result-in-request",
     severity=Severity.WARNING,
     summary="A request handler awaits an ARQ job's result.",

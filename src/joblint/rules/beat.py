@@ -20,6 +20,7 @@ SCHEDULE = ("celery.schedules.schedule", "celery.schedule")
 
 @rule(
     code="CEL501",
+    in_tests=False,
     name="embedded-beat",
     severity=Severity.WARNING,
     summary="A worker started with -B/--beat runs the scheduler inside it: more than one such worker runs every periodic task more than once.",
@@ -66,6 +67,7 @@ def _find_task(names: dict[str, ProjectTask], wanted: str) -> ProjectTask | None
 
 @rule(
     code="CEL502",
+    in_tests=False,
     name="beat-schedules-unknown-task",
     severity=Severity.ERROR,
     summary="A beat_schedule entry names a task the project does not define: its messages are never run.",
@@ -98,6 +100,7 @@ def beat_schedules_unknown_task(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL503",
+    in_tests=False,
     name="periodic-task-without-expiry",
     severity=Severity.INFO,
     summary="A periodic task without an expiry: runs pile up while workers are down and all run at once.",
@@ -201,6 +204,7 @@ def _takes_lock(task: ProjectTask) -> bool:
 
 @rule(
     code="CEL504",
+    in_tests=False,
     name="schedule-faster-than-time-limit",
     severity=Severity.WARNING,
     summary="A periodic task scheduled more often than its time limit allows: two runs can overlap.",

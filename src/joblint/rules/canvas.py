@@ -31,6 +31,7 @@ def receiving_steps(canvas: CanvasUse) -> Iterator[SignatureRef]:
 
 @rule(
     code="CEL301",
+    in_tests=False,
     name="chord-with-ignored-results",
     severity=Severity.ERROR,
     summary="A chord whose header tasks ignore their results (or whose app has no result backend) never calls its body.",

@@ -41,6 +41,7 @@ def _at(write, model: SettingsModel) -> tuple[Span, str]:  # type: ignore[no-unt
 
 @rule(
     code="CEL102",
+    in_tests=False,
     name="acks-late-disabled",
     severity=Severity.WARNING,
     summary="Tasks are acknowledged before they run (early acks): a worker crash or deploy loses them.",
@@ -111,6 +112,7 @@ def _protected(model: SettingsModel | None, task: ProjectTask | None, project: P
 
 @rule(
     code="CEL103",
+    in_tests=False,
     name="reject-on-worker-lost-missing",
     severity=Severity.WARNING,
     summary="Late acks without task_reject_on_worker_lost: a task whose worker is killed is acknowledged anyway.",
@@ -192,6 +194,7 @@ def _given(value: Value | None) -> Value | None:
 
 @rule(
     code="CEL104",
+    in_tests=False,
     name="soft-time-limit-not-below-hard",
     severity=Severity.ERROR,
     summary="A soft time limit at or above the hard time limit never fires: the task is killed first.",
@@ -280,6 +283,7 @@ def _unlimited(value: Value | None) -> bool:
 
 @rule(
     code="CEL105",
+    in_tests=False,
     name="no-time-limit",
     severity=Severity.WARNING,
     summary="No hard time limit: a hung task holds a worker slot forever.",
@@ -323,6 +327,7 @@ def no_time_limit(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL106",
+    in_tests=False,
     name="prefetch-with-late-ack",
     severity=Severity.INFO,
     summary="Late acks with a prefetch multiplier above 1: long tasks wait behind a busy process while others idle.",

@@ -41,6 +41,7 @@ def _visibility(model: SettingsModel) -> tuple[str, float] | None:
 
 @rule(
     code="CEL110",
+    in_tests=False,
     name="visibility-timeout-too-short",
     severity=Severity.WARNING,
     summary="A time limit or countdown longer than the Redis/SQS visibility timeout: the task is delivered twice.",
@@ -101,6 +102,7 @@ def visibility_timeout_too_short(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL111",
+    in_tests=False,
     name="broker-retry-on-startup-unset",
     severity=Severity.INFO,
     summary="broker_connection_retry_on_startup is unset: Celery 6 changes what the first connection does.",
@@ -153,6 +155,7 @@ def _url_literals(value: Value) -> Iterator[Value]:
 
 @rule(
     code="CEL112",
+    in_tests=False,
     name="credentials-in-broker-url",
     severity=Severity.ERROR,
     summary="A password in a committed broker or result-backend URL.",

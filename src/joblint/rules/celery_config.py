@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from ..findings import Severity
 from ..project import Project, SettingsModel, SettingValue
 from . import Report, rule
-from ._celery import CONFIG_WORDS, is_test_module
+from ._celery import CONFIG_WORDS
 
 # -- CEL107 ------------------------------------------------------------------------------------
 
@@ -23,6 +23,7 @@ UTC_NAMES = ("UTC", "Etc/UTC", "utc", "Etc/Universal", "Universal", "Zulu", "Etc
 
 @rule(
     code="CEL107",
+    in_tests=False,
     name="non-utc-timezone",
     severity=Severity.INFO,
     summary="Celery runs on local time: schedules jump at DST changes and ETAs are ambiguous.",
@@ -60,17 +61,17 @@ def _django_time_zone(model: SettingsModel) -> SettingValue | None:
 # -- CEL113 ------------------------------------------------------------------------------------
 
 
-NON_PRODUCTION_STEMS = ("local", "dev", "development", "ci", "testing")
+NON_PRODUCTION_STEMS = ("local", "dev", "development", "ci")
 
 
 def _non_production(write: SettingValue) -> bool:
-    """Test modules, local/CI settings modules, and config classes named for tests."""
+    """Local/CI settings modules and config classes named for tests (test code itself is left to
+    the engine: the rule is quiet there)."""
     stem = PurePosixPath(write.path).stem
     owner = write.write.owner if write.write is not None else ""
     klass = owner.rsplit(".", 1)[-1] if owner.startswith("class:") else ""
     return (
-        is_test_module(write.path)
-        or stem in NON_PRODUCTION_STEMS
+        stem in NON_PRODUCTION_STEMS
         or stem.endswith(("_local", "_dev"))
         or "Test" in klass
     )
@@ -78,6 +79,7 @@ def _non_production(write: SettingValue) -> bool:
 
 @rule(
     code="CEL113",
+    in_tests=False,
     name="always-eager-in-production",
     severity=Severity.WARNING,
     summary="task_always_eager=True outside tests: tasks run inline, with no queue, retries or time limits.",

@@ -84,6 +84,7 @@ def _removal_edits(items: tuple[Value, ...], removed: set[int]) -> list[Edit]:
 
 @rule(
     code="CEL101",
+    in_tests=False,
     name="pickle-serializer",
     severity=Severity.ERROR,
     summary=(

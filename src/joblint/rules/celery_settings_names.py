@@ -29,6 +29,7 @@ def _mixed(writes: list[SettingValue]) -> bool:
 
 @rule(
     code="CEL108",
+    in_tests=False,
     name="deprecated-setting-name",
     severity=Severity.INFO,
     summary="An old uppercase setting name: deprecated, removed in Celery 6; mixed with new names it is an error.",
@@ -175,6 +176,7 @@ def _uppercase_source(model: SettingsModel, layer: str) -> bool:
 
 @rule(
     code="CEL109",
+    in_tests=False,
     name="unknown-setting",
     severity=Severity.WARNING,
     summary="A setting Celery does not know: it is silently ignored and the default stays in force.",

@@ -19,6 +19,7 @@ ERROR_TRACKERS = (
 
 @rule(
     code="CEL601",
+    in_tests=False,
     name="task-failures-unobserved",
     severity=Severity.INFO,
     summary="No task_failure handler, on_failure hook or error-tracking integration: failed tasks go unnoticed.",

@@ -21,6 +21,7 @@ HANDLER_WORDS = (*ROUTE_FRAMEWORKS, *VIEW_FRAMEWORKS, "request", "view")
 
 @rule(
     code="CEL801",
+    in_tests=False,
     name="blocking-result-in-request",
     severity=Severity.ERROR,
     summary="A request handler waits for a task's result: web workers block on the queue.",
@@ -45,6 +46,7 @@ def blocking_result_in_request(ctx: FileContext) -> Iterator[Report]:
 
 @rule(
     code="CEL802",
+    in_tests=False,
     name="task-run-inline-in-request",
     severity=Severity.WARNING,
     summary="A request handler calls a task like a function (`task()`, `.run()`): the work runs in the request.",
@@ -70,6 +72,7 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL803",
+    in_tests=False,
     name="dispatch-in-transaction",
     severity=Severity.WARNING,
     summary="A task is sent inside a database transaction: a worker can run it before the data is committed.",

@@ -18,6 +18,7 @@ from ._celery import PRODUCER_WORDS, TASK_WORDS, describe, in_any
 
 @rule(
     code="CEL702",
+    in_tests=False,
     name="blocking-result-in-task",
     severity=Severity.ERROR,
     summary="A task waits for another task's result (`.get()`, `.join()`): the worker pool can deadlock.",
@@ -73,6 +74,7 @@ def _helpers_called_by_tasks(ctx: FileContext) -> dict[str, str]:
 
 @rule(
     code="CEL701",
+    in_tests=False,
     name="large-result-in-redis",
     severity=Severity.WARNING,
     summary="A task returns a large value (file contents, a response body, a queryset) into a Redis result backend.",
@@ -110,6 +112,7 @@ EXPIRING_BACKENDS = ("redis", "rediss", "sentinel", "cache", "memcache", "db", "
 
 @rule(
     code="CEL703",
+    in_tests=False,
     name="results-never-expire",
     severity=Severity.WARNING,
     summary="result_expires is None or 0: every task result stays in the backend forever.",
@@ -145,6 +148,7 @@ def _scheme(url: object) -> str | None:
 
 @rule(
     code="CEL704",
+    in_tests=False,
     name="result-read-without-backend",
     severity=Severity.ERROR,
     summary="Code reads a task's result, but the task's app has no result backend: the read fails or waits forever.",
@@ -154,8 +158,6 @@ def _scheme(url: object) -> str | None:
 )
 def result_read_without_backend(project: Project) -> Iterator[Report]:
     for facts in project.files:
-        if facts.is_test:
-            continue  # tests run tasks eagerly, and eager results need no backend
         for read in facts.results.reads:
             if read.target is None:
                 continue

@@ -105,6 +105,7 @@ def _where(source: OptionSource) -> str:
 
 @rule(
     code="CEL402",
+    in_tests=False,
     name="broad-autoretry",
     severity=Severity.WARNING,
     summary="`autoretry_for=(Exception,)` retries bugs and permanent failures too.",
@@ -133,6 +134,7 @@ def broad_autoretry(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL403",
+    in_tests=False,
     name="unbounded-retries",
     severity=Severity.WARNING,
     summary="`max_retries=None` on a task retries it forever.",
@@ -158,6 +160,7 @@ def unbounded_retries(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL404",
+    in_tests=False,
     name="retry-without-backoff",
     severity=Severity.INFO,
     summary="Retries at a fixed delay (no `retry_backoff`) hammer a recovering dependency in lockstep.",
@@ -212,6 +215,7 @@ def retry_without_backoff(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL405",
+    in_tests=False,
     name="non-idempotent-retry",
     severity=Severity.WARNING,
     summary="A retrying task performs a side effect (row insert, POST, email, payment) that repeats on every retry.",

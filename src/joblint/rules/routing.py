@@ -107,6 +107,7 @@ def declared_queues(project: Project, model: SettingsModel) -> set[str] | None:
 
 @rule(
     code="CEL201",
+    in_tests=False,
     name="route-to-undeclared-queue",
     severity=Severity.WARNING,
     summary="A task is routed to a queue missing from the app's declared task_queues.",
@@ -158,6 +159,7 @@ def _max_priority(project: Project, model: SettingsModel) -> int | None | str:
 
 @rule(
     code="CEL202",
+    in_tests=False,
     name="priority-out-of-range",
     severity=Severity.WARNING,
     summary="A task priority the broker clamps or ignores (outside 0-9 on Redis, unconfigured or too high on RabbitMQ).",
@@ -214,6 +216,7 @@ def _priority_problem(project: Project, model: SettingsModel, priority: int) -> 
 
 @rule(
     code="CEL203",
+    in_tests=False,
     name="route-to-unknown-task",
     severity=Severity.WARNING,
     summary="A task_routes key names no task in the project: it routes nothing.",
@@ -250,6 +253,7 @@ def route_to_unknown_task(project: Project) -> Iterator[Report]:
 
 @rule(
     code="CEL204",
+    in_tests=False,
     name="implicit-task-name",
     severity=Severity.INFO,
     summary="A task without name= is registered under its module path: moving the code orphans queued messages.",

@@ -25,6 +25,7 @@ def heartbeating(project: Project) -> Callable[[ActivityDef], bool]:
 
 @rule(
     code="TMP201",
+    in_tests=False,
     name="long-activity-without-heartbeat",
     severity=Severity.WARNING,
     summary="An activity loops over slow work and never heartbeats.",
@@ -60,6 +61,7 @@ def _resolve(call: ApiCall, by_target: dict[str, ActivityDef], by_name: dict[str
 
 @rule(
     code="TMP202",
+    in_tests=False,
     name="heartbeat-timeout-without-heartbeat",
     severity=Severity.ERROR,
     summary="heartbeat_timeout= set for an activity that never heartbeats.",
@@ -98,6 +100,7 @@ def heartbeat_timeout_without_heartbeat(project: Project) -> Iterator[Report]:
 
 @rule(
     code="TMP203",
+    in_tests=False,
     name="blocking-call-in-async-activity",
     severity=Severity.ERROR,
     summary="A blocking call in an async def activity stalls the worker's event loop.",
@@ -142,6 +145,7 @@ def _bounded_retries(call: ApiCall, imports: ImportMap) -> bool | None:
 
 @rule(
     code="TMP204",
+    in_tests=False,
     name="unbounded-activity-retries",
     severity=Severity.INFO,
     summary="An activity retried forever: no schedule_to_close_timeout and no maximum_attempts.",

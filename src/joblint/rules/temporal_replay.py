@@ -88,6 +88,7 @@ def _nondeterminism_message(name: str) -> str:
 
 @rule(
     code="TMP101",
+    in_tests=False,
     name="nondeterministic-call-in-workflow",
     severity=Severity.ERROR,
     summary="A clock, random or uuid call in workflow code gives other values on replay.",
@@ -132,6 +133,7 @@ def _builtin_free(ctx: FileContext, name: str) -> bool:
 
 @rule(
     code="TMP102",
+    in_tests=False,
     name="io-in-workflow",
     severity=Severity.ERROR,
     summary="Network, file, process or environment I/O in workflow code.",
@@ -168,6 +170,7 @@ def _io_message(what: str) -> str:
 
 @rule(
     code="TMP103",
+    in_tests=False,
     name="blocking-sleep-in-workflow",
     severity=Severity.ERROR,
     summary="time.sleep in workflow code blocks the workflow thread.",
@@ -210,6 +213,7 @@ THREAD_MODULES = ("threading.", "concurrent.futures.", "multiprocessing.", "_thr
 
 @rule(
     code="TMP104",
+    in_tests=False,
     name="threads-in-workflow",
     severity=Severity.ERROR,
     summary="Threads, processes or executors in workflow code.",
@@ -242,6 +246,7 @@ def _loggers(ctx: FileContext) -> set[str]:
 
 @rule(
     code="TMP112",
+    in_tests=False,
     name="print-or-logging-in-workflow",
     severity=Severity.INFO,
     summary="print or stdlib logging in workflow code repeats on every replay.",

@@ -146,6 +146,7 @@ def _random_source(ctx: FileContext, expr: cst.BaseExpression) -> str | None:
 
 @rule(
     code="TMP108",
+    in_tests=False,
     name="random-workflow-id",
     severity=Severity.WARNING,
     summary="A workflow started with a random or time-based id.",
@@ -359,6 +360,7 @@ def _project_classes(project: Project) -> dict[str, tuple[str, tuple[str, ...]]]
 
 @rule(
     code="TMP113",
+    in_tests=False,
     name="non-temporal-exception-in-workflow",
     severity=Severity.WARNING,
     summary="Workflow code raises an exception that is not a Temporal failure: the workflow task retries forever.",
