@@ -179,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", help="check one package: its name (pretix) or name==version")
     parser.add_argument("--write-new", type=Path, metavar="FILE", help="write unjudged findings as verdict stubs")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--drop-vanished", action="store_true",
+        help="after reading the vanished list: remove those verdicts from the verdict file",
+    )
     args = parser.parse_args(argv)
     try:
         with tempfile.TemporaryDirectory(prefix="joblint-corpus-") as scratch:
@@ -201,6 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_new:
         args.write_new.write_text(json.dumps([stub(f) for f in summary["unjudged"]], indent=2) + "\n", encoding="utf-8")
         print(f"{len(summary['unjudged'])} verdict stubs written to {args.write_new}", file=sys.stderr)
+    if args.drop_vanished and summary["vanished"]:
+        gone = {key_of(entry) for entry in summary["vanished"]}
+        kept = [entry for key, entry in verdicts.items() if key not in gone]
+        args.verdicts.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+        summary = compare(findings, load_verdicts(args.verdicts), set(packages))
+        print(
+            f"{len(gone)} vanished verdicts removed from {args.verdicts}; now {'OK' if summary['ok'] else 'FAILED'}",
+            file=sys.stderr,
+        )
     return 0 if summary["ok"] else 1
 
 

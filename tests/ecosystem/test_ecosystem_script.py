@@ -25,6 +25,7 @@ ALPHA_TASKS = """
             return len(url)
         except ValueError as exc:
             self.retry(exc=exc)
+            return None
 
 
     @shared_task(bind=True, max_retries=3)
@@ -33,6 +34,7 @@ ALPHA_TASKS = """
             return key.upper()
         except KeyError as exc:
             self.retry(exc=exc)
+            return None
 """
 BETA_CONFIG = """
     task_serializer = "pickle"
@@ -47,7 +49,7 @@ BETA_APP = """
 # What joblint reports on that corpus: CEL401 (warning) twice in alpha, CEL101 (error) twice in beta.
 FINDINGS = [
     ("alpha==1.0", "alpha/tasks.py", 9, "CEL401"),
-    ("alpha==1.0", "alpha/tasks.py", 17, "CEL401"),
+    ("alpha==1.0", "alpha/tasks.py", 18, "CEL401"),
     ("beta==2.0", "celeryconfig.py", 1, "CEL101"),
     ("beta==2.0", "celeryconfig.py", 2, "CEL101"),
 ]
@@ -130,17 +132,17 @@ def test_unjudged_and_vanished_findings_are_listed_and_fail(corpus, tmp_path, ca
     assert "1 packages checked, 2 findings" in out
     listed = out.split("unjudged findings (1):\n")[1].split("\n\n")[0].splitlines()
     assert len(listed) == 1
-    assert listed[0].startswith("  alpha==1.0 alpha/tasks.py:17 CEL401 self.retry(...) raises")
+    assert listed[0].startswith("  alpha==1.0 alpha/tasks.py:18 CEL401 self.retry(...) raises")
     assert "vanished verdicts (1):\n  alpha==1.0 alpha/tasks.py:30 CEL401 (was false: a reason)\n" in out
     assert "gone.py" not in out
     assert json.loads(stubs.read_text()) == [
-        {"package": "alpha==1.0", "path": "alpha/tasks.py", "line": 17, "code": "CEL401", "verdict": "", "why": ""}
+        {"package": "alpha==1.0", "path": "alpha/tasks.py", "line": 18, "code": "CEL401", "verdict": "", "why": ""}
     ]
     assert "1 verdict stubs written to" in err
 
 
 def test_an_unfilled_stub_stops_the_check(corpus, tmp_path, capsys):
-    stub = [{"package": "alpha==1.0", "path": "alpha/tasks.py", "line": 17, "code": "CEL401", "verdict": "", "why": ""}]
+    stub = [{"package": "alpha==1.0", "path": "alpha/tasks.py", "line": 18, "code": "CEL401", "verdict": "", "why": ""}]
     verdicts = tmp_path / "verdicts.json"
     verdicts.write_text(json.dumps(stub), encoding="utf-8")
 
@@ -214,3 +216,17 @@ def test_a_failing_fetch_stops_the_check(tmp_path, capsys):
 
     assert (code, out) == (2, "")
     assert f"ecosystem: {fetch} failed" in err
+
+
+def test_drop_vanished_removes_only_the_vanished_verdicts(corpus, tmp_path, capsys):
+    judged = {key: "true" for key in FINDINGS}
+    judged[("alpha==1.0", "alpha/tasks.py", 30, "CEL401")] = "false"  # a finding that is gone
+    verdicts = verdict_file(tmp_path, judged)
+
+    code, out, err = run(capsys, "--corpus", corpus, "--verdicts", verdicts, "--drop-vanished")
+
+    assert code == 0
+    assert "vanished verdicts (1):" in out
+    assert "1 vanished verdicts removed from" in err
+    kept = {(e["package"], e["path"], e["line"], e["code"]) for e in json.loads(verdicts.read_text())}
+    assert kept == set(FINDINGS)

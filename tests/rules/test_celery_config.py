@@ -416,6 +416,33 @@ def test_cel113_always_eager(project):
     assert found == [("proj/settings.py", 1, "CEL113")]
 
 
+def test_cel113_eager_chosen_under_a_condition_is_quiet(project):
+    """Eager mode switched on in a branch (no broker configured, DEBUG) is a per-environment
+    choice; the unconditional value in the same module is still reported."""
+    found = project(
+        {
+            "proj/settings.py": (
+                "import os\n"
+                "INSTALLED_APPS = []\n"
+                "BROKER = os.environ.get('BROKER')\n"
+                "if BROKER:\n"
+                "    CELERY_BROKER_URL = BROKER\n"
+                "else:\n"
+                "    CELERY_TASK_ALWAYS_EAGER = True\n"
+            ),
+            "other/celeryconfig.py": "task_always_eager = True\nif True:\n    pass\n",
+            "other/app.py": "from celery import Celery\napp = Celery('other')\napp.config_from_object('other.celeryconfig')\n",
+            "proj/celery.py": (
+                "from celery import Celery\napp = Celery('proj')\n"
+                "app.config_from_object('django.conf:settings', namespace='CELERY')\n"
+                "match 1:\n    case 1:\n        app.conf.task_always_eager = True\n"
+            ),
+        },
+        select=["CEL113"],
+    )
+    assert found == [("other/celeryconfig.py", 1, "CEL113")]
+
+
 from conftest import lint  # noqa: E402
 
 

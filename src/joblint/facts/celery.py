@@ -99,6 +99,7 @@ class SettingWrite:
     raw: str = ""  # the key's source token when it is a string literal
     anchor: Span | None = None  # the statement's first token, for "attribute"/"item"/"name" forms
     owner_text: str = ""  # `app.conf`, for writing a sibling `app.conf.x = v`
+    conditional: bool = False  # under an `if`/`match`: set in some configurations only
     open_call: bool = False  # a keyword of a call that also has `*args`/`**kwargs`: a sibling may clash
 
 
@@ -193,7 +194,10 @@ class CeleryCollector:
     ) -> None:
         raw = key_node.value if isinstance(key_node, cst.SimpleString) else ""
         self.facts.settings.append(
-            SettingWrite(key, self.ctx.value(value), self.ctx.span(key_node), owner, via, raw=raw, **kw)  # type: ignore[arg-type]
+            SettingWrite(
+                key, self.ctx.value(value), self.ctx.span(key_node), owner, via, raw=raw,
+                conditional=self.ctx.branches > 0, **kw,  # type: ignore[arg-type]
+            )
         )
 
     # -- apps ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class Assignment:
     name: str
     value: Value
     span: Span  # the target name
+    conditional: bool = False  # under an `if`/`match`: set in some configurations only
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,9 @@ class CoreCollector:
             return
         scopes = self.ctx.scopes
         if not scopes:
-            self.facts.assignments.append(Assignment(target.value, self.ctx.value(value), self.ctx.span(target)))
+            self.facts.assignments.append(
+                Assignment(target.value, self.ctx.value(value), self.ctx.span(target), self.ctx.branches > 0)
+            )
             self.facts.names_read.update(_names_in(value))
         elif scopes[-1].kind == "class" and self._class_attrs:
             self._class_attrs[-1].append((target.value, target, value))

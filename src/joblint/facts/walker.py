@@ -43,6 +43,9 @@ class WalkContext:
         self.imports = imports
         self.path = path
         self.scopes: list[Scope] = []
+        # How many `if`/`match` statements enclose the node being visited: a setting written under
+        # one is a choice the project makes per environment.
+        self.branches = 0
         self.statement = 0  # index of the top-level statement being walked
         self._pending: list[tuple[Span, cst.CSTNode, int]] = []
 
@@ -525,6 +528,8 @@ class Walker(cst.CSTVisitor):
         for handler in self._visit[t]:
             if handler(node) is False:
                 descend = False
+        if t is cst.If or t is cst.Match:
+            self.ctx.branches += 1
         if t is cst.ClassDef:
             self.ctx.scopes.append(Scope("class", node.name.value, node))  # type: ignore[attr-defined]
         elif t is cst.FunctionDef:
@@ -535,5 +540,7 @@ class Walker(cst.CSTVisitor):
         t = type(original_node)
         if t is cst.ClassDef or t is cst.FunctionDef:
             self.ctx.scopes.pop()
+        elif t is cst.If or t is cst.Match:
+            self.ctx.branches -= 1
         for handler in self._leave[t]:
             handler(original_node)

@@ -376,7 +376,8 @@ def _name_write(path: str, owner: str, assignment: Assignment, via: str) -> tupl
     return (
         path,
         SettingWrite(
-            assignment.name, assignment.value, assignment.span, owner, via, form="name", anchor=assignment.span
+            assignment.name, assignment.value, assignment.span, owner, via, form="name", anchor=assignment.span,
+            conditional=assignment.conditional,
         ),
     )
 

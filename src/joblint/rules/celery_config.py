@@ -65,13 +65,15 @@ NON_PRODUCTION_STEMS = ("local", "dev", "development", "ci")
 
 
 def _non_production(write: SettingValue) -> bool:
-    """Local/CI settings modules and config classes named for tests (test code itself is left to
-    the engine: the rule is quiet there)."""
+    """Local/CI settings modules, config classes named for tests, and a value set under an `if`
+    (`if not BROKER_URL: ... = True`): a choice made per environment, which joblint cannot judge.
+    Test code itself is left to the engine: the rule is quiet there."""
     stem = PurePosixPath(write.path).stem
     owner = write.write.owner if write.write is not None else ""
     klass = owner.rsplit(".", 1)[-1] if owner.startswith("class:") else ""
     return (
-        stem in NON_PRODUCTION_STEMS
+        (write.write is not None and write.write.conditional)
+        or stem in NON_PRODUCTION_STEMS
         or stem.endswith(("_local", "_dev"))
         or "Test" in klass
     )
