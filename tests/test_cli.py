@@ -37,7 +37,9 @@ def test_bare_path_means_check_and_clean_exits_0(tmp_path):
         tmp_path,
         {
             "app.py": PICKLE_APP.replace("pickle", "json").replace(
-                '"proj"', '"proj", task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1'
+                '"proj"',
+                '"proj", task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,'
+                " task_time_limit=300",
             )
         },
     )

@@ -360,6 +360,9 @@ class TaskCollector:
         # Per function or lambda: the names assigned a `select_for_update` queryset, and the
         # `for` loops over locked rows being visited.
         self._locked_names: list[set[str]] = [set()]
+        # Module-level names bound to a task decorator (`task = app.task`, `job = shared_task`):
+        # the name -> its app ref (None for shared_task).
+        self._decorator_aliases: dict[str, str | None] = {}
         self._claim_loops: list[list[cst.For]] = [[]]
         self._on_commit_args: list[cst.CSTNode] = []
         self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
@@ -537,6 +540,8 @@ class TaskCollector:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._module_assign(node)
+        if self.ctx.at_module_level:
+            self._alias(node)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 locked = self._locked_names[-1]
@@ -698,20 +703,50 @@ class TaskCollector:
             "required": sum(1 for p in positional if p.default is None),
         }
 
+    def _alias(self, node: cst.Assign) -> None:
+        """`task = app.task`, `job = shared_task`, `retrying = shared_task(acks_late=True, ...)`:
+        later `@task(...)` / `@retrying` decorates a task (with the bound call's options)."""
+        value = node.value
+        found: tuple[str | None, cst.Call | None] | None = None
+        if isinstance(value, cst.Call):
+            inner = self._decorator_of(value.func)
+            # `shared_task(fn)` builds a task, and an alias of a call is called only once.
+            if inner is not None and inner[1] is None and all(a.keyword is not None or a.star for a in value.args):
+                found = (inner[0], value)
+        else:
+            found = self._decorator_of(value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                if found is None:
+                    self._decorator_aliases.pop(target.target.value, None)  # bound to something else
+                else:
+                    self._decorator_aliases[target.target.value] = found
+
+    def _decorator_of(self, func: cst.BaseExpression) -> tuple[str | None, cst.Call | None] | None:
+        """(the app ref, the options call an alias is bound to) when `func` names a task decorator:
+        `shared_task`, `<app>.task`, or a module-level alias of one."""
+        if self.ctx.imports.qualify(func) in SHARED_TASK:
+            return None, None
+        if isinstance(func, cst.Name) and func.value in self._decorator_aliases:
+            return self._decorator_aliases[func.value]
+        if isinstance(func, cst.Attribute) and func.attr.value == "task":
+            app = self.celery.app_ref(func.value)
+            return (app, None) if app is not None else None
+        return None
+
     def _task_decorator(self, expr: cst.BaseExpression) -> DecoratorOptions | None:
         """(app, options, base, open options, option names, option arguments, spreads) when `expr`
-        is a task decorator (or `app.task`)."""
+        is a task decorator (or `app.task`, or a name bound to one)."""
         call = expr if isinstance(expr, cst.Call) else None
         func = call.func if call is not None else expr
-        qualified = self.ctx.imports.qualify(func)
-        if qualified in SHARED_TASK:
-            app = None
-        elif isinstance(func, cst.Attribute) and func.attr.value == "task":
-            app = self.celery.app_ref(func.value)
-            if app is None:
-                return None
-        else:
+        decorator = self._decorator_of(func)
+        if decorator is None:
             return None
+        app, bound = decorator
+        if bound is not None:
+            if call is not None:
+                return None  # `@retrying(...)` calls the task decorator shared_task(...) returned
+            call = bound  # `@retrying`: the options are those of `retrying = shared_task(...)`
         options: dict[str, Value] = {}
         names: dict[str, tuple[str, ...]] = {}
         arguments: dict[str, Span] = {}
