@@ -360,9 +360,10 @@ class TaskCollector:
         # Per function or lambda: the names assigned a `select_for_update` queryset, and the
         # `for` loops over locked rows being visited.
         self._locked_names: list[set[str]] = [set()]
-        # Module-level names bound to a task decorator (`task = app.task`, `job = shared_task`):
-        # the name -> its app ref (None for shared_task).
-        self._decorator_aliases: dict[str, str | None] = {}
+        # Module-level names bound to a task decorator (`task = app.task`, `job = shared_task`,
+        # `retrying = shared_task(...)`): the name -> its app ref (None for shared_task) and the
+        # options call it is bound to.
+        self._decorator_aliases: dict[str, tuple[str | None, cst.Call | None]] = {}
         self._claim_loops: list[list[cst.For]] = [[]]
         self._on_commit_args: list[cst.CSTNode] = []
         self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
