@@ -374,7 +374,8 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
     """Modules that analysed files name: configuration sources (`config_from_object("proj.conf")`,
     DJANGO_SETTINGS_MODULE), what those (and modules with a configuration source of a local
     class, and modules that are configuration of their own) star-import or take base classes
-    from, and the modules of ARQ job functions. They matter whatever words they contain."""
+    from, the modules of ARQ job functions, and those of the functions whose results Temporal
+    activities loop over (TMP201). They matter whatever words they contain."""
     from .models.celery import holds_configuration
     from .models.literal_dicts import spread_modules
 
@@ -395,6 +396,9 @@ def named_modules(facts: Iterable[Any], settings_modules: bool = False) -> set[s
             for entry in settings.entries:
                 parts = (entry.ref or "").split(".")
                 named.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        # TMP201: an activity loops over what a project function returns, maybe a literal list.
+        for activity in module.temporal.activities:
+            named.update(b.source.rsplit(".", 1)[0] for b in activity.busy_loops if b.source and "." in b.source)
     named |= spread_modules(facts)  # where `**RETRY_OPTIONS` of a task may be defined
     by_name: dict[str, list[Any]] = {}  # a monorepo's services may each have an `app.celeryconfig`
     for m in facts:

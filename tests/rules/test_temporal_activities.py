@@ -60,6 +60,76 @@ def test_acceptance_tmp201_loop_without_heartbeat(project):
     assert project({"acts.py": ACTIVITY}, select=["TMP201"]) == [("acts.py", 10, "TMP201"), ("acts.py", 49, "TMP201")]
 
 
+FIXED_LOOPS = """
+from temporalio import activity
+
+from ids import all_ids, fetch_ids
+
+KINDS = ("daily", "hourly")
+
+
+@activity.defn
+async def delete_schedules(service, sync_id: str) -> None:
+    for sid in [f"a-{sync_id}", f"b-{sync_id}", f"c-{sync_id}"]:
+        await service.delete(sid)
+    for kind in KINDS:
+        await service.delete(f"{kind}-{sync_id}")
+    for attempt in range(3):
+        await service.ping(attempt)
+    for sid in all_ids(sync_id):
+        await service.delete(sid)
+    sids = all_ids(sync_id)
+    for sid in sids:
+        await service.delete(sid)
+
+
+@activity.defn
+async def notify(service, now) -> None:
+    windows = [("soon", now), ("late", now)]
+    for name, start in windows:
+        keys = await service.expiring(start)
+        for key in keys:
+            await service.notify(name, key)
+
+
+@activity.defn
+async def purge(service) -> None:
+    for sid in fetch_ids():
+        await service.delete(sid)
+
+
+@activity.defn
+async def purge_pages(service) -> None:
+    for page in range(1000):
+        await service.delete_page(page)
+
+
+@activity.defn
+async def grown(service, extra: list[str]) -> None:
+    sids = ["a", "b"]
+    sids.extend(extra)
+    for sid in sids:
+        await service.delete(sid)
+"""
+
+IDS = """
+def all_ids(sync_id):
+    return [f"a-{sync_id}", f"b-{sync_id}"]
+
+
+def fetch_ids():
+    return list(range(10_000))
+"""
+
+
+def test_tmp201_loops_over_fixed_collections_are_not_long(project):
+    # Literal lists, module constants, small ranges, names bound once to a literal, and project
+    # functions that return a literal list; a nested loop over data is the one reported.
+    assert project({"acts.py": FIXED_LOOPS, "ids.py": IDS}, select=["TMP201"]) == [
+        ("acts.py", 28, "TMP201"), ("acts.py", 34, "TMP201"), ("acts.py", 40, "TMP201"), ("acts.py", 48, "TMP201"),
+    ]
+
+
 WORKFLOW = """
 from datetime import timedelta
 

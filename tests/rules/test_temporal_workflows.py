@@ -337,6 +337,74 @@ async def start(client: Client, x: str) -> None:
     ]
 
 
+STARTER = """
+import asyncio
+import uuid
+
+from temporalio.client import Client
+
+from wf import W
+
+
+async def run_demo(client: Client) -> None:
+    await client.execute_workflow(W.run, "x", id=f"demo-{uuid.uuid4()}", task_queue="q")
+
+
+async def main() -> None:
+    client = await Client.connect("localhost:7233")
+    await run_demo(client)
+
+
+async def start_order(client: Client, order_id: str) -> None:
+    await client.start_workflow(W.run, order_id, id=str(uuid.uuid4()), task_queue="q")
+
+
+async def on_order(client: Client, order_id: str) -> None:
+    await start_order(client, order_id)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    asyncio.run(start_order(None, "1"))
+"""
+
+
+def test_tmp108_quiet_in_a_script_run_by_hand(project):
+    # main() and run_demo() run only from the __main__ block: each run of the script wants a new
+    # workflow. start_order() is also called by on_order(), which other modules may call on retry.
+    assert project({"starter.py": STARTER}, select=["TMP108"]) == [("starter.py", 19, "TMP108")]
+
+
+def test_tmp108_a_module_without_main_block_is_reported(project):
+    source = STARTER.split("if __name__")[0]
+    assert project({"starter.py": source}, select=["TMP108"]) == [
+        ("starter.py", 10, "TMP108"), ("starter.py", 19, "TMP108"),
+    ]
+
+
+def test_tmp108_nexus_handler_in_a_script_is_reported(project):
+    source = """
+import uuid
+
+import nexusrpc.handler
+from temporalio import nexus
+
+from wf import W
+
+
+@nexusrpc.handler.service_handler
+class Handler:
+    @nexus.workflow_run_operation
+    async def hello(self, ctx: nexus.WorkflowRunOperationContext, name: str):
+        return await ctx.start_workflow(W.run, name, id=str(uuid.uuid4()))
+
+
+if __name__ == "__main__":
+    print(Handler)
+"""
+    assert project({"handler.py": source}, select=["TMP108"]) == [("handler.py", 13, "TMP108")]
+
+
 def test_tmp108_needs_temporalio(project):
     source = """
 import uuid
@@ -509,6 +577,58 @@ def build(client):
 """
     assert project({"wf.py": workflows}, select=["TMP113"]) == [("wf.py", 7, "TMP113")]
     assert project({"wf.py": workflows, "worker.py": worker}, select=["TMP113"]) == []
+
+
+def test_tmp113_a_test_helper_worker_with_options_does_not_silence_it(project):
+    workflows = """
+from temporalio import workflow
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self, kind: str) -> None:
+        if kind == "":
+            raise ValueError("kind is required")
+"""
+    helper = """
+from temporalio.worker import Worker
+
+def new_worker(client, *workflows, **kwargs):
+    return Worker(client, task_queue="test", workflows=workflows, **kwargs)
+"""
+    worker = """
+from temporalio.worker import Worker
+
+def build(client, **options):
+    return Worker(client, task_queue="q", **options)
+"""
+    assert project({"wf.py": workflows, "tests/helpers.py": helper}, select=["TMP113"]) == [("wf.py", 8, "TMP113")]
+    # A production worker whose options cannot be read still silences it.
+    assert project({"wf.py": workflows, "worker.py": worker}, select=["TMP113"]) == []
+
+
+def test_tmp113_bug_signals_are_not_reported(project):
+    source = """
+from temporalio import workflow
+
+class Unreachable(AssertionError):
+    pass
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self, kind: str) -> str:
+        if kind == "a":
+            return "a"
+        if kind == "b":
+            raise NotImplementedError("b is not written yet")
+        if kind == "c":
+            raise Unreachable(kind)
+        if kind == "d":
+            raise KeyError(kind)
+        raise AssertionError("unreachable")
+"""
+    assert project({"wf.py": source}, select=["TMP113"]) == [("wf.py", 17, "TMP113")]
 
 
 def test_workflow_init_is_workflow_code_and_validators_may_raise(project):

@@ -39,6 +39,11 @@ CLIENT_START_METHODS = frozenset({"start_workflow", "execute_workflow"})
 WITH_START_OPERATION = "temporalio.client.WithStartWorkflowOperation"
 WORKER = {"temporalio.worker.Worker", "temporalio.worker._worker.Worker"}
 SLEEPS = {"time.sleep", "asyncio.sleep"}
+# `for _ in range(n)` with n at most this literal is a fixed, short loop (a retry loop, a few pages).
+SMALL_RANGE = 10
+# Calls that iterate what their first argument iterates.
+_SAME_ITEMS = {"enumerate", "reversed", "sorted", "list", "tuple", "set"}
+_GROWS = {"append", "extend", "insert", "add", "update", "__setitem__", "setdefault"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,18 @@ class EnvironAccess:
 
 
 @dataclass(frozen=True)
+class BusyLoop:
+    """A loop over slow work in an activity, unless it iterates a fixed collection written in the code."""
+
+    span: Span  # the loop statement
+    keyword: str  # for, async for, while
+    # The function whose result the loop iterates (`module.func`, directly or through a local name
+    # bound once): the loop is fixed when that function returns a literal list (see
+    # TemporalFacts.literal_functions); None when the loop is over other data.
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class ActivityDef:
     function: str
     qualname: str
@@ -111,9 +128,19 @@ class ActivityDef:
     span: Span  # the function name
     heartbeats: bool  # calls a heartbeat, itself or through a helper of this module
     helpers: tuple[str, ...] = ()  # imported functions it (or a helper of this module) calls
-    busy_loop: Span | None = None  # its first loop over slow work (I/O, sleeps, awaits)
-    busy_keyword: str = ""  # that loop's keyword: for, async for, while
+    # Its loops over slow work (I/O, sleeps, awaits), outer loops first; not those over a literal
+    # list/tuple/set/dict, `range(<= SMALL_RANGE)`, or a name bound once to one of those.
+    busy_loops: tuple[BusyLoop, ...] = ()
     node: cst.FunctionDef | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def busy_loop(self) -> Span | None:
+        """Its first loop over slow work."""
+        return self.busy_loops[0].span if self.busy_loops else None
+
+    @property
+    def busy_keyword(self) -> str:
+        return self.busy_loops[0].keyword if self.busy_loops else ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,9 @@ class ApiCall:
     span: Span  # the whole call
     unit: str | None
     in_workflow: bool = False
+    # Made in the module's `if __name__ == "__main__":` block, or in a module-level function that
+    # only that block reaches (through the functions of the module): a script run by hand.
+    script: bool = False
     node: cst.Call | None = field(default=None, compare=False, repr=False)
 
     def keyword(self, name: str) -> Value | None:
@@ -172,6 +202,9 @@ class TemporalFacts:
     heartbeat_functions: list[str] = field(default_factory=list)
     # Module-level classes with bases: (`module.Class`, qualified bases), to tell exception kinds.
     classes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Module-level functions (`module.func`) whose every return is a literal list/tuple/set: a loop
+    # over their result is a loop over a fixed, short collection.
+    literal_functions: list[str] = field(default_factory=list)
 
     def unit(self, key: str) -> Unit | None:
         for unit in self.units:
@@ -202,6 +235,8 @@ class _UnitData:
     # Names bound inside the function (parameters, assignments, loop and with targets): they hide
     # module imports of the same name (`random = workflow.random()`).
     local_names: set[str] = field(default_factory=set)
+    # Its own `return` statements (not those of nested functions): whether each returns a literal list.
+    returns: list[bool] = field(default_factory=list)
 
 
 class TemporalCollector:
@@ -218,6 +253,13 @@ class TemporalCollector:
         self._classes: dict[str, tuple[cst.ClassDef, str | None]] = {}  # workflow classes
         self._api: list[ApiCall] = []
         self._class_names: set[str] | None = None
+        self._constants: dict[str, cst.BaseExpression] | None = None
+        # The module's `if __name__ == "__main__":` block while it is walked; the names it uses, and
+        # the names the rest of the module-level code uses; the API calls made in the block itself.
+        self._main: cst.If | None = None
+        self._main_names: set[str] = set()
+        self._module_names: set[str] = set()
+        self._main_calls: set[int] = set()
 
     # -- names ---------------------------------------------------------------------------------
     @property
@@ -355,6 +397,15 @@ class TemporalCollector:
         if id(node) in self._try_bodies:
             self._try_depth -= 1
 
+    # -- the script entry point -----------------------------------------------------------------
+    def visit_If(self, node: cst.If) -> None:
+        if self._main is None and not self._frames and not self.ctx.scopes and _is_main_test(node.test):
+            self._main = node
+
+    def leave_If(self, node: cst.If) -> None:
+        if node is self._main:
+            self._main = None
+
     # -- local names ---------------------------------------------------------------------------
     def _bind(self, target: cst.BaseExpression | None) -> None:
         if not self._frames or target is None:
@@ -382,6 +433,10 @@ class TemporalCollector:
         if node.asname is not None:
             self._bind(node.asname.name)
 
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._frames and not self._frames[-1].nested:
+            self._units[self._frames[-1].unit].returns.append(node.value is not None and _literal(node.value))
+
     def visit_Raise(self, node: cst.Raise) -> None:
         if self._frames and node.exc is not None:
             self._units[self._frames[-1].unit].raises.append((node.exc, self._try_depth > 0))
@@ -396,6 +451,8 @@ class TemporalCollector:
             self._units[self._frames[-1].unit].heartbeat = True
 
     def visit_Name(self, node: cst.Name) -> None:
+        if not self._frames:
+            (self._main_names if self._main is not None else self._module_names).add(node.value)
         if self._frames and _is_heartbeat(node.value):
             # A reference counts as much as a call: the heartbeat may be passed as a callback.
             self._units[self._frames[-1].unit].heartbeat = True
@@ -464,6 +521,8 @@ class TemporalCollector:
             unit=self._frames[-1].unit if self._frames else None,
             node=node,
         )
+        if self._main is not None and not self._frames:
+            self._main_calls.add(id(node))
         self._api.append(api)
 
     def _worker(self, node: cst.Call) -> None:
@@ -511,6 +570,10 @@ class TemporalCollector:
         self.facts.heartbeat_functions = sorted(
             f"{self._module_key}.{key}" for key in heartbeats if self._units[key].klass is None
         )
+        self.facts.literal_functions = sorted(
+            f"{self._module_key}.{key}" for key, data in self._units.items()
+            if data.klass is None and data.returns and all(data.returns)
+        )
         relevant = self.facts.workflows or self._api or any(u.activity is not None for u in self._units.values())
         if not relevant:
             return  # nothing Temporal here: no positions to compute, no units to keep
@@ -541,7 +604,7 @@ class TemporalCollector:
                         unit.span,
                         key in heartbeats,
                         self._helpers(key),
-                        *self._busy_loop(data.node),
+                        self._busy_loops(data.node),
                         node=data.node,
                     )
                 )
@@ -581,9 +644,38 @@ class TemporalCollector:
                     exception = self.exception_name(raised)
                     if exception is not None:
                         self.facts.raises.append(WorkflowRaise(exception, self.ctx.span(raised), owner, failure))
+        script_units = self._script_units()
         for api in self._api:
             in_workflow = api.unit is not None and api.unit in workflow_units
-            self.facts.api_calls.append(dataclasses.replace(api, in_workflow=in_workflow))
+            script = api.unit in script_units if api.unit is not None else id(api.node) in self._main_calls
+            self.facts.api_calls.append(dataclasses.replace(api, in_workflow=in_workflow, script=script))
+
+    def _script_units(self) -> set[str]:
+        """Module-level functions the `__main__` block reaches and no other code of the module does.
+
+        Reached means called by name (or named, as in `asyncio.run(main)`) there or in a function so
+        reached. Every other function, method and module-level statement may be an entry point
+        called from elsewhere, so what it reaches is not script-only; activities neither.
+        """
+        if not self._main_names:
+            return set()
+        script = self._reach_functions(
+            {n for n in self._main_names if n in self._units and self._units[n].klass is None}
+        )
+        elsewhere = {key for key in self._units if key not in script or self._units[key].activity is not None}
+        elsewhere |= {n for n in self._module_names if n in self._units}
+        return script - self._reach_functions(elsewhere)
+
+    def _reach_functions(self, roots: set[str]) -> set[str]:
+        """`roots` and the module-level functions they call by name, transitively."""
+        reach = set(roots)
+        todo = list(roots)
+        while todo:
+            for kind, name in self._units[todo.pop()].callees:
+                if kind == "func" and name not in reach and name in self._units and self._units[name].klass is None:
+                    reach.add(name)
+                    todo.append(name)
+        return reach
 
     def _owner_class(self, key: str) -> str | None:
         klass = self._units[key].klass
@@ -670,10 +762,13 @@ class TemporalCollector:
                     todo.append(callee)
         return tuple(sorted(found))
 
-    def _busy_loop(self, function: cst.FunctionDef) -> tuple[Span | None, str]:
-        """The first loop whose body does I/O, sleeps or awaits (an `async for` awaits by itself)."""
+    def _busy_loops(self, function: cst.FunctionDef) -> tuple[BusyLoop, ...]:
+        """Loops whose body does I/O, sleeps or awaits (an `async for` awaits by itself), outer loops
+        first, except those over a collection written in the code (see _fixed_iter)."""
         imports = self.ctx.imports
-        found: list[tuple[cst.CSTNode, str]] = []
+        found: list[BusyLoop] = []
+        bindings = _Bindings()
+        walk(function, bindings)
 
         def slow(body: cst.CSTNode) -> bool:
             hit = [False]
@@ -696,6 +791,8 @@ class TemporalCollector:
             walk(body, Work())
             return hit[0]
 
+        collector = self
+
         class Loops(cst.CSTVisitor):
             def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
                 return node is function
@@ -703,21 +800,77 @@ class TemporalCollector:
             def visit_Lambda(self, node: cst.Lambda) -> bool:
                 return False
 
-            def visit_For(self, node: cst.For) -> bool:
-                if not found and (node.asynchronous is not None or slow(node.body)):
-                    found.append((node, "async for" if node.asynchronous is not None else "for"))
-                return not found
+            def visit_For(self, node: cst.For) -> None:
+                if node.asynchronous is not None:
+                    found.append(BusyLoop(collector.ctx.span(node), "async for"))
+                elif slow(node.body):
+                    fixed, source = collector._fixed_iter(node.iter, bindings)
+                    if not fixed:
+                        found.append(BusyLoop(collector.ctx.span(node), "for", source))
 
-            def visit_While(self, node: cst.While) -> bool:
-                if not found and slow(node.body):
-                    found.append((node, "while"))
-                return not found
+            def visit_While(self, node: cst.While) -> None:
+                if slow(node.body):
+                    found.append(BusyLoop(collector.ctx.span(node), "while"))
 
         walk(function, Loops())
-        if not found:
-            return None, ""
-        loop, keyword = found[0]
-        return self.ctx.span(loop), keyword
+        return tuple(found)
+
+    def _fixed_iter(self, expr: cst.BaseExpression, bindings: _Bindings) -> tuple[bool, str | None]:
+        """Whether a `for` iterates a fixed collection written in the code: a literal list, tuple,
+        set or dict (or its .items()/.keys()/.values()), `range(n)` for a literal n <= SMALL_RANGE,
+        enumerate()/sorted()/... of one, or a name bound once to one (in the function, else at
+        module level). Else the project function whose result it iterates, when it is a call."""
+        if _literal(expr) or (
+            isinstance(expr, cst.Dict) and not any(isinstance(e, cst.StarredDictElement) for e in expr.elements)
+        ):
+            return True, None
+        if isinstance(expr, cst.Name):
+            bound = bindings.single(expr.value)
+            if bound is None and expr.value not in bindings.names:
+                bound = self._module_constants.get(expr.value)
+            if bound is None:
+                return False, None
+            return self._fixed_iter(bound, bindings)
+        if not isinstance(expr, cst.Call):
+            return False, None
+        func = expr.func
+        args = [a for a in expr.args if a.keyword is None and not a.star]
+        if isinstance(func, cst.Attribute) and func.attr.value in ("items", "keys", "values") and not expr.args:
+            return self._fixed_iter(func.value, bindings)[0], None
+        if isinstance(func, cst.Name) and func.value not in bindings.names and func.value not in self._units:
+            if func.value == "range":
+                return _small_range(args) and len(args) == len(expr.args), None
+            if func.value in _SAME_ITEMS and args:
+                return self._fixed_iter(args[0].value, bindings)[0], None
+        if _root(func) in bindings.names:
+            return False, None  # a method of a local value
+        return False, self.reference(func)
+
+    @property
+    def _module_constants(self) -> dict[str, cst.BaseExpression]:
+        """Module-level names assigned once, with that value (and not grown by a method call)."""
+        if self._constants is None:
+            counts: dict[str, int] = {}
+            values: dict[str, cst.BaseExpression] = {}
+            for stmt in self.ctx.module.body:
+                if not isinstance(stmt, cst.SimpleStatementLine):
+                    continue
+                for small in stmt.body:
+                    targets: list[cst.BaseExpression] = []
+                    value: cst.BaseExpression | None = None
+                    if isinstance(small, cst.Assign):
+                        targets = [t.target for t in small.targets]
+                        value = small.value if len(small.targets) == 1 else None
+                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                        targets = [small.target]
+                        value = small.value if isinstance(small, cst.AnnAssign) else None
+                    for target in targets:
+                        if isinstance(target, cst.Name):
+                            counts[target.value] = counts.get(target.value, 0) + 1
+                            if value is not None:
+                                values[target.value] = value
+            self._constants = {name: values[name] for name, n in counts.items() if n == 1 and name in values}
+        return self._constants
 
     def _heartbeat_units(self) -> set[str]:
         beating = {key for key, data in self._units.items() if data.heartbeat}
@@ -745,3 +898,86 @@ def _is_heartbeat(name: str) -> bool:
 def _root(expr: cst.BaseExpression) -> str | None:
     text = dotted(expr)
     return text.split(".")[0] if text else None
+
+
+def _literal(expr: cst.BaseExpression) -> bool:
+    """A list, tuple or set display without `*spread` elements."""
+    return isinstance(expr, (cst.List, cst.Tuple, cst.Set)) and not any(
+        isinstance(e, cst.StarredElement) for e in expr.elements
+    )
+
+
+def _small_range(args: list[cst.Arg]) -> bool:
+    """`range(n)` or `range(a, b)` with integer literals, at most SMALL_RANGE steps."""
+    values = [a.value.evaluated_value if isinstance(a.value, cst.Integer) else None for a in args]
+    if not values or len(values) > 2 or any(v is None for v in values):
+        return False
+    bounds = [v for v in values if v is not None]
+    return (bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)) <= SMALL_RANGE
+
+
+def _is_main_test(test: cst.BaseExpression) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return len(names) == 1 and len(strings) == 1
+
+
+class _Bindings(cst.CSTVisitor):
+    """The names a function binds, and for each the value when it is bound once by a plain
+    assignment and never grown in place (`name.append(...)`, `name += ...`, `name[k] = ...`)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self._values: dict[str, list[cst.BaseExpression | None]] = {}
+        self._grown: set[str] = set()
+
+    def single(self, name: str) -> cst.BaseExpression | None:
+        values = self._values.get(name, [])
+        return values[0] if len(values) == 1 and name not in self._grown else None
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            self.names.add(target.value)
+            self._values.setdefault(target.value, []).append(value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind(el.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value, None)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._grown.add(target.value.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._bind(node.name, None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind(t.target, node.value if len(node.targets) == 1 else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, None)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _GROWS and isinstance(func.value, cst.Name):
+            self._grown.add(func.value.value)

@@ -34,13 +34,15 @@ def heartbeating(project: Project) -> Callable[[ActivityDef], bool]:
 )
 def long_activity_without_heartbeat(project: Project) -> Iterator[Report]:
     beats = heartbeating(project)
+    fixed = {name for facts in project.files for name in facts.temporal.literal_functions}
     for facts in project.files:
         for activity in facts.temporal.activities:
-            loop = activity.busy_loop
-            if loop is None or beats(activity):
+            busy = next((b for b in activity.busy_loops if b.source is None or b.source not in fixed), None)
+            if busy is None or beats(activity):
                 continue
+            loop = busy.span
             yield Report(
-                Span(loop.line, loop.col, loop.line, loop.col + len(activity.busy_keyword)),
+                Span(loop.line, loop.col, loop.line, loop.col + len(busy.keyword)),
                 f"activity {activity.function} loops over slow work without activity.heartbeat(): if its worker dies, "
                 "Temporal notices only at start_to_close_timeout, and cancellation never reaches it; call "
                 "activity.heartbeat(progress) in the loop and schedule it with heartbeat_timeout=",

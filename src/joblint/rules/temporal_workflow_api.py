@@ -154,9 +154,13 @@ def _random_source(ctx: FileContext, expr: cst.BaseExpression) -> str | None:
     words=WORDS,
 )
 def random_workflow_id(ctx: FileContext) -> Iterator[Report]:
+    # Request handlers and tasks are retried by their callers whatever calls them.
+    entry_points = {h.qualname for h in ctx.facts.handlers.handlers} | {t.qualname for t in ctx.facts.tasks.tasks}
     for call in ctx.facts.temporal.api_calls:
         if call.kind != "client" or call.node is None or call.in_workflow:
             continue
+        if call.script and call.unit not in entry_points:
+            continue  # a script run by hand: each run means a new workflow
         id_expr = keyword_node(call.node, "id")
         if id_expr is None:
             continue
@@ -325,6 +329,11 @@ _FAILING = {"TimeoutError", "asyncio.TimeoutError", "asyncio.CancelledError", "a
             "asyncio.exceptions.CancelledError", "concurrent.futures.TimeoutError"}
 
 
+# Exceptions that say "this is a bug" (`raise AssertionError("unreachable")`): retrying the workflow
+# task until a fix is deployed is what Temporal means for bugs.
+_BUGS = {"AssertionError", "NotImplementedError"}
+
+
 def _ancestry(
     name: str, classes: dict[str, tuple[str, tuple[str, ...]]], seen: frozenset[str] = frozenset()
 ) -> tuple[str, ...] | None:
@@ -368,7 +377,8 @@ def _project_classes(project: Project) -> dict[str, tuple[str, tuple[str, ...]]]
     words=WORDS,
 )
 def non_temporal_exception(project: Project) -> Iterator[Report]:
-    worker_types = [t for f in project.files for t in f.temporal.worker_failure_types]
+    # Workers built in test code (test helpers that forward **options) do not run production workflows.
+    worker_types = [t for f in project.files if not f.is_test for t in f.temporal.worker_failure_types]
     if any(t is None for t in worker_types):
         return  # a worker lists failure types we cannot read
     allowed_everywhere = {name for types in worker_types for name in types or ()}
@@ -378,7 +388,7 @@ def non_temporal_exception(project: Project) -> Iterator[Report]:
             if raised.failure_types is None:
                 continue
             ancestry = _ancestry(raised.exception, classes)
-            if ancestry is None:
+            if ancestry is None or _BUGS.intersection(ancestry):
                 continue
             allowed = allowed_everywhere | set(raised.failure_types)
             if any(name in ancestry or name.rsplit(".", 1)[-1] in ancestry for name in allowed):
