@@ -100,7 +100,6 @@ def throws_anyway(self, url):
 
 def test_cel401_fix_raises_the_retry(project):
     from conftest import lint
-
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """
@@ -113,7 +112,9 @@ def fetch(self, url):
         return None
 """}, select=["CEL401"])
     root = project.root
-    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False)
+    outcome = fix_until_stable(
+        {"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False
+    )
     (_, text), = outcome.changed().values()
     assert "        raise self.retry(exc=exc)\n" in text
 
@@ -319,7 +320,6 @@ def last_step(self, url):
 
 def test_cel404_fix_adds_backoff_after_autoretry_for_in_a_multiline_decorator(project):
     from conftest import lint
-
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """
@@ -330,7 +330,9 @@ def fixed():
     pass
 """}, select=["CEL404"])
     root = project.root
-    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True)
+    outcome = fix_until_stable(
+        {"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True
+    )
     (_, text), = outcome.changed().values()
     assert "    autoretry_for=(IOError,), retry_backoff=True,\n" in text
 

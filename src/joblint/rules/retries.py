@@ -350,7 +350,7 @@ class Catch:
     key: str = ""
 
 
-def _catch(name: str, roots: set[str], local: set[str]) -> Catch:
+def _catch(name: str, roots: frozenset[str], local: frozenset[str]) -> Catch:
     last = name.rsplit(".", 1)[-1]
     if name in BROAD_EXCEPTIONS or not last[:1].isupper() or last.isupper():
         return Catch("any")  # broad, or not a class name (`RETRYABLE`: a tuple joblint does not follow)
