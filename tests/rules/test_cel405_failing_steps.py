@@ -193,3 +193,34 @@ def upload_and_record(url):
         select=["CEL405"],
     )
     assert found == [("tasks.py", 27, "CEL405")]
+
+
+def test_database_errors_come_from_queries_and_botocore_errors_from_boto3_clients(project):
+    found = project(
+        {
+            **ERRORS,
+            "tasks.py": HEAD + """
+import boto3
+from botocore.exceptions import ClientError
+from shop.models import Order
+
+@shared_task(autoretry_for=(Order.DoesNotExist,))
+def mail_then_look_up(to, order_id):
+    send_email(to)
+    Order.objects.get(pk=order_id)
+
+@shared_task(autoretry_for=(ClientError,))
+def mail_then_upload(to, body):
+    send_email(to)
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket="mail", Key=to, Body=body)
+
+@shared_task(autoretry_for=(ClientError,))
+def mail_then_record(to):
+    send_email(to)
+    Event.objects.create(to=to)
+""",
+        },
+        select=["CEL405"],
+    )
+    assert found == [("tasks.py", 19, "CEL405"), ("tasks.py", 24, "CEL405")]

@@ -337,7 +337,12 @@ DATABASE_METHODS = {
     "update_or_create", "refresh_from_db", "execute", "executemany", "commit", "flush", "first", "all", "one",
     "count", "exists", "insert_one", "insert_many", "update_one", "update_many", "delete_one", "delete_many",
 }
+DATABASE_CLASSES = ("django.db.", "django.core.exceptions.ObjectDoesNotExist", "django.core.exceptions.Multiple")
 HTTP_ROOTS = ("requests", "httpx", "aiohttp", "urllib3")
+# Packages whose exceptions come out of another package's calls: botocore's from boto3 clients,
+# urllib3's through requests, httpcore's through httpx (the package a step's call goes into, by
+# the package the class is from).
+LIBRARY_FAMILIES = {"botocore": "boto3", "aiobotocore": "boto3", "urllib3": "requests", "httpcore": "httpx"}
 
 
 @dataclass(frozen=True)
@@ -359,13 +364,15 @@ def _catch(name: str, roots: frozenset[str], local: frozenset[str]) -> Catch:
             return Catch("any")  # ValueError, OSError, ConnectionError...: raised by any code
         return Catch("project", name) if name in local else Catch("any")
     root = name.split(".", 1)[0]
+    if last in ("DoesNotExist", "MultipleObjectsReturned") or name.startswith(DATABASE_CLASSES):
+        return Catch("database")  # `Order.DoesNotExist` is raised by `Order.objects.get`
     if root in roots:
         return Catch("project", name)
     if root in sys.stdlib_module_names or root in ANY_STEP_ROOTS:
         return Catch("any")  # socket.timeout, smtplib.SMTPException...: raised from inside other libraries
-    if name.startswith(("django.db.", "django.core.exceptions.")) or root in DATABASE_ROOTS:
+    if root in DATABASE_ROOTS:
         return Catch("database")
-    return Catch("library", root)
+    return Catch("library", LIBRARY_FAMILIES.get(root, root))
 
 
 @dataclass(frozen=True)
@@ -402,7 +409,9 @@ def _raises(step: CallSite, catches: tuple[Catch, ...] | None) -> bool:
         elif catch.kind == "database":
             if ".objects." in f"{step.name}." or method in DATABASE_METHODS or step.library in DATABASE_ROOTS:
                 return True
-        elif step.library == catch.key or catch.key in HTTP_ROOTS and method == "raise_for_status":
+        elif LIBRARY_FAMILIES.get(step.library, step.library) == catch.key or (
+            catch.key in HTTP_ROOTS and method == "raise_for_status"
+        ):
             return True
     return False
 
