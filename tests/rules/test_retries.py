@@ -100,7 +100,6 @@ def throws_anyway(self, url):
 
 def test_cel401_fix_raises_the_retry(project):
     from conftest import lint
-
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """
@@ -113,7 +112,9 @@ def fetch(self, url):
         return None
 """}, select=["CEL401"])
     root = project.root
-    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False)
+    outcome = fix_until_stable(
+        {"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL401"], overrides=o), unsafe=False
+    )
     (_, text), = outcome.changed().values()
     assert "        raise self.retry(exc=exc)\n" in text
 
@@ -250,7 +251,7 @@ from shop.models import Payment
 @shared_task(bind=True, autoretry_for=(requests.RequestException,))
 def charge(self, order_id, amount):
     requests.post("https://pay.example/charge", json={"amount": amount})
-    Payment.objects.create(order_id=order_id, amount=amount)
+    requests.get(f"https://pay.example/orders/{order_id}", timeout=5).raise_for_status()
 
 @app.task(bind=True, max_retries=3)
 def notify(self, order_id):
@@ -319,7 +320,6 @@ def last_step(self, url):
 
 def test_cel404_fix_adds_backoff_after_autoretry_for_in_a_multiline_decorator(project):
     from conftest import lint
-
     from joblint.fix import fix_until_stable
 
     project({"tasks.py": HEAD + """
@@ -330,7 +330,9 @@ def fixed():
     pass
 """}, select=["CEL404"])
     root = project.root
-    outcome = fix_until_stable({"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True)
+    outcome = fix_until_stable(
+        {"tasks.py": root / "tasks.py"}, lambda o: lint(root, ["CEL404"], overrides=o), unsafe=True
+    )
     (_, text), = outcome.changed().values()
     assert "    autoretry_for=(IOError,), retry_backoff=True,\n" in text
 
@@ -345,6 +347,7 @@ from shop.models import Payment, Receipt
 def charge(self, order_id, amount):
     requests.post("https://pay.example/charge", json={"amount": amount})
     Receipt.objects.update_or_create(order_id=order_id, defaults={"amount": amount})
+    requests.put("https://ledger.example/entries", json={"amount": amount})
 """
         },
         select=["CEL405"],
@@ -379,7 +382,7 @@ def test_cel405_a_row_written_in_the_transaction_that_fails_is_not_repeated(proj
     found = project(
         {
             "tasks.py": HEAD + """
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from shop.models import Payment, Receipt
 
 @shared_task(bind=True, autoretry_for=(requests.RequestException,))
@@ -400,7 +403,7 @@ def committed_first(self, order_id, amount):
         Receipt.objects.create(order_id=order_id, amount=amount)
     requests.put("https://ledger.example/entries", json={"amount": amount})
 
-@shared_task(bind=True, autoretry_for=(requests.RequestException,))
+@shared_task(bind=True, autoretry_for=(DatabaseError,))
 def posted_in_a_transaction(self, order_id, amount):
     with transaction.atomic():
         requests.post("https://pay.example/charge", json={"amount": amount})
@@ -409,7 +412,8 @@ def posted_in_a_transaction(self, order_id, amount):
         },
         select=["CEL405"],
     )
-    # a commit before the failing step, and an HTTP POST a rollback cannot take back
+    # a commit before the failing step, and an HTTP POST a rollback cannot take back (a database
+    # error of the insert after it is what the task retries on)
     assert found == [("tasks.py", 24, "CEL405"), ("tasks.py", 30, "CEL405")]
 
 

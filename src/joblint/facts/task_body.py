@@ -45,6 +45,24 @@ class CallSite:
     # The `with transaction.atomic():` blocks around it (0: the task function is `@transaction.atomic`).
     atomic: tuple[int, ...] = ()
     arg_names: tuple[str, ...] = ()  # plain names its arguments read (`order_id` in `filter(pk=order_id)`)
+    # The module the call goes into, by its top-level package: the import its chain starts from
+    # (`requests` for `requests.get(u).raise_for_status`), or the one the object it is called on
+    # was made by in this body (`client = httpx.Client()`, `with httpx.Client() as client`,
+    # `resp = requests.get(u)`: `httpx`, `requests`); "" when not known.
+    library: str = ""
+    raised: bool = False  # the exception of a `raise` statement: `raise MailerError(...)` (or `raise MailerError`)
+    clause: int = 0  # the innermost `except` clause it sits in: 1 + its index in `TaskBody.handlers`; 0 for none
+    finally_of: tuple[int, ...] = ()  # the `try`s whose `finally:` it sits in
+
+
+@dataclass(frozen=True)
+class Handler:
+    """An `except` clause of a `try` in a task body."""
+
+    try_index: int  # the `try` it belongs to (as in `CallSite.tries`)
+    names: tuple[str, ...]  # the classes it catches, qualified when imported; "?" for an expression
+    catches_all: bool  # a bare `except:`, `except Exception`/`BaseException` (alone or in a tuple)
+    escapes: bool  # its body raises (`raise`, `raise X`) or calls the task's retry: the failure leaves it
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,8 @@ class TaskBody:
     calls: tuple[CallSite, ...] = ()
     retries: tuple[RetryCall, ...] = ()
     returns: tuple[LargeReturn, ...] = ()
+    handlers: tuple[Handler, ...] = ()  # the `except` clauses of the body's `try`s, in the body's order
+    module_classes: tuple[str, ...] = ()  # the classes the task's module defines at its top level
 
 
 def chain_text(expr: cst.BaseExpression) -> str:
@@ -117,9 +137,14 @@ class BodySummariser(cst.CSTVisitor):
         self._sources: dict[str, str] = {}  # name -> "http" | "frame" | "queryset"
         self._depth = 0
         self._followed: set[int] = set()  # ids of expression-statement values with code after them
-        self._regions: dict[int, tuple[str, int]] = {}  # id(node) -> ("try" | "handler" | "atomic", index)
-        self._open: dict[str, list[int]] = {"try": [], "handler": [], "atomic": []}
+        # id(node) -> the regions it opens: ("try" | "handler" | "atomic" | "finally", index of its
+        # statement) and ("clause", 1 + index of its `except` clause in `handlers`)
+        self._regions: dict[int, list[tuple[str, int]]] = {}
+        self._open: dict[str, list[int]] = {"try": [], "handler": [], "atomic": [], "clause": [], "finally": []}
         self._count = 0
+        self.handlers: list[Handler] = []
+        self._raised: set[int] = set()  # ids of the calls a `raise` statement raises
+        self._origins: dict[str, str] = {}  # name -> the package the object bound to it came from
         self._arg_names: dict[int, tuple[str, ...]] = {}
         if atomic:
             self._open["atomic"].append(0)
@@ -127,24 +152,58 @@ class BodySummariser(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Try, cst.TryStar)):
             self._count += 1
-            self._regions[id(node.body)] = ("try", self._count)
+            self._regions[id(node.body)] = [("try", self._count)]
             for handler in node.handlers:
-                self._regions[id(handler)] = ("handler", self._count)
-        elif isinstance(node, cst.With) and any(_is_atomic(self.ctx, item.item) for item in node.items):
-            self._count += 1
-            self._regions[id(node.body)] = ("atomic", self._count)
+                self.handlers.append(self._handler(handler, self._count))
+                self._regions[id(handler)] = [("handler", self._count), ("clause", len(self.handlers))]
+            if node.finalbody is not None:
+                self._regions[id(node.finalbody)] = [("finally", self._count)]
+        elif isinstance(node, cst.With):
+            if any(_is_atomic(self.ctx, item.item) for item in node.items):
+                self._count += 1
+                self._regions[id(node.body)] = [("atomic", self._count)]
+            for item in node.items:
+                if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                    self._bind_origin(item.asname.name.value, item.item)
         elif isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite, cst.Module)):
             self._note_followed(node.body)
-        region = self._regions.get(id(node))
-        if region is not None:
-            self._open[region[0]].append(region[1])
+        for kind, index in self._regions.get(id(node), ()):
+            self._open[kind].append(index)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
-        region = self._regions.get(id(original_node))
-        if region is not None:
-            self._open[region[0]].pop()
+        for kind, _ in self._regions.get(id(original_node), ()):
+            self._open[kind].pop()
+
+    def _handler(self, handler: cst.ExceptHandler | cst.ExceptStarHandler, index: int) -> Handler:
+        kind = handler.type
+        elements = (
+            [] if kind is None
+            else [e.value for e in kind.elements] if isinstance(kind, cst.Tuple)
+            else [kind]
+        )
+        names = tuple(self.ctx.imports.qualify(e) or dotted(e) or "?" for e in elements)
+        catches_all = kind is None or any(n.rsplit(".", 1)[-1] in ("Exception", "BaseException") for n in names)
+        return Handler(index, names, catches_all, _escapes(handler.body, self.retry_receivers))
+
+    def _library(self, text: str) -> str:
+        """The package a call chain (`requests.get().json`) goes into: its imported root, or the
+        package the object its root name is bound to came from."""
+        root = text.split(".", 1)[0].split("(", 1)[0].split("[", 1)[0]
+        qualified = self.ctx.imports.qualify_text(root)
+        if qualified:
+            return qualified.split(".", 1)[0]
+        return self._origins.get(root, "")
+
+    def _bind_origin(self, name: str, value: cst.BaseExpression) -> None:
+        self._origins.pop(name, None)
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call):
+            library = self._library(chain_text(value.func))
+            if library:
+                self._origins[name] = library
 
     def _note_followed(self, body: Any) -> None:
         statements = list(body)
@@ -173,6 +232,7 @@ class BodySummariser(cst.CSTVisitor):
             self._new_objects.pop(name, None)
             self._assigned.pop(name, None)
             self._sources.pop(name, None)
+            self._bind_origin(name, value)
             if isinstance(value, cst.Call):
                 callee = dotted(value.func) or ""
                 if callee[:1].isupper() and "." not in callee:
@@ -232,8 +292,29 @@ class BodySummariser(cst.CSTVisitor):
         self.calls.append(
             CallSite(
                 text, self.ctx.imports.qualify(func), keywords, _strings(node), self.ctx.span(node), new_object,
-                new_class, tuple(self._open["try"]), tuple(self._open["handler"]), tuple(self._open["atomic"]),
-                _names_read(node),
+                new_class, *self._where(), _names_read(node), self._library(text), id(node) in self._raised,
+                self._open["clause"][-1] if self._open["clause"] else 0, tuple(self._open["finally"]),
+            )
+        )
+
+    def _where(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        return tuple(self._open["try"]), tuple(self._open["handler"]), tuple(self._open["atomic"])
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        exc = node.exc
+        if isinstance(exc, cst.Call):
+            self._raised.add(id(exc))
+            return
+        text = dotted(exc) if exc is not None else None
+        if text is None or not text.rsplit(".", 1)[-1][:1].isupper():
+            return  # a re-raise (`raise`, `raise exc`): the failure of a step already recorded
+        self.calls.append(  # `raise MailerError`: a step that fails, as if the class were called
+            CallSite(
+                text, self.ctx.imports.qualify(exc) if exc is not None else None, {}, (), self.ctx.span(node),
+                tries=self._where()[0], handlers=self._where()[1], atomic=self._where()[2],
+                library=self._library(text), raised=True,
+                clause=self._open["clause"][-1] if self._open["clause"] else 0,
+                finally_of=tuple(self._open["finally"]),
             )
         )
 
@@ -302,6 +383,23 @@ def _is_atomic(ctx: WalkContext, expr: cst.BaseExpression) -> bool:
     return name.endswith("transaction.atomic")
 
 
+def _escapes(body: cst.BaseSuite, receivers: set[str]) -> bool:
+    """An `except` clause's body raises or retries (outside functions defined in it)."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Raise):
+            return True
+        if (
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "retry"
+            and dotted(node.func.value) in receivers
+        ):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+    return False
+
+
 def _is_pass(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.SimpleStatementLine):
         return all(isinstance(small, cst.Pass) for small in statement.body)
@@ -327,4 +425,8 @@ def summarise(ctx: WalkContext, node: cst.FunctionDef, bound_name: str | None, t
     atomic = any(_is_atomic(ctx, d.decorator) for d in node.decorators)
     summariser = BodySummariser(ctx, bound_name, task_names, atomic)
     walk(node.body, summariser)
-    return TaskBody(tuple(summariser.calls), tuple(summariser.retries), tuple(summariser.returns))
+    classes = tuple(s.name.value for s in ctx.module.body if isinstance(s, cst.ClassDef))
+    return TaskBody(
+        tuple(summariser.calls), tuple(summariser.retries), tuple(summariser.returns), tuple(summariser.handlers),
+        classes,
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..context import FileContext
-from ..facts.task_body import CallSite
+from ..facts.task_body import CallSite, TaskBody
 from ..facts.tasks import TaskDef
 from ..findings import Applicability, Edit, Severity, Span
 from ..project import Project, ProjectTask
@@ -15,6 +18,7 @@ from ._celery import TASK_WORDS
 from ._effects import DEDUPLICATING_BASES, guard, side_effect
 
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+BUILTIN_NAMES = frozenset(dir(builtins))
 RETRY_WORDS = (".retry(", "autoretry_for")
 # Task options may sit on a base class in another file: the task files are needed too (TASK_WORDS).
 
@@ -227,7 +231,10 @@ def non_idempotent_retry(project: Project) -> Iterator[Report]:
         how = _retries(project, task)
         if how is None or _deduplicated(project, task):
             continue
-        effect = _repeated_effect(task, how == "autoretry_for")
+        autoretry = find_option(project, task, "autoretry_for")
+        classes = _classifier(project, task, True)
+        retried = _classifier(project, task, autoretry.own).of(autoretry.names) if autoretry is not None else None
+        effect = _repeated_effect(task, how == "autoretry_for", retried, classes)
         if effect is None:
             continue
         site, what = effect
@@ -316,7 +323,120 @@ def _after(later: CallSite, site: CallSite) -> bool:
     return (later.span.line, later.span.col) >= (site.span.end_line, site.span.end_col)
 
 
-def _repeated_effect(task: ProjectTask, autoretry: bool) -> tuple[CallSite, str] | None:
+# A cleanup in `finally:`: teardown, not a step of the task's work whose failure makes it run again.
+CLEANUP_METHODS = {
+    "close", "aclose", "release", "shutdown", "unlink", "cleanup", "remove", "rmtree", "disconnect", "terminate",
+    "kill", "stop", "join", "cancel", "unlock", "rollback", "teardown", "delete", "clear", "flush", "__exit__",
+}
+# Exception classes any code may raise: a later step of any kind can trigger the retry.
+ANY_STEP_ROOTS = {"celery", "billiard", "kombu"}  # time limits, broker errors of `.delay()`
+# Database errors: raised by any query, wherever the ORM (or a driver) is called from.
+DATABASE_ROOTS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "asyncpg", "sqlalchemy", "peewee", "pymongo"}
+DATABASE_METHODS = {
+    "save", "delete", "create", "bulk_create", "bulk_update", "update", "get", "get_or_create",
+    "update_or_create", "refresh_from_db", "execute", "executemany", "commit", "flush", "first", "all", "one",
+    "count", "exists", "insert_one", "insert_many", "update_one", "update_many", "delete_one", "delete_many",
+}
+DATABASE_CLASSES = ("django.db.", "django.core.exceptions.ObjectDoesNotExist", "django.core.exceptions.Multiple")
+HTTP_ROOTS = ("requests", "httpx", "aiohttp", "urllib3")
+# Packages whose exceptions come out of another package's calls: botocore's from boto3 clients,
+# urllib3's through requests, httpcore's through httpx (the package a step's call goes into, by
+# the package the class is from).
+LIBRARY_FAMILIES = {"botocore": "boto3", "aiobotocore": "boto3", "urllib3": "requests", "httpcore": "httpx"}
+
+
+@dataclass(frozen=True)
+class Catch:
+    """Which later steps can raise an exception class: `kind` is "any" (a broad class, or one
+    joblint cannot resolve), "library" (`key` its package), "database", or "project" (`key` the
+    class, raised only where the project raises it)."""
+
+    kind: str
+    key: str = ""
+
+
+def _catch(name: str, roots: frozenset[str], local: frozenset[str]) -> Catch:
+    last = name.rsplit(".", 1)[-1]
+    if name in BROAD_EXCEPTIONS or not last[:1].isupper() or last.isupper():
+        return Catch("any")  # broad, or not a class name (`RETRYABLE`: a tuple joblint does not follow)
+    if "." not in name:
+        if name in BUILTIN_NAMES:
+            return Catch("any")  # ValueError, OSError, ConnectionError...: raised by any code
+        return Catch("project", name) if name in local else Catch("any")
+    root = name.split(".", 1)[0]
+    if last in ("DoesNotExist", "MultipleObjectsReturned") or name.startswith(DATABASE_CLASSES):
+        return Catch("database")  # `Order.DoesNotExist` is raised by `Order.objects.get`
+    if root in roots:
+        return Catch("project", name)
+    if root in sys.stdlib_module_names or root in ANY_STEP_ROOTS:
+        return Catch("any")  # socket.timeout, smtplib.SMTPException...: raised from inside other libraries
+    if root in DATABASE_ROOTS:
+        return Catch("database")
+    return Catch("library", LIBRARY_FAMILIES.get(root, root))
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """Classifies the exception classes a task's retry is for, as its module names them."""
+
+    roots: frozenset[str]  # the project's top-level packages
+    local: frozenset[str]  # the classes the task's module defines
+
+    def of(self, names: tuple[str, ...]) -> tuple[Catch, ...] | None:
+        """None when the names are none (a bare `except:`, or a value joblint cannot read): anything."""
+        return tuple(_catch(n, self.roots, self.local) for n in names) if names else None
+
+
+def _classifier(project: Project, task: ProjectTask, own: bool) -> Classifier:
+    return Classifier(
+        frozenset(m.split(".", 1)[0] for m in project.module_names),
+        frozenset(task.task.body.module_classes if own else ()),
+    )
+
+
+def _raises(step: CallSite, catches: tuple[Catch, ...] | None) -> bool:
+    """`step` can raise one of `catches` (None: anything). A call into another package raises that
+    package's errors only: a failure of `Event.objects.create` is no `MailerError`."""
+    if catches is None:
+        return True
+    method = step.name.rsplit(".", 1)[-1]
+    for catch in catches:
+        if catch.kind == "any":
+            return True
+        if catch.kind == "project":
+            if step.raised and catch.key in (step.name, step.qualified):
+                return True
+        elif catch.kind == "database":
+            if ".objects." in f"{step.name}." or method in DATABASE_METHODS or step.library in DATABASE_ROOTS:
+                return True
+        elif LIBRARY_FAMILIES.get(step.library, step.library) == catch.key or (
+            catch.key in HTTP_ROOTS and method == "raise_for_status"
+        ):
+            return True
+    return False
+
+
+def _leaves(step: CallSite, body: TaskBody, outer: int | None, classes: Classifier) -> bool:
+    """A failure of `step` can leave the `try`s around it, inside the `try` numbered `outer`: no
+    `except Exception:` (or bare `except:`) that neither raises nor retries swallows it, unless it
+    is one of the classes an earlier clause that raises or retries catches."""
+    for index in reversed(step.tries):
+        if index == outer:
+            break
+        raising: list[str] = []
+        for handler in (h for h in body.handlers if h.try_index == index):
+            if handler.catches_all:
+                if not handler.escapes and not (raising and _raises(step, classes.of(tuple(raising)))):
+                    return False
+                break
+            if handler.escapes:
+                raising.extend(handler.names)
+    return True
+
+
+def _repeated_effect(
+    task: ProjectTask, autoretry: bool, retried: tuple[Catch, ...] | None, classes: Classifier
+) -> tuple[CallSite, str] | None:
     """The first side effect that a retry repeats: one followed by a step that can fail and whose
     failure leads to a retry, without a transaction that rolls the effect back with it."""
     body = task.task.body
@@ -341,8 +461,12 @@ def _repeated_effect(task: ProjectTask, autoretry: bool) -> tuple[CallSite, str]
             if _after(later, site) and later.span not in retry_spans and _can_fail(later)
             # a step that runs only because the effect's own `try` failed
             and not set(later.handlers) & set(site.tries)
+            # teardown in `finally:` (`transport.close()`), not a step of the work
+            and not (later.finally_of and later.name.rsplit(".", 1)[-1] in CLEANUP_METHODS)
         ]
-        if autoretry and any(not undone(later) for later in failing):
+        if autoretry and any(
+            not undone(later) and _raises(later, retried) and _leaves(later, body, None, classes) for later in failing
+        ):
             return site, what
         for retry in manual:
             if not retry.handlers:
@@ -350,7 +474,13 @@ def _repeated_effect(task: ProjectTask, autoretry: bool) -> tuple[CallSite, str]
                 if _after(retry, site) and not undone(retry):
                     return site, what
                 continue
+            clause = body.handlers[retry.clause - 1] if retry.clause else None
             handled = retry.handlers[-1]  # the `try` whose failure this retry handles
-            if any(handled in later.tries and not undone(later) for later in failing):
+            catches = None if clause is None or clause.catches_all else classes.of(clause.names)
+            if any(
+                handled in later.tries and not undone(later) and _raises(later, catches)
+                and _leaves(later, body, handled, classes)
+                for later in failing
+            ):
                 return site, what
     return None
