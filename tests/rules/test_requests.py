@@ -148,6 +148,76 @@ def check_now(request, pk):
     assert found == [("shop/views.py", 7, "CEL802")]
 
 
+def test_cel802_a_handler_that_uses_the_result_runs_the_task_on_purpose(project):
+    # `.delay()` returns an AsyncResult: a handler that tests or returns the value needs it now.
+    # A task the project calls for its value is a function too: its bare calls are no slip either.
+    # The bare call of a task whose value nobody uses stays reported.
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS + """
+@shared_task
+def attach_hook(pk, hook=None):
+    return True
+
+@shared_task
+def check_remote(pk):
+    return True
+""",
+            "shop/views.py": """
+from django.contrib import messages
+from shop.tasks import attach_hook, check_remote, send_invoice
+
+def sync(request, pk):
+    ok = attach_hook(pk)
+    if ok:
+        messages.success(request, "done")
+
+def create(request, pk):
+    attach_hook(pk, hook=request.hook)
+
+def check(request, pk):
+    if check_remote.run(pk):
+        return None
+    return send_invoice(pk)
+
+async def poll(request, pk):
+    await check_remote(pk)
+    send_invoice(pk)
+""",
+            "shop/api.py": """
+from shop.tasks import check_remote
+
+def ping(request, pk):
+    return {"up": check_remote(pk)}
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == []
+
+
+def test_cel802_a_discarded_call_stays_reported(project):
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from shop.tasks import send_invoice
+
+def invoice(request, pk):
+    send_invoice(pk)
+    return None
+
+async def later(request, pk):
+    await send_invoice(pk)
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == [("shop/views.py", 4, "CEL802"), ("shop/views.py", 8, "CEL802")]
+
+
 def test_cel802_same_name_function_that_is_not_a_task(project):
     found = project(
         {
