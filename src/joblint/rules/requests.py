@@ -96,6 +96,8 @@ def dispatch_in_transaction(project: Project) -> Iterator[Report]:
                 continue
             if call.per_locked_row or _delayed(call):
                 continue  # claim-and-dispatch under select_for_update; a run delayed on purpose
+            if not call.after_write:
+                continue  # the transaction clearly only reads so far: nothing for the task to miss
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is not None and _sends_itself(project, task):
                 continue
