@@ -127,7 +127,8 @@ def test_a_launch_file_that_cannot_be_read_is_a_warning_a_python_file_a_finding(
     out, err = capsys.readouterr()
     assert code == 1
     assert out.splitlines()[0].startswith("locked.py:1:1: JL001 ") and "Procfile" not in out
-    assert [line for line in err.splitlines() if line.startswith("joblint:")] == ["joblint: warning: Procfile: not read: Permission denied"]
+    warnings = [line for line in err.splitlines() if line.startswith("joblint:")]
+    assert warnings == ["joblint: warning: Procfile: not read: Permission denied"]
 
 
 def test_a_directory_given_is_walked_even_when_excluded_unless_force_exclude(tmp_path: Path) -> None:
