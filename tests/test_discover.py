@@ -4,13 +4,15 @@ exclude settings, the directory given, and what is never opened."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
+from joblint import cli
 from joblint import config as config_mod
-from joblint.discover import discover
+from joblint.discover import discover, forget_warnings
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:
@@ -77,13 +79,56 @@ def _forced(config: config_mod.Config) -> config_mod.Config:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-def test_fifos_are_never_opened_and_dangling_links_are_reported_not_skipped(tmp_path: Path) -> None:
+def test_fifos_are_never_opened(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.py")
-    (tmp_path / "dangling.py").symlink_to(tmp_path / "missing.py")
     (tmp_path / "real.py").write_text("")
     (tmp_path / "linked.py").symlink_to(tmp_path / "real.py")
     (tmp_path / "dirlink.py").symlink_to(tmp_path, target_is_directory=True)
-    assert _found(tmp_path) == ["dangling.py", "linked.py", "real.py"]
+    assert _found(tmp_path) == ["linked.py", "real.py"]
+
+
+def test_dangling_links_are_skipped_with_a_warning_not_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Links into a git submodule that is not checked out: no code to check, and no fault of the
+    # project's. A JL001 would fail its CI.
+    _tree(tmp_path, {".git/HEAD": "", "app.py": "from celery import Celery\napp = Celery('x')\n"})
+    (tmp_path / "common").mkdir()
+    (tmp_path / ".pre-commit-config.yaml").symlink_to("common/pre-commit-config.yaml")
+    (tmp_path / "docker-compose.yml").symlink_to("common/nothing/docker-compose.yml")
+    (tmp_path / "gone.py").symlink_to("missing.py")
+    monkeypatch.chdir(tmp_path)
+    forget_warnings()
+    code = cli.main(["check", "--no-cache", "."])
+    out, err = capsys.readouterr()
+    assert code == 0 and "JL001" not in out
+    assert [line for line in err.splitlines() if line.startswith("joblint:")] == [
+        "joblint: warning: .pre-commit-config.yaml: not read: a symbolic link to a file that does not exist",
+        "joblint: warning: docker-compose.yml: not read: a symbolic link to a file that does not exist",
+        "joblint: warning: gone.py: not read: a symbolic link to a file that does not exist",
+    ]
+
+
+def test_a_launch_file_that_cannot_be_read_is_a_warning_a_python_file_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tests may run as root, which reads any file: the refusal is simulated where joblint reads.
+    _tree(tmp_path, {".git/HEAD": "", "Procfile": "worker: celery -A proj worker\n", "locked.py": "x = 1\n"})
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.basename(os.fspath(path)) in ("Procfile", "locked.py"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "--no-cache", "--output-format", "concise", "."])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.splitlines()[0].startswith("locked.py:1:1: JL001 ") and "Procfile" not in out
+    warnings = [line for line in err.splitlines() if line.startswith("joblint:")]
+    assert warnings == ["joblint: warning: Procfile: not read: Permission denied"]
 
 
 def test_a_directory_given_is_walked_even_when_excluded_unless_force_exclude(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ class _Ignores:
                 # one), a regular file only, bounded: a link to /dev/zero or a FIFO must not hang.
                 data = read_regular(path, CONFIG_LIMIT, follow_symlinks=False)
             except UnsafeFile as error:
-                _skipped_ignore_file(path, error.strerror or str(error))
+                _skipped_file(path, error.strerror or str(error))
                 continue
             except OSError:
                 continue  # not there (or .git is a worktree's file): nothing to ignore
@@ -256,6 +256,9 @@ def _walk(
         kind = _kind(entry.name)
         if kind is None or ignores.ignored(entry.path, False, chain, rest) or _special(entry):
             continue
+        if _dangling(entry):
+            _skipped_file(entry.path, "a symbolic link to a file that does not exist")
+            continue
         if entry.is_symlink() and ignores.leads_outside(entry.path):
             _outside(entry.path.removeprefix(prefix))
             continue
@@ -288,8 +291,8 @@ def _kind(name: str) -> str | None:
 def _special(entry: os.DirEntry[str]) -> bool:
     """A FIFO, socket or device named like a source file: reading it could block forever.
 
-    A file that cannot be stat'ed (a symlink loop, a dangling link) is kept: its analysis says why
-    it cannot be read.
+    A file that cannot be stat'ed (a symlink loop) is kept: its analysis says why it cannot be
+    read. A dangling link is `_dangling`.
     """
     try:
         if entry.is_symlink():
@@ -299,7 +302,23 @@ def _special(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-_warned: set[str] = set()  # ignore files warned about in this run
+def _dangling(entry: os.DirEntry[str]) -> bool:
+    """A symbolic link to nothing: a file of a git submodule that is not checked out
+    (`.pre-commit-config.yaml -> common/pre-commit-config.yaml`), a build output not built yet.
+    There is no code to check, and no fault of the project's: skipped with a warning, where a
+    JL001 would fail its CI. (A link that loops is kept: its analysis reports it.)"""
+    if not entry.is_symlink():
+        return False
+    try:
+        os.stat(entry.path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+_warned: set[str] = set()  # skipped files warned about in this run
 
 
 def forget_warnings() -> None:
@@ -307,8 +326,9 @@ def forget_warnings() -> None:
     _warned.clear()
 
 
-def _skipped_ignore_file(path: str, reason: str) -> None:
-    """Once per file a run: a run given files walks their project again for its context."""
+def _skipped_file(path: str, reason: str) -> None:
+    """A file not read (an ignore file, a dangling link), said once per file a run: a run given
+    files walks their project again for its context."""
     if path not in _warned:
         _warned.add(path)
         print(f"joblint: warning: {visible(_shown(path))}: not read: {reason}", file=sys.stderr)

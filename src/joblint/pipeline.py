@@ -16,11 +16,13 @@ bytes of the files they keep come back with the answer, and go out again with th
 from __future__ import annotations
 
 import gc
+import sys
 from dataclasses import dataclass, replace
 
 from . import prefilter
 from .cache import Cache, content_digest, fingerprint, signature
 from .files import FileResult, FileTask
+from .report.escape import visible
 from .safe_io import SOURCE_LIMIT, read_regular
 
 
@@ -127,6 +129,13 @@ def analyze(task: FileTask) -> FileResult:
 
 
 def _unreadable(task: FileTask, error: OSError) -> FileResult:
+    """A Python file that cannot be read is a JL001 finding (code that could not be checked). A
+    launch file (a Procfile, a CI or compose file, read only for worker command lines) is never a
+    reason to fail: skipped with a warning."""
+    if task.kind == "launch":
+        reason = error.strerror or str(error)
+        print(f"joblint: warning: {visible(task.display)}: not read: {reason}", file=sys.stderr)
+        return FileResult(task.display)
     from .analysis import unreadable
 
     return unreadable(task, error)

@@ -148,6 +148,76 @@ def check_now(request, pk):
     assert found == [("shop/views.py", 7, "CEL802")]
 
 
+def test_cel802_a_handler_that_uses_the_result_runs_the_task_on_purpose(project):
+    # `.delay()` returns an AsyncResult: a handler that tests or returns the value needs it now.
+    # A task the project calls for its value is a function too: its bare calls are no slip either.
+    # The bare call of a task whose value nobody uses stays reported.
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS + """
+@shared_task
+def attach_hook(pk, hook=None):
+    return True
+
+@shared_task
+def check_remote(pk):
+    return True
+""",
+            "shop/views.py": """
+from django.contrib import messages
+from shop.tasks import attach_hook, check_remote, send_invoice
+
+def sync(request, pk):
+    ok = attach_hook(pk)
+    if ok:
+        messages.success(request, "done")
+
+def create(request, pk):
+    attach_hook(pk, hook=request.hook)
+
+def check(request, pk):
+    if check_remote.run(pk):
+        return None
+    return send_invoice(pk)
+
+async def poll(request, pk):
+    await check_remote(pk)
+    send_invoice(pk)
+""",
+            "shop/api.py": """
+from shop.tasks import check_remote
+
+def ping(request, pk):
+    return {"up": check_remote(pk)}
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == []
+
+
+def test_cel802_a_discarded_call_stays_reported(project):
+    found = project(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+from shop.tasks import send_invoice
+
+def invoice(request, pk):
+    send_invoice(pk)
+    return None
+
+async def later(request, pk):
+    await send_invoice(pk)
+""",
+        },
+        select=["CEL802"],
+    )
+    assert found == [("shop/views.py", 4, "CEL802"), ("shop/views.py", 8, "CEL802")]
+
+
 def test_cel802_same_name_function_that_is_not_a_task(project):
     found = project(
         {
@@ -185,6 +255,7 @@ def checkout(request, order):
 
 @transaction.atomic
 def refund(order):
+    order.refund()
     send_invoice.apply_async((order.pk,))
 
     def later():
@@ -194,7 +265,7 @@ def refund(order):
         },
         select=["CEL803"],
     )
-    assert found == [("shop/views.py", 8, "CEL803"), ("shop/views.py", 16, "CEL803")]
+    assert found == [("shop/views.py", 8, "CEL803"), ("shop/views.py", 17, "CEL803")]
 
 
 def test_cel803_claim_and_dispatch_under_select_for_update(project):
@@ -259,10 +330,12 @@ def test_cel803_dispatch_delayed_on_purpose(project):
 from datetime import timedelta
 from django.db import transaction
 from django.utils.timezone import now
+from shop.models import Invoice
 from tasks import send_invoice
 
 def retry(pk, intervals, attempt):
     with transaction.atomic():
+        Invoice.objects.filter(pk=pk).update(attempt=attempt)
         send_invoice.apply_async(args=(pk,), countdown=intervals[attempt])
         send_invoice.apply_async(args=(pk,), countdown=30)
         send_invoice.apply_async(args=(pk,), eta=now() + timedelta(minutes=5))
@@ -273,7 +346,7 @@ def retry(pk, intervals, attempt):
         },
         select=["CEL803"],
     )
-    assert found == [("retry.py", 11, "CEL803"), ("retry.py", 12, "CEL803"), ("retry.py", 13, "CEL803")]
+    assert found == [("retry.py", 13, "CEL803"), ("retry.py", 14, "CEL803"), ("retry.py", 15, "CEL803")]
 
 
 def test_cel803_task_class_that_sends_on_commit_itself(project):
@@ -303,13 +376,81 @@ from tasks import notify, plain
 
 def save(order):
     with transaction.atomic():
+        order.save()
         notify.apply_async(args=(order.pk,))
         plain.delay(order.pk)
 """,
         },
         select=["CEL803"],
     )
-    assert found == [("views.py", 7, "CEL803")]
+    assert found == [("views.py", 8, "CEL803")]
+
+
+def test_cel803_a_transaction_on_a_replica_or_that_only_reads_is_quiet(project):
+    # `atomic(using=<replica>)` pins one connection for consistent reads: nothing the task reads is
+    # written there. A transaction that so far only reads (queryset reads, builtins, log lines, what
+    # a `raise` builds) holds nothing the task could miss. Any other call may write: a project
+    # function, a related manager's `.add()`, a lock. A write later in a loop comes first on the
+    # next turn.
+    found = project(
+        {
+            "tasks.py": TASKS,
+            "views.py": """
+import logging
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from tasks import send_invoice
+
+logger = logging.getLogger(__name__)
+
+def on_replica(pks):
+    with transaction.atomic(using=settings.DATABASE_REPLICA_NAME, savepoint=False):
+        found = set(Order.objects.using("replica").filter(pk__in=pks).values_list("pk", flat=True))
+        send_invoice.apply_async(args=(list(found),))
+    with transaction.atomic("reporting"):
+        touch(pks)
+        send_invoice.delay(pks)
+    with transaction.atomic(using="default"):
+        touch(pks)
+        send_invoice.delay(pks)
+
+@transaction.atomic
+def check_then_send(request, pk):
+    order = get_object_or_404(Order, pk=pk)
+    if not Order.objects.filter(pk=pk, paid=True).exists():
+        raise PermissionDenied(describe(order))
+    logger.info("sending %s", len(order.lines.all()))
+    send_invoice.delay(order.pk)
+    order.tags.add("sent")
+    send_invoice.delay(order.pk)
+
+@transaction.atomic
+def check_then_call(request, pk):
+    check_permissions(request.user, pk)
+    send_invoice.delay(pk)
+
+def locked(pk):
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=pk)
+        send_invoice.delay(order.pk)
+
+def each(orders):
+    with transaction.atomic():
+        for order in orders:
+            send_invoice.delay(order.pk)
+            order.save()
+""",
+        },
+        select=["CEL803"],
+    )
+    assert found == [
+        ("views.py", 18, "CEL803"),
+        ("views.py", 28, "CEL803"),
+        ("views.py", 33, "CEL803"),
+        ("views.py", 38, "CEL803"),
+        ("views.py", 43, "CEL803"),
+    ]
 
 
 def test_cel802_building_a_task_class_instance_is_not_running_it(project):

@@ -8,7 +8,9 @@
   `@<app or router>.route(...)`, `.get(...)`, `.post(...)`, ... in a module importing that framework.
 
 Calls made inside handlers that may run a task inline (`task(...)`, `task.run(...)`) are
-recorded here too; the project stage decides which name a task. `task.apply(...)` is not: it is
+recorded here too, with whether the handler uses the value the call returns (`ok = task(...)`,
+`return task(...)`, `if task(...):`) or discards it (a statement of its own); the project stage
+decides which name a task. `task.apply(...)` is not: it is
 Celery's explicit API for running a task synchronously, a choice rather than a slip.
 """
 
@@ -51,6 +53,9 @@ class HandlerCall:
     method: str  # "call" | "run"
     span: Span
     handler: str  # qualname of the handler
+    # Whether the value the call returns is used (anything but a statement of its own, `await`ed
+    # or not): the handler needs the result now, which `.delay()` would not give it.
+    value_used: bool = True
 
 
 @dataclass
@@ -69,6 +74,14 @@ class HandlerCollector:
         self.ctx = ctx
         self.facts = HandlerFacts()
         self._stack: list[Handler | None] = []
+        self._discarded: set[int] = set()  # ids of calls that are statements of their own
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call) and self._stack and self._stack[-1] is not None:
+            self._discarded.add(id(value))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         outer = self._stack[-1] if self._stack else None
@@ -162,4 +175,5 @@ class HandlerCollector:
         qualified = self.ctx.imports.qualify(func)
         if qualified is None and "." in target:
             return  # `obj.method(...)` on a local object: not a task named by the project
-        self.facts.calls.append(HandlerCall(target, qualified, method, self.ctx.span(node), handler.qualname))
+        used = id(node) not in self._discarded
+        self.facts.calls.append(HandlerCall(target, qualified, method, self.ctx.span(node), handler.qualname, used))

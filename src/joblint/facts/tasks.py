@@ -19,13 +19,12 @@ from ..findings import Span
 from .celery import SHARED_TASK, CeleryCollector
 from .names import dotted
 from .task_body import TaskBody, summarise
+from .transactions import ON_COMMIT, may_write, opens_transaction
 from .traverse import children
 from .values import UNKNOWN, Value
 from .walker import WalkContext, literal
 
 TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"}
-TRANSACTION_ATOMIC = {"django.db.transaction.atomic"}
-ON_COMMIT = {"django.db.transaction.on_commit"}
 CANVAS_KINDS = {
     "celery.group": "group",
     "celery.canvas.group": "group",
@@ -193,6 +192,9 @@ class DispatchCall:
     # Inside `for row in <queryset>.select_for_update(...)` (or a name assigned such a queryset in
     # the same function): a task sent per locked row, the claim-and-dispatch pattern.
     per_locked_row: bool = False
+    # In a transaction: whether a call that may write (or lock) rows comes before it in the same
+    # transaction (facts/transactions.py); False when the transaction clearly only reads so far.
+    after_write: bool = True
     spreads: tuple[Spread, ...] = ()  # `**options` of apply_async / signature / set: execution options not all known
 
     def option(self, name: str) -> Value | None:
@@ -355,8 +357,11 @@ class TaskCollector:
         self._module_functions: dict[str, cst.FunctionDef] = {}
         self._statement_of: dict[int, int] = {}  # id of a function node -> its top-level statement
         self._task_calls: list[tuple[str, cst.Call, DecoratorOptions]] = []
-        # One entry per function or lambda being visited: [transaction depth, inside on_commit]
-        self._frames: list[list[int]] = [[0, 0]]
+        # One entry per function or lambda being visited: [transaction depth, inside on_commit,
+        # a possible write seen in the transaction]
+        self._frames: list[list[int]] = [[0, 0, 0]]
+        self._not_run_here = 0  # inside a decorator or a `raise`: calls that write nothing before a dispatch
+        self._loops: list[tuple[list[int], list[int]]] = []  # loops being visited: (frame, dispatches sent in it)
         # Per function or lambda: the names assigned a `select_for_update` queryset, and the
         # `for` loops over locked rows being visited.
         self._locked_names: list[set[str]] = [set()]
@@ -481,6 +486,25 @@ class TaskCollector:
             self._queue(node)
         self._task_call(node)
         self._canvas_call(node)
+        frame = self._frames[-1]
+        if frame[0] and not frame[2] and not self._not_run_here and not self._is_dispatch(func):
+            frame[2] = int(may_write(node, self.ctx.imports))
+
+    @staticmethod
+    def _is_dispatch(func: cst.BaseExpression) -> bool:
+        return isinstance(func, cst.Attribute) and func.attr.value in DISPATCH_METHODS
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._not_run_here += 1  # runs when the function is defined, not in its transaction
+
+    def leave_Decorator(self, node: cst.Decorator) -> None:
+        self._not_run_here -= 1
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._not_run_here += 1  # what a `raise` builds: no dispatch follows it
+
+    def leave_Raise(self, node: cst.Raise) -> None:
+        self._not_run_here -= 1
 
     def _is_signature(self, expr: cst.BaseExpression) -> bool:
         return (
@@ -491,20 +515,23 @@ class TaskCollector:
 
     def visit_With(self, node: cst.With) -> None:
         if any(self._is_atomic(item.item) for item in node.items):
-            self._frames[-1][0] += 1
+            frame = self._frames[-1]
+            if not frame[0]:
+                frame[2] = 0  # a new transaction: nothing written in it yet
+            frame[0] += 1
 
     def leave_With(self, node: cst.With) -> None:
         if any(self._is_atomic(item.item) for item in node.items):
             self._frames[-1][0] -= 1
 
     def _is_atomic(self, expr: cst.BaseExpression) -> bool:
-        func = expr.func if isinstance(expr, cst.Call) else expr
-        return self.ctx.imports.qualify(func) in TRANSACTION_ATOMIC
+        """An `atomic` that opens a transaction tasks read (not one pinned to a replica)."""
+        return opens_transaction(expr, self.ctx.imports)
 
     def _enter_callable(self, node: cst.CSTNode, atomic: bool) -> None:
         # A nested function or lambda runs when it is called, not where it is written.
         on_commit = self._frames[-1][1] or any(node is arg for arg in self._on_commit_args)
-        self._frames.append([1 if atomic else 0, 1 if on_commit else 0])
+        self._frames.append([1 if atomic else 0, 1 if on_commit else 0, 0])
         self._locked_names.append(set())
         self._claim_loops.append([])
 
@@ -556,11 +583,27 @@ class TaskCollector:
         self._module_for(node)
         if self._locks_rows(node.iter):
             self._claim_loops[-1].append(node)
+        self._loops.append((self._frames[-1], []))
 
     def leave_For(self, node: cst.For) -> None:
         loops = self._claim_loops[-1]
         if loops and loops[-1] is node:
             loops.pop()
+        self._leave_loop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops.append((self._frames[-1], []))
+
+    def leave_While(self, node: cst.While) -> None:
+        self._leave_loop()
+
+    def _leave_loop(self) -> None:
+        """A write later in a loop's body comes before a dispatch earlier in it, on the next turn."""
+        frame, sent = self._loops.pop()
+        if frame[2]:
+            dispatches = self.facts.dispatches
+            for index in sent:
+                dispatches[index] = dataclasses.replace(dispatches[index], after_write=True)
 
     def _dispatch(self, call: cst.Call, func: cst.Attribute, method: str) -> None:
         receiver = func.value
@@ -634,6 +677,8 @@ class TaskCollector:
     ) -> None:
         frame = self._frames[-1]
         function = self.ctx.function
+        for _, sent in self._loops:
+            sent.append(len(self.facts.dispatches))
         self.facts.dispatches.append(
             DispatchCall(
                 target=(dotted(receiver) if receiver is not None else None) or "signature",
@@ -648,6 +693,7 @@ class TaskCollector:
                 in_on_commit=bool(frame[1]),
                 function=self.ctx.qualname() if function is not None else None,
                 per_locked_row=bool(self._claim_loops[-1]),
+                after_write=bool(frame[2]),
                 spreads=spreads,
             )
         )

@@ -121,7 +121,7 @@ class WalkContext:
             literal(expr, self.imports),
             self.span(expr),
             items=self._items(expr),
-            raw=expr.value if isinstance(expr, cst.SimpleString) else "",
+            raw=string_source(expr),
             call=call,
             entries=self._entries(expr, call),
             args=args,
@@ -389,6 +389,8 @@ def literal(expr: cst.BaseExpression, imports: ImportMap | None = None) -> Any:
             return expr.evaluated_value
         except Exception:  # noqa: BLE001 - odd prefixes (b'', u'') evaluate fine; be safe anyway
             return UNKNOWN
+    if isinstance(expr, cst.FormattedString):
+        return _plain_fstring(expr)
     if isinstance(expr, cst.ConcatenatedString):
         left, right = literal(expr.left, imports), literal(expr.right, imports)
         if isinstance(left, str) and isinstance(right, str):
@@ -433,6 +435,42 @@ def literal(expr: cst.BaseExpression, imports: ImportMap | None = None) -> Any:
     if isinstance(expr, cst.Call) and imports is not None:
         return _known_call(expr, imports)
     return UNKNOWN
+
+
+def _fstring_text(expr: cst.FormattedString) -> str | None:
+    """The text of an f-string without replacement fields, as written; None when it has fields."""
+    parts = []
+    for part in expr.parts:
+        if not isinstance(part, cst.FormattedStringText):
+            return None
+        parts.append(part.value)
+    return "".join(parts)
+
+
+def _plain_fstring(expr: cst.FormattedString) -> Any:
+    """An f-string without replacement fields (`f"redis://:pw@host/0"`) is the string it spells;
+    one with fields is UNKNOWN."""
+    text = _fstring_text(expr)
+    if text is None:
+        return UNKNOWN
+    # Without fields every brace is doubled (`{{`); the rest reads as a plain string literal.
+    prefix = expr.start[: -len(expr.end)].replace("f", "").replace("F", "")
+    body = text.replace("{{", "{").replace("}}", "}")
+    try:
+        return cst.SimpleString(f"{prefix}{expr.end}{body}{expr.end}").evaluated_value
+    except Exception:  # noqa: BLE001 - as for a plain string: be safe
+        return UNKNOWN
+
+
+def string_source(expr: cst.BaseExpression) -> str:
+    """The source of a string literal whose value is known, quotes and prefix included: a plain
+    string, or an f-string without fields (whose `f` prefix a fix must keep)."""
+    if isinstance(expr, cst.SimpleString):
+        return expr.value
+    if isinstance(expr, cst.FormattedString):
+        text = _fstring_text(expr)
+        return "" if text is None else f"{expr.start}{text}{expr.end}"
+    return ""
 
 
 def _hashable(v: Any) -> bool:

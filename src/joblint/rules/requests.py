@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..context import FileContext
-from ..facts.handlers import ROUTE_FRAMEWORKS, VIEW_FRAMEWORKS
+from ..facts.handlers import ROUTE_FRAMEWORKS, VIEW_FRAMEWORKS, HandlerCall
 from ..facts.results import BLOCKING
 from ..facts.tasks import DispatchCall
 from ..findings import Applicability, Edit, Severity
@@ -55,19 +55,28 @@ def blocking_result_in_request(ctx: FileContext) -> Iterator[Report]:
     task_name_words=HANDLER_WORDS,  # a handler file is read when it names a task
 )
 def task_run_inline_in_request(project: Project) -> Iterator[Report]:
+    inline: list[tuple[str, HandlerCall, ProjectTask]] = []
     for facts in project.files:
         for call in facts.handlers.calls:
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is None or (call.method == "call" and task.task.kind == "class"):
                 continue  # `SendTask()` builds a task object; it does not run it
-            how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)"}
-            yield Report(
-                call.span,
-                f"request handler {call.handler} runs task {task.task.function} inline with {how[call.method]}: "
-                "the work happens inside the request, with no queue, retries or time limits; send it to a worker "
-                f"with {call.target}.delay(...) and return",
-                path=facts.path,
-            )
+            inline.append((facts.path, call, task))
+    # A task whose result some handler uses (`ok = task(...)`, `return task(...)`) is called as a
+    # function on purpose: `.delay()` returns an AsyncResult, not the value. Its other inline calls
+    # in handlers, value discarded, are then that function called too, not a forgotten `.delay()`.
+    wanted = {(task.path, task.task.qualname) for _, call, task in inline if call.value_used}
+    for path, call, task in inline:
+        if (task.path, task.task.qualname) in wanted:
+            continue
+        how = {"call": f"{call.target}(...)", "run": f"{call.target}.run(...)"}
+        yield Report(
+            call.span,
+            f"request handler {call.handler} runs task {task.task.function} inline with {how[call.method]}: "
+            "the work happens inside the request, with no queue, retries or time limits; send it to a worker "
+            f"with {call.target}.delay(...) and return",
+            path=path,
+        )
 
 
 @rule(
@@ -87,6 +96,8 @@ def dispatch_in_transaction(project: Project) -> Iterator[Report]:
                 continue
             if call.per_locked_row or _delayed(call):
                 continue  # claim-and-dispatch under select_for_update; a run delayed on purpose
+            if not call.after_write:
+                continue  # the transaction clearly only reads so far: nothing for the task to miss
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is not None and _sends_itself(project, task):
                 continue
