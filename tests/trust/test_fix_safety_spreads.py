@@ -233,3 +233,25 @@ def test_settings_edits_add_no_keyword_to_a_call_with_a_spread():
     assert add_sibling(spread, "worker_prefetch_multiplier", "1") is None
     assert rename(closed, "task_acks_late_new") is not None
     assert rename(spread, "task_acks_late_new") is None
+
+
+def test_a_key_written_as_joined_strings_is_never_renamed_to_a_bare_name(tmp_path):
+    """A config dict's key written as implicitly joined strings has no single source token: CEL108
+    once renamed it to a bare name (`{task_acks_late: True}`), a NameError at import."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    name = "joined_key.py"
+    _write(root, {name: """
+        from celery import Celery
+
+        CONFIG = {"CELERY_" "ACKS_LATE": True, "task_time_limit": 300}
+        app = Celery("joined_key")
+        app.config_from_object(CONFIG)
+        """})
+
+    _fix(root, "CEL108")
+
+    after = (root / name).read_text(encoding="utf-8")
+    assert '{"CELERY_" "ACKS_LATE": True' in after
+    result = _imports(root, name)
+    assert result.returncode == 0, result.stderr

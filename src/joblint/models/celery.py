@@ -428,15 +428,14 @@ def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
 
 def _dict_writes(path: str, value: Value, owner: str, via: str) -> list[tuple[str, SettingWrite]]:
     """The string keys of a dict literal (`{"k": v}`) or `dict(k=v)` as setting writes."""
+    # `dict(k=v)` keys are keywords; a dict literal's are strings, also when joblint has no source
+    # token for one (`"CELERY_" "ACKS_LATE"`): then a rename is not offered (no raw to requote).
+    form = "keyword" if value.call == "dict" else "string"
     return [
-        (path, SettingWrite(k.data, v, k.span, owner, via, form=_form(k), raw=k.raw, anchor=v.span))
+        (path, SettingWrite(k.data, v, k.span, owner, via, form=form, raw=k.raw, anchor=v.span))
         for k, v in value.entries
         if isinstance(k.data, str)
     ]
-
-
-def _form(key: Value) -> str:
-    return "string" if key.raw else "keyword"
 
 
 def _module_dict(index: _Index, origin: ModuleFacts, target: str) -> tuple[ModuleFacts, Assignment] | None:
