@@ -82,3 +82,48 @@ def test_key_several_settings_modules_assign_is_one_finding(project):
     }
     # dev.py and production.py may each be the worker's: the key is reported once, at the first.
     assert project(files, select=["CEL109"]) == [("proj/settings/dev.py", 3, "CEL109")]
+
+
+# -- names the settings module reads itself ------------------------------------------------------
+
+
+def _reading(lines: str, reader: str = "") -> dict[str, str]:
+    files = _files(reader)
+    files["proj/settings.py"] = 'INSTALLED_APPS = []\nCELERY_BROKER_URL = "redis://"\n' + lines
+    return files
+
+
+def test_setting_missing_its_group_is_reported_even_when_read(project):
+    # CELERY_SOFT_TIME_LIMIT is task_soft_time_limit without its group: Celery ignores both lines.
+    lines = "CELERY_SOFT_TIME_LIMIT = 300\nCELERY_TIME_LIMIT = CELERY_SOFT_TIME_LIMIT + 60\n"
+    assert project(_reading(lines), select=["CEL109"]) == [
+        ("proj/settings.py", 3, "CEL109"),
+        ("proj/settings.py", 4, "CEL109"),
+    ]
+
+
+def test_setting_missing_its_group_has_no_fix_when_read(project):
+    # Renaming the name another line reads would break the module.
+    from conftest import lint
+
+    lines = "CELERY_SOFT_TIME_LIMIT = 300\nCELERY_TIME_LIMIT = CELERY_SOFT_TIME_LIMIT + 60\n"
+    project(_reading(lines), select=["CEL109"])
+    found = {f.span.line: f for f in lint(project.root, ["CEL109"])}
+    assert found[3].fix is None and "CELERY_TASK_SOFT_TIME_LIMIT" in found[3].message
+    assert found[4].fix is not None
+
+
+def test_helper_read_by_the_settings_module_is_no_typo(project):
+    lines = 'CELERY_REDIS_URL = "redis://cache"\nCELERY_RESULT_BACKEND = CELERY_REDIS_URL\n'
+    assert project(_reading(lines), select=["CEL109"]) == []
+
+
+def test_setting_missing_its_group_read_by_project_code_is_its_own(project):
+    reader = """
+    from django.conf import settings
+
+    def limit():
+        return settings.CELERY_SOFT_TIME_LIMIT
+    """
+    lines = "CELERY_SOFT_TIME_LIMIT = 300\nCELERY_TASK_TIME_LIMIT = CELERY_SOFT_TIME_LIMIT + 60\n"
+    assert project(_reading(lines, reader), select=["CEL109"]) == []

@@ -11,7 +11,7 @@ from ..settings import canonical
 from .names import dotted
 from .traverse import children
 from .values import Value
-from .walker import WalkContext
+from .walker import WalkContext, literal
 
 # Roots of qualified base-class names that make a class interesting to some rule.
 FRAMEWORKS = {"celery", "temporalio", "arq", "kombu"}
@@ -46,6 +46,48 @@ class CoreFacts:
     # Names that module-level assignments read (`CELERY_RESULT_BACKEND = BROKER_URL`): renaming one
     # of them breaks the module.
     names_read: set[str] = field(default_factory=set)
+    # Module-level classes `classes` leaves out (no setting-like attribute): qualname -> bases, so
+    # a config class's project base is known to be the project's and to add nothing.
+    class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Module-level names written at run time: class-based settings (`Prod.load_settings(__name__)`
+    # exports the class's UPPERCASE attributes), django-split-settings `include(...)`.
+    exports: list[Export] = field(default_factory=list)
+    includes: list[Include] = field(default_factory=list)
+    # The module's names are also written in a way joblint cannot read (`globals().update(...)`,
+    # django-configurations classes, an `include()` of a computed path): its settings are not all known.
+    dynamic_names: bool = False
+
+
+@dataclass(frozen=True)
+class Export:
+    """`Prod.load_settings(__name__)`: a class whose attributes become the module's names."""
+
+    cls: str  # qualified when imported, else as written
+    index: int  # how many module-level assignments come before it
+
+
+@dataclass(frozen=True)
+class Include:
+    """One file of django-split-settings' `include("base.py", optional("local.py"))`, run in the module."""
+
+    pattern: str  # relative to the module's directory; may be a glob
+    optional: bool
+    index: int  # how many module-level assignments come before it
+
+
+SPLIT_INCLUDE = {"split_settings.tools.include", "split_settings.include"}
+SPLIT_OPTIONAL = {"split_settings.tools.optional", "split_settings.optional"}
+
+
+def _module_namespace(expr: cst.BaseExpression) -> bool:
+    """`__name__`, `globals()`, `vars()`, `locals()`, `sys.modules[__name__]`: the module itself."""
+    if isinstance(expr, cst.Name):
+        return expr.value == "__name__"
+    if isinstance(expr, cst.Call):
+        return dotted(expr.func) in ("globals", "vars", "locals") and not expr.args
+    if isinstance(expr, cst.Subscript):
+        return dotted(expr.value) == "sys.modules"
+    return False
 
 
 def _names_in(expr: cst.CSTNode) -> set[str]:
@@ -83,6 +125,47 @@ class CoreCollector:
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._class_attrs.append([])
 
+    def visit_Expr(self, node: cst.Expr) -> None:
+        """Module-level calls that write the module's names (class-based settings, split settings)."""
+        call = node.value
+        if self.ctx.scopes or not isinstance(call, cst.Call):
+            return
+        index = len(self.facts.assignments)
+        qualified = self.ctx.imports.qualify(call.func) or ""
+        if qualified in SPLIT_INCLUDE:
+            for arg in call.args:
+                self._include(arg, index)
+            return
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "update":
+            inner = func.value
+            if isinstance(inner, cst.Call) and dotted(inner.func) in ("globals", "vars", "locals"):
+                self.facts.dynamic_names = True  # globals().update(...)
+                return
+        if not any(_module_namespace(arg.value) for arg in call.args):
+            return
+        # `Prod.load_settings(__name__)`, `Settings.export(globals())`: the attribute's owner is the class.
+        owner = func.value if isinstance(func, cst.Attribute) else None
+        name = dotted(owner) if owner is not None else None
+        if name is not None and "." not in name:
+            self.facts.exports.append(Export(self.ctx.imports.qualify(owner) or name, index))  # type: ignore[arg-type]
+        else:
+            self.facts.dynamic_names = True  # `load(__name__)`, `setup(globals())`: unknown names
+
+    def _include(self, arg: cst.Arg, index: int) -> None:
+        value = arg.value
+        optional = False
+        if isinstance(value, cst.Call) and (self.ctx.imports.qualify(value.func) or "") in SPLIT_OPTIONAL:
+            optional = True
+            value = value.args[0].value if value.args else value
+        if arg.keyword is not None:
+            return  # `scope=globals()`
+        pattern = literal(value)
+        if isinstance(pattern, str) and not arg.star:
+            self.facts.includes.append(Include(pattern, optional, index))
+        else:
+            self.facts.dynamic_names = True
+
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         attrs = self._class_attrs.pop()
         bases = tuple(
@@ -90,7 +173,12 @@ class CoreCollector:
             for arg in node.bases
             if arg.keyword is None
         )
+        if any(b.split(".")[0] == "configurations" for b in bases):
+            # django-configurations: DJANGO_CONFIGURATION picks the class whose attributes are settings.
+            self.facts.dynamic_names = self.facts.dynamic_names or not self.ctx.scopes
         if not self._may_matter(bases, attrs):
+            if not self.ctx.scopes:
+                self.facts.class_bases[node.name.value] = bases
             return
         attributes = tuple(
             Assignment(name, self.ctx.value(value), self.ctx.span(target)) for name, target, value in attrs

@@ -272,6 +272,7 @@ class _Index:
     def __init__(self, files: list[ModuleFacts]) -> None:
         self.files = files
         self.modules: dict[str, ModuleFacts] = {}
+        self.paths = {f.path: f for f in files}
         for facts in files:
             if facts.module:
                 self.modules.setdefault(facts.module, facts)
@@ -293,7 +294,36 @@ class _Index:
         return next(((facts, c) for c in facts.core.classes if c.qualname == name), None)
 
     def local_class(self, facts: ModuleFacts, name: str) -> ClassFacts | None:
-        return next((c for c in facts.core.classes if c.qualname == name), None)
+        found = next((c for c in facts.core.classes if c.qualname == name), None)
+        if found is None and name in facts.core.class_bases:
+            # A class with no setting-like attribute: its bases only.
+            found = ClassFacts(name, name, Span.point(1), facts.core.class_bases[name], (), ())
+        return found
+
+    def lookup_class(self, facts: ModuleFacts, name: str) -> tuple[ModuleFacts, ClassFacts] | None:
+        """A class of the project a name in `facts` refers to (a local name, or qualified)."""
+        local = self.local_class(facts, name) if "." not in name else None
+        if local is not None:
+            return facts, local
+        if "." not in name:
+            return None
+        module, _, leaf = name.rpartition(".")
+        found = self.module(module)
+        cls = self.local_class(found, leaf) if found is not None else None
+        return (found, cls) if found is not None and cls is not None else None
+
+    def included(self, facts: ModuleFacts, pattern: str) -> list[ModuleFacts]:
+        """The project files django-split-settings' `include(pattern)` runs: relative to the
+        including module's directory, a glob pattern matched in sorted order."""
+        import fnmatch
+        import posixpath
+
+        directory = posixpath.dirname(facts.path)
+        wanted = posixpath.normpath(posixpath.join(directory, pattern))
+        if not _is_glob(pattern):
+            found = self.paths.get(wanted)
+            return [found] if found is not None else []
+        return [self.paths[p] for p in sorted(self.paths) if fnmatch.fnmatchcase(p, wanted)]
 
     def django_settings(self) -> list[ModuleFacts] | None:
         """The Django settings modules the worker may run with: the one DJANGO_SETTINGS_MODULE
@@ -366,6 +396,8 @@ class _Source:
     writes: list[tuple[str, SettingWrite]]  # (path, write), in order
     complete: bool = True  # False when a star import or a base class could not be read
     variants: list[_Source] = field(default_factory=list)  # several settings modules (see SettingsModel)
+    # The exported classes, base classes and included files read into it: never checked on their own.
+    parts: set[str] = field(default_factory=set)
 
     @property
     def django(self) -> bool:
@@ -383,11 +415,14 @@ def _name_write(path: str, owner: str, assignment: Assignment, via: str) -> tupl
 
 
 def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = None) -> _Source:
-    """A module's top-level names, after those it star-imports (as Python evaluates them)."""
+    """A module's top-level names, after those it star-imports (as Python evaluates them), with
+    the names written at run time in their places: the attributes of a class it exports
+    (`Prod.load_settings(__name__)`) and the files django-split-settings' `include()` runs in it."""
     seen = seen if seen is not None else set()
     seen.add(facts.path)
     writes: list[tuple[str, SettingWrite]] = []
-    complete = True
+    complete = not facts.core.dynamic_names  # globals().update(...), django-configurations
+    parts: set[str] = set()
     for star in facts.core.star_imports:
         imported = index.module(star)
         if imported is None:
@@ -397,26 +432,64 @@ def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = No
             writes += inner.writes
             complete = complete and inner.complete
     owner = f"module:{facts.module or facts.path}"
-    writes += [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
-    return _Source(owner, facts.path, writes, complete)
+    own = [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
+    inserted: dict[int, list[tuple[str, SettingWrite]]] = {}
+    for export in facts.core.exports:
+        found = index.lookup_class(facts, export.cls)
+        if found is None:
+            complete = False  # not a class of the project: its names are unknown
+            continue
+        inner = _class_source(index, *found)
+        inserted.setdefault(export.index, []).extend(inner.writes)
+        complete = complete and inner.complete
+        parts |= {inner.name, *inner.parts}
+    for include in facts.core.includes:
+        files = index.included(facts, include.pattern)
+        if not files and (include.optional or not _is_glob(include.pattern)):
+            complete = False  # `optional("local_settings.py")` kept out of the repository, or not read
+        for included in files:
+            if included.path in seen:
+                continue
+            inner = _module_source(index, included, seen)
+            inserted.setdefault(include.index, []).extend(inner.writes)
+            complete = complete and inner.complete
+            parts |= {inner.name, *inner.parts}
+    for i in range(len(own) + 1):
+        writes += inserted.get(i, [])
+        if i < len(own):
+            writes.append(own[i])
+    return _Source(owner, facts.path, writes, complete, parts=parts)
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+# Names of a class's UPPERCASE methods that may be properties exporting a setting.
+def _setting_method(name: str) -> bool:
+    return name.startswith(("CELERY", "BROKER")) or celery_settings.canonical(name).setting is not None
 
 
 def _class_source(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int = 0) -> _Source:
     """A config class's attributes, after those of its project base classes."""
     writes: list[tuple[str, SettingWrite]] = []
-    complete = True
+    complete = not any(_setting_method(m) for m in cls.methods)  # a property computes it
+    parts: set[str] = set()
     for base in cls.bases if depth < 8 else ():
-        local = index.local_class(facts, base)
-        found = index.klass(base) or ((facts, local) if local else None)
+        found = index.lookup_class(facts, base)
         if found is not None and found[1] is not cls:
             inner = _class_source(index, found[0], found[1], depth + 1)
             writes += inner.writes
             complete = complete and inner.complete
+            parts |= {inner.name, *inner.parts}
         elif found is None and base not in ("object", ""):
             complete = False  # a base from an installed package: its attributes are unknown
+    # An attribute of the class replaces its bases' one: theirs is never in force for it.
+    own = {a.name for a in cls.attributes}
+    writes = [w for w in writes if w[1].key not in own]
     owner = f"class:{facts.module or facts.path}.{cls.qualname}"
     writes += [_name_write(facts.path, owner, a, "class") for a in cls.attributes]
-    return _Source(owner, facts.path, writes, complete)
+    return _Source(owner, facts.path, writes, complete, parts=parts)
 
 
 def _dict_source(facts: ModuleFacts, assignment: Assignment) -> _Source | None:
@@ -634,12 +707,14 @@ def _merge_apps(
                 model.complete = False
             elif resolved.variants:
                 used.update(v.name for v in resolved.variants)
+                used.update(p for v in resolved.variants for p in v.parts)
                 model.source_name = resolved.name
                 model.django = any(v.django for v in resolved.variants)
                 model.complete = model.complete and resolved.complete
                 model.add_variants(resolved.variants, model.namespace)
             else:
                 used.add(resolved.name)
+                used.update(resolved.parts)
                 model.source_name = resolved.name
                 model.django = resolved.django
                 model.complete = model.complete and resolved.complete
@@ -713,34 +788,91 @@ def holds_configuration(facts: ModuleFacts) -> bool:
 
 
 def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) -> list[SettingsModel]:
-    """Config modules and classes no app is tied to, checked on their own."""
+    """Config modules and classes no app is tied to, checked on their own. A class is not, when
+    another class of the project derives from it (the subclass may override what it sets), when
+    a module exports it or includes its file (it is part of that module), or when it is no plain
+    config class (`_config_class`)."""
     models = []
     # Django settings that no app could be tied to are still read the way the project's apps
     # read Django settings.
     django_namespace = next(
         (s.namespace for f in files for s in f.celery.sources if s.target in DJANGO_SETTINGS and s.namespace), None
     )
+    skipped = set(used) | _project_bases(files, index)
+    module_sources = {}
+    for facts in files:
+        if facts.core.exports or facts.core.includes:
+            source = _module_source(index, facts)
+            module_sources[facts.path] = source
+            skipped |= source.parts
     for facts in files:
         sources: list[tuple[_Source, str | None]] = []
         names = [a.name for a in facts.core.assignments]
+        module_source = module_sources.get(facts.path)
+        if module_source is not None:
+            names = [w.key for _, w in module_source.writes]
         namespace = looks_like_config(names)
         if namespace is not False and "INSTALLED_APPS" in names and django_namespace:
             namespace = django_namespace
         if namespace is not False and evident(names, namespace, facts.path.rsplit("/", 1)[-1]):
-            sources.append((_module_source(index, facts), namespace or None))
+            sources.append((module_source or _module_source(index, facts), namespace or None))
         for cls in facts.core.classes:
             names = [a.name for a in cls.attributes]
             cls_namespace = looks_like_config(names)
-            if cls_namespace is not False and evident(names, cls_namespace, cls.name):
+            if (
+                cls_namespace is not False
+                and evident(names, cls_namespace, cls.name)
+                and _config_class(index, facts, cls)
+            ):
                 sources.append((_class_source(index, facts, cls), cls_namespace or None))
         for source, ns in sources:
-            if source.name in used:
+            if source.name in skipped:
                 continue
             model = SettingsModel(source.name, facts.path, Span.point(1), False, ns, django=source.django)
             for path, write in source.writes:
                 model.add(path, write, "source", ns)
             models.append(model)
     return models
+
+
+def _project_bases(files: list[ModuleFacts], index: _Index) -> set[str]:
+    """The config sources (`class:module.Class`) of classes another class of the project derives
+    from, checked through it; test settings classes do not count (the base is the production one)."""
+    found: set[str] = set()
+    for facts in files:
+        if _test_settings(facts.path):
+            continue
+        classes = [*facts.core.classes, *(index.local_class(facts, n) for n in facts.core.class_bases)]
+        for cls in classes:
+            if cls is None or "Test" in cls.name:
+                continue
+            for base in cls.bases:
+                hit = index.lookup_class(facts, base)
+                if hit is not None and hit[1] is not cls:
+                    found.add(f"class:{hit[0].module or hit[0].path}.{hit[1].qualname}")
+    return found
+
+
+def _constructed(value: Value) -> bool:
+    """A value built by calling a class (`serializers.IntegerField(...)`, `Column(...)`)."""
+    leaf = value.call.rsplit(".", 1)[-1]
+    return leaf[:1].isupper()
+
+
+def _config_class(index: _Index, facts: ModuleFacts, cls: ClassFacts, depth: int = 0) -> bool:
+    """A plain class holding configuration, not a class of some library whose attributes only
+    share names with settings (a DRF serializer's `task_time_limit = IntegerField()`): its bases
+    are `object` or such classes of the project, and most of its values are not objects built
+    from a class (fields, columns)."""
+    if cls.attributes and sum(_constructed(a.value) for a in cls.attributes) * 2 > len(cls.attributes):
+        return False
+    for base in cls.bases:
+        if base in ("object", ""):
+            continue
+        found = index.lookup_class(facts, base)
+        if found is None or found[1] is cls or depth >= 8 or not _config_class(index, *found, depth + 1):
+            return False
+    return True
 
 
 def build(files: list[ModuleFacts]) -> CeleryModel:

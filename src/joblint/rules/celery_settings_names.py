@@ -164,6 +164,22 @@ def _suggestion(key: str, namespace: str | None, uppercase: bool) -> str | None:
     return found[0] if found else None
 
 
+GROUPS = ("task", "worker", "broker", "result", "beat")
+
+
+def _without_group(bare: str, prefix: str | None, uppercase: bool) -> str | None:
+    """The setting a key names without its group (`CELERY_SOFT_TIME_LIMIT` for
+    `task_soft_time_limit`), spelled as its source holds it; None for any other key."""
+    if uppercase and not prefix:
+        return None  # old-style names are spelled otherwise (CELERYD_TASK_TIME_LIMIT)
+    table = celery_settings.table()
+    for group in GROUPS:
+        setting = f"{group}_{bare.lower()}"
+        if setting in table:
+            return f"{prefix}{setting.upper()}" if prefix else setting
+    return None
+
+
 def _uppercase_source(model: SettingsModel, layer: str) -> bool:
     """Whether a source's names must stay UPPERCASE: Django settings, or an old-style module."""
     if layer == "preconf":
@@ -213,16 +229,20 @@ def _unknown_keys(project: Project) -> Iterator[tuple[IgnoredKey, Report]]:
             bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
             if bare.lower() in DAEMON_SETTINGS or bare.lower() in READ_OUTSIDE_TABLE:
                 continue
-            if ignored.write.form == "name" and key in names_read.get(ignored.path, ()):
-                continue  # a helper the module reads (`broker_url = redis_url`), not a setting
             if model.namespace and key == f"{model.namespace.upper()}_TIME_ZONE":
                 continue  # Celery's timezone falls back to (CELERY_)TIME_ZONE
             namespace = ignored.namespace
-            suggestion = _suggestion(key, namespace, _uppercase_source(model, ignored.layer))
+            uppercase = _uppercase_source(model, ignored.layer)
+            suggestion = _suggestion(key, namespace, uppercase)
             if suggestion is not None and not (
                 _plausible_typo(key, suggestion) or key[len("CELERY_"):].lower() in celery_settings.table()
             ):
                 suggestion = None
+            if suggestion is None:
+                suggestion = _without_group(bare, prefix, uppercase)
+            read = ignored.write.form == "name" and key in names_read.get(ignored.path, ())
+            if read and suggestion is None:
+                continue  # a helper the module reads (`broker_url = redis_url`), not a setting
             message = f"{key} is not a Celery setting: Celery ignores it silently, so its default stays in force"
             if (
                 namespace is None
@@ -245,6 +265,7 @@ def _unknown_keys(project: Project) -> Iterator[tuple[IgnoredKey, Report]]:
             taken = suggestion is not None and any(
                 w.key == suggestion and w.layer == ignored.layer and w.path == ignored.path for w in model.writes
             )
-            edit = rename(setting, suggestion) if suggestion and not taken else None
+            # Renaming a name the module reads (`X = CELERY_SOFT_TIME_LIMIT + 60`) would break it.
+            edit = rename(setting, suggestion) if suggestion and not taken and not read else None
             fixed = fix([edit], f"Rename {key} to {suggestion}", Applicability.UNSAFE) if edit else None
             yield ignored, Report(ignored.write.span, message, fixed, path=ignored.path)
