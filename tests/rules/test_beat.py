@@ -182,3 +182,17 @@ def test_cel501_echo_is_not_a_worker_and_combined_flags_count(project):
         select=["CEL501"],
     )
     assert found == [("run.py", 2, "CEL501")]
+
+
+def test_cel504_an_app_wide_limit_says_nothing_about_one_task(project):
+    """`task_time_limit` caps every task (sized for the slowest); a beat entry is judged against a
+    limit set for its own task only."""
+    app_files = files("300")
+    app_files["proj/tasks.py"] = TASKS.replace("@app.task(time_limit=600)", "@app.task")
+    app_files["proj/celery.py"] = app_files["proj/celery.py"].replace(
+        'app = Celery("proj")', 'app = Celery("proj", task_time_limit=3600)'
+    )
+    assert 'task_time_limit=3600' in app_files["proj/celery.py"]
+    assert project(app_files, select=["CEL504"]) == []
+    app_files["proj/tasks.py"] = TASKS  # the task's own time_limit=600: reported
+    assert project(app_files, select=["CEL504"]) == [("proj/celery.py", 6, "CEL504")]

@@ -210,7 +210,7 @@ def _takes_lock(task: ProjectTask) -> bool:
     summary="A periodic task scheduled more often than its time limit allows: two runs can overlap.",
     scope="project",
     words=SCHEDULE_WORDS,
-    settings=("beat_schedule", "task_time_limit"),
+    settings=("beat_schedule",),
 )
 def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
     from ..task_options import effective_option
@@ -222,7 +222,10 @@ def schedule_faster_than_time_limit(project: Project) -> Iterator[Report]:
         if task is None or schedule is None or task_name is None:
             continue
         every = period(schedule)
-        limit, where = effective_option(project, task, "time_limit", "task_time_limit")
+        # Only a limit set for this task (its option or base class) says how long it may run; an
+        # app-wide task_time_limit is a cap for every task (often sized for the slowest), and
+        # judging a one-second cleanup by it flagged every short beat entry of such a project.
+        limit, where = effective_option(project, task, "time_limit", None)
         hard = limit.number() if limit is not None else None
         if every is None or hard is None or every > hard or _takes_lock(task):
             continue
