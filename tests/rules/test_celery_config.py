@@ -9,7 +9,7 @@ def test_cel101_conf_update_and_accept_content(project):
             "app.py": """
             from celery import Celery
 
-            app = Celery("proj")
+            app = Celery("proj", backend="redis://localhost:6379/1")
             app.conf.update(task_serializer="pickle", accept_content=["json", "application/x-python-serialize"])
             app.conf.result_serializer = "pickle"
             app.conf["event_serializer"] = "pickle"
@@ -29,7 +29,7 @@ def test_cel101_import_aliases(project):
             """,
             "b.py": """
             import celery
-            app = celery.Celery("b", result_accept_content=["pickle"])
+            app = celery.Celery("b", backend="redis://", result_accept_content=["pickle"])
             """,
             "c.py": """
             from celery import shared_task as st

@@ -103,6 +103,10 @@ class SettingsModel:
     span: Span
     is_app: bool
     namespace: str | None = None
+    # The namespace is inferred from the names of a source no app is tied to (`CELERY_BROKER_URL`
+    # in a Flask config), while no app of the project declares one: the source may as well be read
+    # without it (`celery.conf.update(flask_app.config)`), so findings about names must hold either way.
+    namespace_guessed: bool = False
     writes: list[SettingValue] = field(default_factory=list)  # in precedence order: the last wins
     ignored: list[IgnoredKey] = field(default_factory=list)
     complete: bool = True  # False when a config source could not be read: unset may mean "set there"
@@ -798,6 +802,11 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
     django_namespace = next(
         (s.namespace for f in files for s in f.celery.sources if s.target in DJANGO_SETTINGS and s.namespace), None
     )
+    # The namespaces the project's apps read their settings with: a namespace the names of an
+    # unlinked source suggest is only a guess unless one of them is it.
+    declared = {s.namespace.upper() for f in files for s in f.celery.sources if s.namespace} | {
+        a.namespace.upper() for f in files for a in f.celery.apps if a.namespace
+    }
     skipped = set(used) | _project_bases(files, index)
     module_sources = {}
     for facts in files:
@@ -829,6 +838,7 @@ def _standalone_models(files: list[ModuleFacts], index: _Index, used: set[str]) 
             if source.name in skipped:
                 continue
             model = SettingsModel(source.name, facts.path, Span.point(1), False, ns, django=source.django)
+            model.namespace_guessed = ns is not None and ns.upper() not in declared
             for path, write in source.writes:
                 model.add(path, write, "source", ns)
             models.append(model)

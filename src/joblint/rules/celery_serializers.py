@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from ..facts.values import Value
 from ..findings import Applicability, Edit, Severity, Span
-from ..project import Project
+from ..project import Project, SettingsModel
+from ..task_options import backend_kind
 from . import Report, all_of, fix, rule
 from ._celery import CONFIG_WORDS, DISPATCH_WORDS, TASK_WORDS
 
@@ -29,10 +30,31 @@ def _json_token(raw: str) -> str:
     return f"{raw[:quote_at]}{quote}json{quote}"
 
 
-def _replace_serializer(value: Value) -> Report:
+# Settings of the result side (celery/backends/base.py BaseBackend.__init__): results are stored
+# with result_serializer and loaded with result_accept_content (else accept_content).
+RESULT_SETTINGS = ("result_serializer", "result_accept_content")
+
+
+def _no_backend(model: SettingsModel) -> bool:
+    """Whether the app stores no results (result_backend None or "disabled": Celery's
+    DisabledBackend stores nothing and loads nothing). A config source no app is tied to says so
+    only when it sets the backend itself: the app that loads it may pass `backend=`."""
+    if not model.is_app and model.get("result_backend") is None:
+        return False
+    return backend_kind(model) == "none"
+
+
+def _replace_serializer(value: Value, setting: str = "") -> Report:
+    message = f"serializer {value.data!r} lets anyone who can publish to the broker run code on the workers; use 'json'"
+    if setting == "result_serializer":
+        message = (
+            f"result_serializer {value.data!r} stores task results pickled: a client reading a result from the "
+            "backend unpickles what is stored there, so anyone who can write to the result backend runs code in "
+            "that client; use 'json'"
+        )
     return Report(
         value.span,
-        f"serializer {value.data!r} lets anyone who can publish to the broker run code on the workers; use 'json'",
+        message,
         fix(
             [Edit(value.span, _json_token(value.raw))], "Replace the pickle serializer with json", Applicability.UNSAFE
         ),
@@ -49,6 +71,11 @@ def _drop_pickle(value: Value, setting: str) -> Report | None:
         f"{setting} accepts pickle: a worker deserialises whatever a message carries, so anyone who can "
         "publish to the broker runs code on it; accept only json"
     )
+    if setting == "result_accept_content":
+        message = (
+            "result_accept_content accepts pickle: a client reading a result unpickles whatever the result "
+            "backend holds, so anyone who can write to the backend runs code in that client; accept only json"
+        )
     edits = _removal_edits(items, set(pickled))
     removal = fix(edits, "Remove pickle from the accepted content types", Applicability.UNSAFE)
     return Report(first.span, message, removal)
@@ -94,15 +121,19 @@ def _removal_edits(items: tuple[Value, ...], removed: set[int]) -> list[Edit]:
     scope="project",
     fix=Applicability.UNSAFE,
     words=(*CONFIG_WORDS, *all_of(("pickle", "x-python-serialize"), (*TASK_WORDS, *DISPATCH_WORDS))),
-    settings=(*SERIALIZER_SETTINGS, *ACCEPT_SETTINGS),
+    settings=(*SERIALIZER_SETTINGS, *ACCEPT_SETTINGS, "result_backend"),
 )
 def pickle_serializer(project: Project) -> Iterator[Report]:
     for model in project.models:
+        # Without a result backend nothing is stored or loaded with the result-side settings.
+        skipped = RESULT_SETTINGS if _no_backend(model) else ()
         for setting in SERIALIZER_SETTINGS:
             write = model.get(setting)
-            if write is not None and _is_pickle(write.value):
-                yield _with_path(_replace_serializer(write.value), write.path)
+            if write is not None and _is_pickle(write.value) and setting not in skipped:
+                yield _with_path(_replace_serializer(write.value, setting), write.path)
         for setting in ACCEPT_SETTINGS:
+            if setting in skipped:
+                continue
             write = model.get(setting)
             if write is not None:
                 report = _drop_pickle(write.value, setting)

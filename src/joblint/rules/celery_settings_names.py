@@ -39,6 +39,8 @@ def _mixed(writes: list[SettingValue]) -> bool:
 )
 def deprecated_setting_name(project: Project) -> Iterator[Report]:
     names_read = {f.path: f.core.names_read for f in project.files}
+    # Keys the project's code reads from its settings itself (`settings.CELERYBEAT_SCHEDULE`).
+    own = {name for f in project.files for name in f.celery.settings_reads}
     for model in project.models:
         for layer in ("source", "preconf"):
             writes = [w for w in model.writes if w.layer == layer]
@@ -46,12 +48,18 @@ def deprecated_setting_name(project: Project) -> Iterator[Report]:
             # through app.conf (keyword arguments of Celery() are left out of it).
             checked = writes if layer == "source" else [w for w in writes if w.via != "Celery()"]
             mixed = (layer == "source" or not model.source_writes()) and not model.namespace and _mixed(checked)
-            renames = _renames(model, writes, names_read)
+            # A guessed namespace: the new spelling depends on how the source is loaded.
+            renames = None if model.namespace_guessed else _renames(model, writes, names_read, own)
             for write in writes:
-                if write.spelling != "old":
+                if write.spelling != "old" or _shadowed(write, model):
                     continue
                 target = _new_spelling(write, model)
                 message = f"{write.key} is the old name of {target}: old names are deprecated and removed in Celery 6"
+                if model.namespace_guessed:
+                    message = (
+                        f"{write.key} is the old name of {write.setting}: old names are deprecated and removed in "
+                        f"Celery 6 (spell it {target} if this source is read with namespace='{model.namespace}')"
+                    )
                 severity = None
                 if mixed:
                     severity = Severity.ERROR
@@ -66,11 +74,50 @@ def _new_spelling(write: SettingValue, model: SettingsModel) -> str:
     return spelling_for(write.setting, "namespaced" if model.namespace else "new", model.namespace)
 
 
-def _renames(model: SettingsModel, writes: list[SettingValue], names_read: dict[str, set[str]]) -> Fix | None:
+def _shadowed(write: SettingValue, model: SettingsModel) -> bool:
+    """Whether Celery never reads this old key: it looks a setting up in each layer in turn (the
+    preconf of Celery()/app.conf, then the config source), trying in each the namespaced, the new
+    and only then the old spelling (celery/utils/collections.py ConfigurationView._to_keys). So an
+    old key of the config source is dead when the app's preconf sets the setting, or when the same
+    source (the same settings module, for Django settings variants) also spells it new: the key
+    is then the application's own (superdesk's `BROKER_URL`, copied to `CELERY_BROKER_URL`)."""
+    if write.layer != "source":
+        return False  # preconf keys are renamed to new ones when Celery loads them: never dead
+    if any(w.setting == write.setting and w.layer == "preconf" and _surely_set(w) for w in model.writes):
+        return True
+    groups = model.variants or [model.source_writes()]
+    holding = [g for g in groups if any(w is write or w == write for w in g)]
+    return bool(holding) and all(
+        any(w.setting == write.setting and w.spelling != "old" for w in group) for group in holding
+    )
+
+
+def _celery_named(model: SettingsModel) -> bool:
+    """A source no app is tied to that says it is Celery's (`celeryconfig.py`, `class CeleryConfig`):
+    some `config_from_object` joblint could not follow reads it, and Celery's loader takes every
+    name, lowercase ones included. Any other module may be a Flask or Django configuration, which
+    keep only UPPERCASE names, so renaming to a lowercase name would drop the setting."""
+    if model.name.startswith("class:"):
+        title = model.name.rsplit(".", 1)[-1]
+    else:
+        title = model.path.rsplit("/", 1)[-1].split(".", 1)[0]
+    return "celery" in title.lower()
+
+
+def _surely_set(write: SettingValue) -> bool:
+    """A preconf write that is certainly in force: `Celery(broker=x)` sets nothing when x is None."""
+    return write.via != "Celery()" or (write.value.known and write.data is not None)
+
+
+def _renames(
+    model: SettingsModel, writes: list[SettingValue], names_read: dict[str, set[str]], own: set[str]
+) -> Fix | None:
     """One fix renaming every old name of a source at once, so no fix leaves old and new names
     mixed (which Celery refuses), even when some of the findings are suppressed."""
     if model.django and not model.namespace:
         return None  # Django settings are UPPERCASE: the new names need namespace="CELERY" first
+    if not model.is_app and not model.namespace and not _celery_named(model):
+        return None  # the new names are lowercase, which Flask's from_pyfile/from_object would drop
     new_settings = {w.setting for w in writes if w.spelling != "old"}
     edits = []
     for write in writes:
@@ -78,6 +125,8 @@ def _renames(model: SettingsModel, writes: list[SettingValue], names_read: dict[
             continue  # both spellings given: Celery accepts that; renaming would duplicate the key
         if write.write is not None and write.write.form == "name" and write.key in names_read.get(write.path, ()):
             return None  # the module reads the old name (`X = CELERYD_TASK_TIME_LIMIT - 30`)
+        if write.layer == "source" and write.key in own:
+            return None  # the project's code reads it (`settings.CELERYBEAT_SCHEDULE`): renaming breaks it
         edit = rename(write, _new_spelling(write, model))
         if edit is None:
             return None
@@ -111,6 +160,13 @@ DAEMON_SETTINGS = {
     for command in ("worker", "beat", "events")
     for option in ("logfile", "pidfile", "uid", "gid", "umask", "executable")
 }
+
+
+def _same_either_way(key: str, namespace: str | None) -> bool:
+    """A key naming the same setting whether its source is read with the namespace or without
+    (`CELERY_TASK_SERIALIZER`: namespaced, and the old name of task_serializer)."""
+    setting = celery_settings.canonical(key, namespace).setting
+    return setting is not None and setting == celery_settings.canonical(key).setting
 
 
 def _plausible_typo(key: str, suggestion: str) -> bool:
@@ -240,6 +296,8 @@ def _unknown_keys(project: Project) -> Iterator[tuple[IgnoredKey, Report]]:
                 suggestion = None
             if suggestion is None:
                 suggestion = _without_group(bare, prefix, uppercase)
+            if model.namespace_guessed and suggestion is not None and not _same_either_way(suggestion, namespace):
+                suggestion = None  # right only if the guessed namespace is
             read = ignored.write.form == "name" and key in names_read.get(ignored.path, ())
             if read and suggestion is None:
                 continue  # a helper the module reads (`broker_url = redis_url`), not a setting
