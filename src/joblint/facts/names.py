@@ -160,21 +160,20 @@ def module_bindings(module: cst.Module) -> dict[str, int]:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             bound(node.name)
         elif isinstance(node, cst.BaseSuite):
-            body = node.body
             if isinstance(node, cst.SimpleStatementSuite):
-                for item in body:
-                    small(item)  # type: ignore[arg-type]
+                for line in node.body:
+                    small(line)
             else:
-                stack.extend(reversed(body))
+                stack.extend(reversed(node.body))
         else:  # a compound statement, or its else/except/finally/case part
             if isinstance(node, cst.For):
                 bound(node.target)
             elif isinstance(node, cst.With):
-                for item in node.items:
-                    if item.asname is not None:
-                        bound(item.asname.name)  # type: ignore[arg-type]
+                for with_item in node.items:
+                    if with_item.asname is not None:
+                        bound(with_item.asname.name)
             elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
-                bound(node.name.name)  # type: ignore[arg-type]
+                bound(node.name.name)
             stack.extend(child for child in reversed(node.children) if isinstance(child, _BLOCKS))
     return counts
 

@@ -915,8 +915,8 @@ def _mark_workers(model: CeleryModel, files: list[ModuleFacts], by_ref: dict[str
     production = [m for m in apps if not _test_settings(m.path)]
     launches: list[tuple[SettingsModel, str]] = []
     for facts in files:
-        for ref in facts.celery.runs_worker:
-            launches += [(app, "starts a worker") for app in _targets(ref, by_ref, apps)]
+        for started in facts.celery.runs_worker:
+            launches += [(app, "starts a worker") for app in _targets(started, by_ref, apps)]
         for name in facts.celery.launched:
             launches += [(app, f"-A {name} in {facts.path}") for app in _launched(name, apps)]
     for app, _ in launches:
