@@ -11,7 +11,10 @@ Calls made inside handlers that may run a task inline (`task(...)`, `task.run(..
 recorded here too, with whether the handler uses the value the call returns (`ok = task(...)`,
 `return task(...)`, `if task(...):`) or discards it (a statement of its own); the project stage
 decides which name a task. `task.apply(...)` is not: it is
-Celery's explicit API for running a task synchronously, a choice rather than a slip.
+Celery's explicit API for running a task synchronously, a choice rather than a slip. A call in one
+arm of an if/else or a try/except whose other arm sends the same callee
+(`.delay()`, `.apply_async()`) is marked as that send's alternative: a feature-flag or
+broker-down fallback (`if settings.USE_QUEUE: notify.delay(pk) else: notify(pk)`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ HANDLER_METHODS = {
 VIEW_BASE_SUFFIXES = ("View", "ViewSet", "APIView", "ViewSetMixin")
 DRF_DECORATORS = {"rest_framework.decorators.api_view", "rest_framework.decorators.action"}
 INLINE_METHODS = {"run"}
+SEND_METHODS = {"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class HandlerCall:
     # Whether the value the call returns is used (anything but a statement of its own, `await`ed
     # or not): the handler needs the result now, which `.delay()` would not give it.
     value_used: bool = True
+    # In an arm of an if/else or try/except whose other arm sends the same callee with
+    # `.delay()`/`.apply_async()`: the deliberate synchronous alternative of a queued send.
+    alternative: bool = False
 
 
 @dataclass
@@ -75,6 +82,7 @@ class HandlerCollector:
         self.facts = HandlerFacts()
         self._stack: list[Handler | None] = []
         self._discarded: set[int] = set()  # ids of calls that are statements of their own
+        self._alternatives: set[int] = set()  # ids of calls whose other arm sends the same callee
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
@@ -158,6 +166,27 @@ class HandlerCollector:
         return False
 
     # -- calls inside handlers -----------------------------------------------------------------
+    def visit_If(self, node: cst.If) -> None:
+        if node.orelse is not None:
+            self._arms([node.body, node.orelse])
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.handlers:
+            self._arms([node.body, *node.handlers])
+
+    def _arms(self, arms: list[cst.CSTNode]) -> None:
+        """Mark the calls of each arm whose callee another arm sends to a worker."""
+        if not self._stack or self._stack[-1] is None:
+            return
+        scans = [_ArmCalls() for _ in arms]
+        for arm, scan in zip(arms, scans):
+            arm.visit(scan)
+        if not any(scan.sent for scan in scans):
+            return
+        for i, scan in enumerate(scans):
+            others = set().union(*(other.sent for j, other in enumerate(scans) if j != i))
+            self._alternatives.update(id(call) for call, target in scan.calls if target in others)
+
     def visit_Call(self, node: cst.Call) -> None:
         handler = self._stack[-1] if self._stack else None
         if handler is None:
@@ -176,4 +205,30 @@ class HandlerCollector:
         if qualified is None and "." in target:
             return  # `obj.method(...)` on a local object: not a task named by the project
         used = id(node) not in self._discarded
-        self.facts.calls.append(HandlerCall(target, qualified, method, self.ctx.span(node), handler.qualname, used))
+        alternative = id(node) in self._alternatives
+        self.facts.calls.append(
+            HandlerCall(target, qualified, method, self.ctx.span(node), handler.qualname, used, alternative)
+        )
+
+
+class _ArmCalls(cst.CSTVisitor):
+    """The callees an arm sends (`x.delay()`: `x`) and its calls with their callee (`x(...)`,
+    `x.run(...)`: `x`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: set[str] = set()
+        self.calls: list[tuple[cst.Call, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in SEND_METHODS:
+            target = dotted(func.value)
+            if target is not None:
+                self.sent.add(target)
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value in INLINE_METHODS:
+            func = func.value
+        target = dotted(func)
+        if target is not None:
+            self.calls.append((node, target))

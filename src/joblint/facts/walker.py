@@ -562,6 +562,8 @@ class Walker(cst.CSTVisitor):
             self.ctx.statement = index
         if t is cst.Import or t is cst.ImportFrom:
             self.ctx.imports.add(node)  # type: ignore[arg-type]
+        elif index is not None and t is cst.SimpleStatementLine:
+            self.ctx.imports.bind(node, self.ctx.module)  # type: ignore[arg-type]  # `Celery = celery.Celery`
         descend = True
         for handler in self._visit[t]:
             if handler(node) is False:

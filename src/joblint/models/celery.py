@@ -29,7 +29,11 @@ it to the same value (it is then read from the first variant), else it is UNKNOW
 An app is a *worker* app (`SettingsModel.worker`) when a worker runs it: it has tasks, calls
 `autodiscover_tasks()`, lists `include=` modules, starts a worker itself, is named by `-A` in a
 worker command of a launch file, or sets worker-side settings. Settings a worker needs
-(acks, time limits) are asked only of those.
+(acks, time limits) are asked only of those. When launch files or code show which apps workers
+run (`SettingsModel.launched`), shared tasks (`@shared_task`, and `@app.task` unless
+`shared=False`) make only those worker apps: Celery adds a shared task to every app finalized in
+the worker process, so an app that only decorates tasks (`app = Celery(broker=...)` in
+`tasks.py`) while `celery -A proj worker` runs another is a sender.
 
 `build` returns a `CeleryModel`: those settings models, the project's tasks, and which app each app
 reference names. It reads facts and the settings table only.
@@ -120,6 +124,7 @@ class SettingsModel:
     barrier: int | None = None
     worker: bool = False  # a worker runs this app (see the module docstring)
     worker_reason: str = ""  # why, for messages and tests
+    launched: bool = False  # named by `-A` of a worker command, or started by worker_main()/Worker in code
 
     def get(self, setting: str) -> SettingValue | None:
         """The write in force for `setting`, or None when nothing the project shows sets it. Its
@@ -227,6 +232,13 @@ class ProjectTask:
         if explicit is not None and isinstance(explicit.data, str):
             return explicit.data
         return f"{self.module}.{self.task.function}" if self.module else self.task.function
+
+    @property
+    def shared(self) -> bool:
+        """Whether Celery adds the task to every app finalized in the process (`@shared_task`, and
+        `@app.task` unless `shared=False`: app.base.Celery.task); False when `shared=` is not a literal."""
+        option = self.task.option("shared")
+        return option is None or option.data is True
 
 
 @dataclass
@@ -911,27 +923,35 @@ def _mark_workers(model: CeleryModel, files: list[ModuleFacts], by_ref: dict[str
     """Which apps a worker runs (`SettingsModel.worker`, see the module docstring)."""
     apps = model.apps
     production = [m for m in apps if not _test_settings(m.path)]
+    launches: list[tuple[SettingsModel, str]] = []
+    for facts in files:
+        for started in facts.celery.runs_worker:
+            launches += [(app, "starts a worker") for app in _targets(started, by_ref, apps)]
+        for name in facts.celery.launched:
+            launches += [(app, f"-A {name} in {facts.path}") for app in _launched(name, apps)]
+    for app, _ in launches:
+        app.launched = True
+    # When the project shows which apps its workers run, a shared task (`@app.task` is shared by
+    # default) runs in those: the app that decorates it is not a worker app for that alone.
+    launched = bool(launches)
     for task in model.tasks:
         ref = task.task.app
         if ref is not None and ref != "celery.current_app":
             for app in model.models_for(task):
-                _worker(app, f"task {task.task.function}")
+                if not launched or app.launched or not task.shared:
+                    _worker(app, f"task {task.task.function}")
             continue
         # A shared task: the only app's, else the app's whose directory holds it.
         for app in production:
             home = app.path.rsplit("/", 1)[0] + "/" if "/" in app.path else ""
-            if len(production) == 1 or task.path.startswith(home):
+            if (len(production) == 1 or task.path.startswith(home)) and (not launched or app.launched):
                 _worker(app, f"task {task.task.function}")
     for facts in files:
         for ref in facts.celery.autodiscover:
             for app in _targets(ref, by_ref, apps):
                 _worker(app, "autodiscover_tasks()")
-        for ref in facts.celery.runs_worker:
-            for app in _targets(ref, by_ref, apps):
-                _worker(app, "starts a worker")
-        for name in facts.celery.launched:
-            for app in _launched(name, apps):
-                _worker(app, f"-A {name} in {facts.path}")
+    for app, reason in launches:
+        _worker(app, reason)
     for app in apps:
         if app.app is not None and app.app.includes:
             _worker(app, "include=")

@@ -67,7 +67,10 @@ def worker_apps(project: Project) -> list[SettingsModel]:
 
 def app_tasks(project: Project, model: SettingsModel) -> list[ProjectTask]:
     """The tasks an app runs: those bound to it, and shared tasks — all of them when the project
-    has one app, else those in the app's directory and below it."""
+    has one app, else those in the app's directory and below it. When the project shows which apps
+    its workers run (`SettingsModel.launched`), a shared task of an app no worker runs (`@app.task`
+    of a sender app: shared unless `shared=False`) counts for the launched app instead — the only
+    one, else those whose directory holds the task."""
     if _grouped[0] is not project:
         _grouped[:] = [project, _tasks_by_app(project)]
     tasks: list[ProjectTask] = _grouped[1].get(id(model), [])
@@ -80,20 +83,29 @@ _grouped: list[Any] = [None, {}]
 
 
 def _tasks_by_app(project: Project) -> dict[int, list[ProjectTask]]:
-    several = len(production_apps(project)) > 1
+    production = production_apps(project)
+    several = len(production) > 1
+    launched = [m for m in production if m.launched]
     grouped: dict[int, list[ProjectTask]] = {}
     for task in project.tasks:
         shared = task.task.app in (None, "celery.current_app")
-        seen: set[int] = set()
+        models: list[SettingsModel] = []
         for model in project.models_for(task):
-            if id(model) in seen:
+            home = _home(model)
+            if any(m is model for m in models) or several and shared and not task.path.startswith(home):
                 continue
-            seen.add(id(model))
-            home = model.path.rsplit("/", 1)[0] + "/" if "/" in model.path else ""
-            if several and shared and not task.path.startswith(home):
-                continue
+            models.append(model)
+        if launched and task.shared and any(not m.launched and not m.worker for m in models):
+            runs = launched if len(launched) == 1 else [m for m in launched if task.path.startswith(_home(m))]
+            models = [m for m in models if m.launched or m.worker]
+            models += [m for m in runs if not any(m is k for k in models)]
+        for model in models:
             grouped.setdefault(id(model), []).append(task)
     return grouped
+
+
+def _home(model: SettingsModel) -> str:
+    return model.path.rsplit("/", 1)[0] + "/" if "/" in model.path else ""
 
 
 # -- in messages -----------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def task_run_inline_in_request(project: Project) -> Iterator[Report]:
             task = resolve_task(project, call.target, call.qualified, facts.path)
             if task is None or (call.method == "call" and task.task.kind == "class"):
                 continue  # `SendTask()` builds a task object; it does not run it
+            if call.alternative:
+                continue  # `if settings.USE_QUEUE: t.delay(pk)` / `else: t(pk)`: inline on purpose
             inline.append((facts.path, call, task))
     # A task whose result some handler uses (`ok = task(...)`, `return task(...)`) is called as a
     # function on purpose: `.delay()` returns an AsyncResult, not the value. Its other inline calls
