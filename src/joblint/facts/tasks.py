@@ -17,7 +17,7 @@ import libcst as cst
 
 from ..findings import Span
 from .celery import SHARED_TASK, CeleryCollector
-from .names import dotted
+from .names import dotted, module_bindings
 from .task_body import TaskBody, summarise
 from .transactions import ON_COMMIT, may_write, opens_transaction
 from .traverse import children
@@ -372,43 +372,28 @@ class TaskCollector:
         self._claim_loops: list[list[cst.For]] = [[]]
         self._on_commit_args: list[cst.CSTNode] = []
         self._consumed: set[int] = set()  # `a | b` operations already read as part of a longer chain
-        # Module-level literal dicts, and how many times each module-level name is bound or changed.
+        # Module-level literal dicts, and the module-level names changed after their literal
+        # (`OPTIONS["queue"] = ...`, `OPTIONS.update(...)`, `OPTIONS |= ...`).
         self._dicts: list[LiteralDict] = []
-        self._bindings: dict[str, int] = {}
+        self._mutated: set[str] = set()
         self._local_names: dict[int, set[str]] = {}  # id of a function or class -> the names it binds
 
     # -- module-level literal dicts -------------------------------------------------------------
-    def _bind(self, names: list[str]) -> None:
-        for name in names:
-            self._bindings[name] = self._bindings.get(name, 0) + 1
-
     def _module_assign(self, node: cst.Assign) -> None:
         if not self.ctx.at_module_level:
             return
         for target in node.targets:
-            self._bind(_target_names(target.target) or self._changed(target.target))
+            self._mutated.update(self._changed(target.target))
         self._literal_dict([t.target for t in node.targets], node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self.ctx.at_module_level and node.value is not None:
-            self._bind(_target_names(node.target) or self._changed(node.target))
+            self._mutated.update(self._changed(node.target))
             self._literal_dict([node.target], node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if self.ctx.at_module_level:
-            self._bind(_target_names(node.target) or self._changed(node.target))
-
-    def _module_for(self, node: cst.For) -> None:
-        if self.ctx.at_module_level:
-            self._bind(_target_names(node.target))
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if self.ctx.at_module_level:
-            self._bind(_alias_names(node))
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if self.ctx.at_module_level:
-            self._bind(_alias_names(node))
+            self._mutated.update(self._changed(node.target) or _target_names(node.target))
 
     @staticmethod
     def _changed(target: cst.BaseExpression) -> list[str]:
@@ -473,7 +458,7 @@ class TaskCollector:
             and isinstance(func.value, cst.Name)
             and func.attr.value in MUTATORS
         ):
-            self._bind([func.value.value])  # `OPTIONS.update(...)`: the literal is not the whole story
+            self._mutated.add(func.value.value)  # `OPTIONS.update(...)`: the literal is not the whole story
         if isinstance(func, cst.Attribute) and func.attr.value in DISPATCH_METHODS:
             self._dispatch(node, func, func.attr.value)
         elif isinstance(func, cst.Attribute) and func.attr.value == "set" and self._is_signature(func.value):
@@ -580,7 +565,6 @@ class TaskCollector:
                     locked.discard(name)
 
     def visit_For(self, node: cst.For) -> None:
-        self._module_for(node)
         if self._locks_rows(node.iter):
             self._claim_loops[-1].append(node)
         self._loops.append((self._frames[-1], []))
@@ -846,7 +830,9 @@ class TaskCollector:
         names = {t.function for t in self.facts.tasks}
         self.facts.tasks = [self._with_body(t, names) for t in self.facts.tasks]
         # A name bound twice (or imported and assigned, or changed after) has no one literal value.
-        self.facts.dicts = [d for d in self._dicts if self._bindings.get(d.name) == 1]
+        if self._dicts:
+            bound = module_bindings(self.ctx.module)
+            self.facts.dicts = [d for d in self._dicts if bound.get(d.name) == 1 and d.name not in self._mutated]
 
     def _with_body(self, task: TaskDef, names: set[str]) -> TaskDef:
         if task.node is None:
