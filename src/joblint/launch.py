@@ -187,9 +187,34 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
             sub = next((i for i in range(start + 1, len(texts)) if texts[i] in ("worker", "multi", "beat")), None)
             if sub is None or texts[sub] == "beat":
                 continue
+            tokens = []
             for token in command[sub + 1:]:
                 if _is_celery(token.text):
                     break
-                if is_beat_flag(token.text):
-                    spans.append(Span(token.line, token.col, token.line, token.col + len(token.text)))
+                tokens.append(token)
+            if _locking_scheduler([t.text for t in tokens]):
+                continue
+            spans.extend(
+                Span(t.line, t.col, t.line, t.col + len(t.text)) for t in tokens if is_beat_flag(t.text)
+            )
     return sorted(set(spans))
+
+
+# Beat schedulers that elect one leader through a lock: RedBeat holds `redbeat_lock_key` in Redis,
+# so a beat embedded in every worker still sends each entry once.
+LOCKING_SCHEDULERS = ("redbeat.RedBeatScheduler", "redbeat.schedulers.RedBeatScheduler")
+
+
+def _locking_scheduler(texts: list[str]) -> bool:
+    """Whether the command's `-S`/`--scheduler` names a scheduler that takes a lock."""
+    for i, text in enumerate(texts):
+        value = None
+        if text in ("-S", "--scheduler") and i + 1 < len(texts):
+            value = texts[i + 1]
+        elif text.startswith(("--scheduler=", "-S=")):
+            value = text.split("=", 1)[1]
+        elif text.startswith("-S") and len(text) > 2:
+            value = text[2:]
+        if value is not None and value.strip("'\"") in LOCKING_SCHEDULERS:
+            return True
+    return False

@@ -196,3 +196,23 @@ def test_cel504_an_app_wide_limit_says_nothing_about_one_task(project):
     assert project(app_files, select=["CEL504"]) == []
     app_files["proj/tasks.py"] = TASKS  # the task's own time_limit=600: reported
     assert project(app_files, select=["CEL504"]) == [("proj/celery.py", 6, "CEL504")]
+
+
+def test_cel501_a_scheduler_that_takes_a_lock_may_be_embedded(project):
+    """RedBeat elects one beat through a lock in Redis: `worker --beat -S redbeat.RedBeatScheduler`
+    in every replica still sends each entry once. Any other scheduler is still reported."""
+    found = project(
+        {
+            "docker-compose.yml": (
+                "services:\n"
+                "  worker:\n"
+                "    command: celery -A proj worker --beat --scheduler redbeat.RedBeatScheduler\n"
+                "  other:\n"
+                "    command: celery -A proj worker -B -S=redbeat.RedBeatScheduler\n"
+                "  plain:\n"
+                "    command: celery -A proj worker -B -S django_celery_beat.schedulers:DatabaseScheduler\n"
+            ),
+        },
+        select=["CEL501"],
+    )
+    assert found == [("docker-compose.yml", 7, "CEL501")]
