@@ -177,7 +177,7 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
     """Spans of `-B`/`--beat` flags given to `celery ... worker` or `celery multi`."""
     yaml = path.suffix in (".yml", ".yaml")
     commands = _yaml_commands(text) if yaml else _script_commands(text)
-    spans = []
+    spans: list[Span] = []
     for command in commands:
         texts = [t.text for t in command]
         if texts[0] in NOT_RUN:
@@ -187,7 +187,7 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
             sub = next((i for i in range(start + 1, len(texts)) if texts[i] in ("worker", "multi", "beat")), None)
             if sub is None or texts[sub] == "beat":
                 continue
-            tokens = []
+            tokens: list[Token] = []
             for token in command[sub + 1:]:
                 if _is_celery(token.text):
                     break
