@@ -58,7 +58,9 @@ def source_lines(text: str) -> list[str]:
 # Test code, by where it sits in the project (see `is_test_path`); the README's "Test code" section
 # says the same in words.
 _TEST_DIRECTORIES = frozenset({"tests", "test", "t", "testing", "testutils", "test_utils", "testsuite", "testproject"})
-_TEST_STEMS = frozenset({"test", "tests", "testing", "conftest"})  # settings/test.py, app/tests.py
+# settings/test.py, app/tests.py; settings/pytest.py (a module named pytest can only be test
+# configuration: anything else would shadow pytest itself)
+_TEST_STEMS = frozenset({"test", "tests", "testing", "conftest", "pytest"})
 
 
 def is_test_path(path: str) -> bool:
@@ -66,7 +68,7 @@ def is_test_path(path: str) -> bool:
     code: a file in a test directory (`tests/`, `test/`, `t/`, `testing/`, `testutils/`,
     `test_*/`, `*_tests/`, ...), a test module (`test_*.py`, `*_test.py`, `*_tests.py`,
     `tests.py`, `conftest.py`) or a test settings module (`settings/test.py`, `test_settings.py`,
-    `settings_test.py`, `settings/testing.py`, `settings_testing.py`).
+    `settings_test.py`, `settings/testing.py`, `settings/pytest.py`, `settings_testing.py`).
 
     Names match whole: `t` only as a directory, `contest.py`, `latest.py` and `testimonials.py`
     are no tests. The project's own directories only: a path relative to somewhere above the

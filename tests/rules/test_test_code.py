@@ -30,12 +30,13 @@ TEST_CODE = [
     "test_tasks.py", "tasks_test.py", "tasks_tests.py", "conftest.py", "proj/tests.py",
     "proj/settings/test.py", "proj/settings/testing.py", "proj/test_settings.py",
     "proj/settings_test.py", "proj/settings_testing.py", "tests/Procfile", "tests\\test_windows.py",
+    "proj/settings/pytest.py",
 ]
 # Names that only look like tests.
 NOT_TEST_CODE = [
     "t.py", "proj/t.py", "contest.py", "latest.py", "testimonials.py", "attest/app.py",
     "proj/settings/base.py", "proj/celery.py", "protests/app.py", "contest/celery.py", "Procfile",
-    "test.yml", "proj/tester.py",
+    "test.yml", "proj/tester.py", "proj/pytest_plugin_docs.py",
 ]
 
 

@@ -447,6 +447,7 @@ def _module_source(index: _Index, facts: ModuleFacts, seen: set[str] | None = No
             inner = _module_source(index, imported, seen)
             writes += inner.writes
             complete = complete and inner.complete
+            parts |= {inner.name, *inner.parts}  # `from .base import *`: base is read as part of this module
     owner = f"module:{facts.module or facts.path}"
     own = [_name_write(facts.path, owner, a, "module") for a in facts.core.assignments]
     inserted: dict[int, list[tuple[str, SettingWrite]]] = {}
