@@ -22,7 +22,7 @@ class FileContext:
     def _positions(self):  # type: ignore[no-untyped-def]
         # Computed at most once per file, and only for files where a rule reports a node; the
         # walker's token-index positions, not libcst's PositionProvider (several times slower).
-        return Positions(self.module)
+        return Positions(self.module, text=self.text)  # columns counted in the text, as edits are applied
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self._positions[node]

@@ -73,10 +73,10 @@ class WalkContext:
                 nodes.setdefault(index, set()).add(node)
             positions = StatementPositions.build(self.module, text, wanted, nodes)
         if positions is None:
-            positions = Positions(self.module, wanted[-1])
+            positions = Positions(self.module, wanted[-1], text)
         if any(node not in positions for _, node, _ in self._pending):
             # A span asked for after the traversal, or outside the statement being walked.
-            positions = Positions(self.module)
+            positions = Positions(self.module, text=text)
         for span, node, _ in self._pending:
             rng = positions[node]
             # Spans are frozen for everyone else; this is their one-time initialisation.
@@ -231,7 +231,7 @@ class _Range:
 class Positions:
     """The ranges libcst's PositionProvider gives (`positions[node].start.line`, `.column`, ...)."""
 
-    def __init__(self, module: cst.Module, through: int | None = None) -> None:
+    def __init__(self, module: cst.Module, through: int | None = None, text: str | None = None) -> None:
         state = _TokenIndexState(module)
         if through is None:
             module._codegen(state)
@@ -242,7 +242,9 @@ class Positions:
                 statement._codegen(state)
         self._ranges = state.ranges
         self._offsets = [0, *accumulate(len(token) for token in state.tokens)]
-        self._line_starts = [0, *(m.end() for m in NEWLINE_RE.finditer("".join(state.tokens)))]
+        code = "".join(state.tokens)
+        self._line_starts = [0, *(m.end() for m in NEWLINE_RE.finditer(code))]
+        self._shifts = _column_shifts(code, text) if text is not None and not text.startswith(code) else {}
 
     def __contains__(self, node: cst.CSTNode) -> bool:
         return node in self._ranges
@@ -254,7 +256,31 @@ class Positions:
     def _position(self, token_index: int) -> _Position:
         offset = self._offsets[token_index]
         line = bisect_right(self._line_starts, offset)
-        return _Position(line, offset - self._line_starts[line - 1])
+        column = offset - self._line_starts[line - 1]
+        shift = self._shifts.get(line)
+        if shift is not None and column >= shift[0]:
+            column += shift[1]
+        return _Position(line, column)
+
+
+_LEADING_WHITESPACE = re.compile(r"[ \t\f]*")
+
+
+def _column_shifts(code: str, text: str) -> dict[int, tuple[int, int]]:
+    """Where libcst's generated code and the source text differ, per line: (the generated line's
+    indentation, how many more characters the text's has). libcst drops the form feeds (and the
+    blanks around them) that start a statement's line, `\\fx = 1` generating `x = 1`: a column in
+    the generated line past its indentation is that many characters further right in the text,
+    where the edits made from it are applied. Lines that differ otherwise are left as they are."""
+    shifts: dict[int, tuple[int, int]] = {}
+    for number, (generated, actual) in enumerate(zip(NEWLINE_RE.split(code), NEWLINE_RE.split(text)), 1):
+        if generated == actual or len(actual) <= len(generated):
+            continue
+        indent = _LEADING_WHITESPACE.match(generated).end()  # type: ignore[union-attr]
+        text_indent = _LEADING_WHITESPACE.match(actual).end()  # type: ignore[union-attr]
+        if generated[indent:] == actual[text_indent:]:
+            shifts[number] = (indent, text_indent - indent)
+    return shifts
 
 
 class StatementPositions:
