@@ -18,7 +18,7 @@ import libcst as cst
 
 from .findings import Applicability, Edit, Finding, Fix, Span
 from .report.escape import visible
-from .source import Source, line_starts
+from .source import Source, line_starts, split_lines
 
 MAX_ROUNDS = 10
 
@@ -190,8 +190,8 @@ def unified_diff(result: FixResult) -> str:
     chunks = []
     for display, (original, text) in sorted(result.changed().items()):
         lines = difflib.unified_diff(
-            original.text.splitlines(keepends=True),
-            text.splitlines(keepends=True),
+            split_lines(original.text, keepends=True),
+            split_lines(text, keepends=True),
             fromfile=f"a/{visible(display)}",
             tofile=f"b/{visible(display)}",
         )
@@ -201,6 +201,7 @@ def unified_diff(result: FixResult) -> str:
 
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)?$")
+_KEPT = re.compile(r"([\f\v])")
 
 
 def _shown_diff_line(line: str) -> str:
@@ -210,7 +211,11 @@ def _shown_diff_line(line: str) -> str:
         return line
     end = _LINE_END.search(line)
     ending = end.group() if end is not None else ""
-    body = visible(line[1 : len(line) - len(ending)], tabs=True)
+    # A form feed or vertical tab is whitespace in the line (Python's tokenizer reads a form feed
+    # before a statement): it is kept, or the patch would not apply (`git apply` matches bytes).
+    # On a terminal it only moves the cursor, and no CI runner starts a line at it.
+    parts = _KEPT.split(line[1 : len(line) - len(ending)])
+    body = "".join(part if i % 2 else visible(part, tabs=True) for i, part in enumerate(parts))
     if body.lstrip().startswith("::"):  # the runner reads a command after leading whitespace
         body = body.replace("::", "\\x3a:", 1)
     return line[0] + body + ending

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from .findings import Span
+from .source import split_lines
 
 LAUNCH_SUFFIXES = (".yml", ".yaml", ".service", ".conf", ".ini", ".sh", ".mk")
 
@@ -76,7 +77,7 @@ def _script_commands(text: str) -> list[list[Token]]:
     """Logical lines (backslash continuations joined), split at && ; |."""
     commands: list[list[Token]] = []
     pending: list[Token] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         continued = line.rstrip().endswith("\\")
         pending += _tokens(line.rstrip().rstrip("\\"), number)
         if not continued:
@@ -88,7 +89,7 @@ def _script_commands(text: str) -> list[list[Token]]:
 def _yaml_commands(text: str) -> list[list[Token]]:
     """Each `command:`/`args:`/`entrypoint:` value (inline, a block list, or a folded string) is
     one command; an `args:` right after a `command:` continues it, as Kubernetes runs them."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     blocks: list[tuple[str, int, list[Token]]] = []
     i = 0
     while i < len(lines):

@@ -55,6 +55,20 @@ def source_lines(text: str) -> list[str]:
     return _NEWLINE.split(text)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """`text.splitlines(keepends)` with Python's line model: only \\r\\n, \\r and \\n end a line.
+
+    `str.splitlines` also splits at \\v, \\f, \\x1c-\\x1e, \\x85, \\u2028 and \\u2029, which Python
+    reads as part of a line (a form feed before a statement, any of them in a string or comment):
+    line numbers, code frames and diffs of source text use this instead."""
+    if keepends:
+        return _LINE.findall(text)
+    return [line.rstrip("\r\n") for line in _LINE.findall(text)]
+
+
 # Test code, by where it sits in the project (see `is_test_path`); the README's "Test code" section
 # says the same in words.
 _TEST_DIRECTORIES = frozenset({"tests", "test", "t", "testing", "testutils", "test_utils", "testsuite", "testproject"})

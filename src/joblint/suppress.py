@@ -12,6 +12,7 @@ import tokenize
 from dataclasses import dataclass
 
 from .frameworks import code_prefixes
+from .source import split_lines
 
 _CODE = r"[A-Z]+[0-9]+"
 # Within one line (`_may_suppress` runs it over a whole file): `[ \t]`, never `\s`.
@@ -67,7 +68,7 @@ def scan(text: str) -> Suppressions | None:
                 start = None
     except (tokenize.TokenError, SyntaxError, IndentationError):
         # Fall back to a line scan; statements spanning lines are then matched on their own lines.
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(split_lines(text), 1):
             if "#" in line:
                 _comment(line[line.index("#"):], number, lines)
     if not lines:
@@ -103,7 +104,7 @@ def scan_launch(text: str) -> Suppressions | None:
     if "noqa" not in text and "joblint" not in text:
         return None
     lines: dict[int, frozenset[str] | None] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         if "#" in line:
             _comment(line[line.index("#"):], number, lines)
     return Suppressions(lines) if lines else None
