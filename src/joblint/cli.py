@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .discover import SourceFile
     from .findings import Finding
+    from .fix import FixResult
 
 SUBCOMMANDS = ("check", "rule", "rules", "audit", "check-app")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -231,6 +232,7 @@ def _command_check(args: argparse.Namespace) -> int:
     fmt = args.output_format or (TERMINAL_DEFAULT if to_terminal else PIPED_DEFAULT)
     color = to_terminal and "NO_COLOR" not in os.environ
     fixed = 0
+    unwritten = 0
     exit_on_changes = False
     report_stream = sys.stdout
     if args.fix or args.diff:
@@ -240,13 +242,14 @@ def _command_check(args: argparse.Namespace) -> int:
         # The cache makes each round re-read only the files the fixes changed.
         with _editor_buffers(overrides) as buffers:
             paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
-            outcome = fix_until_stable(
-                paths_by_display,
-                lambda fixed: engine.run(
-                    files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache
-                ).findings,
-                unsafe=args.unsafe_fixes,
-            )
+            rounds: list[list[Finding]] = []  # what each check found, to count the fixes per file
+
+            def check_texts(fixed: dict[str, str]) -> list[Finding]:
+                found = engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache).findings
+                rounds.append(found)
+                return found
+
+            outcome = fix_until_stable(paths_by_display, check_texts, unsafe=args.unsafe_fixes)
         for failure in outcome.failures:
             print(f"joblint: {visible(str(failure))}", file=sys.stderr)
         if args.diff:
@@ -266,6 +269,15 @@ def _command_check(args: argparse.Namespace) -> int:
             exit_on_changes = True
         findings = outcome.findings
         fixed = outcome.applied
+        if exit_on_changes:
+            # Some files were not written (read-only, a full disk, edited meanwhile): count only the
+            # fixes that reached the disk, and report what is still there.
+            written = _written(outcome, paths_by_display)
+            unwritten = len(outcome.changed()) - len(written)
+            fixed = sum(_fixes_in(display, outcome, rounds, args.unsafe_fixes) for display in written)
+            findings = engine.run(
+                files, config, enabled, args.jobs, {**overrides, **written}, cache=cache
+            ).findings
         result_files = len(scope) if scope is not None else len(files)
         skipped = None
     else:
@@ -303,7 +315,7 @@ def _command_check(args: argparse.Namespace) -> int:
     report_stream.flush()
     if not args.quiet:
         report_has_summary = fmt == "full" and args.output_file is None and not args.statistics
-        _summary(findings, result_files, skipped, fixed, "full" if report_has_summary else "", baselined)
+        _summary(findings, result_files, skipped, fixed, "full" if report_has_summary else "", baselined, unwritten)
     if exit_on_changes:
         return EXIT_ERROR
     if args.exit_zero:
@@ -364,6 +376,35 @@ def _editor_buffers(overrides: dict[str, str]) -> Iterator[dict[str, Path]]:
         yield copies
 
 
+def _written(outcome: FixResult, paths: dict[str, Path]) -> dict[str, str]:
+    """The fixed texts that are on disk now (display path -> text): what the fixer wrote."""
+    from .safe_io import SOURCE_LIMIT, read_regular
+    from .source import Source
+
+    written = {}
+    for display, (_, text) in outcome.changed().items():
+        try:
+            if Source.decode(read_regular(paths[display], SOURCE_LIMIT)).text == text:
+                written[display] = text
+        except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+            pass
+    return written
+
+
+def _fixes_in(display: str, outcome: FixResult, rounds: list[list[Finding]], unsafe: bool) -> int:
+    """How many fixes went into one file: its rounds replayed (`apply_fixes` is pure) on what was read."""
+    from .fix import apply_fixes, wanted
+
+    original = outcome.originals[display]
+    text, count = original.text, 0
+    for findings in rounds[:-1]:  # the last check found what was left
+        fixes = [f.fix for f in findings if f.path == display and wanted(f.fix, unsafe)]
+        new_text, applied = apply_fixes(text, fixes, original.newline)  # type: ignore[arg-type]
+        if applied and new_text != text:
+            text, count = new_text, count + applied
+    return count if text == outcome.texts[display] else 0
+
+
 def _configured_baseline(config: Config) -> Path | None:
     if config.settings.baseline is None:
         return None
@@ -399,7 +440,12 @@ def _add_noqa(findings: list[Finding], files: list[SourceFile], quiet: bool) -> 
         print(f"joblint: {visible(str(problem))}", file=sys.stderr)
     if not quiet:
         added = outcome.added
-        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+        line = f"Added {added} noqa directive{'s' if added != 1 else ''}."
+        if outcome.unwritten:
+            line += f" {outcome.unwritten} file{'s were' if outcome.unwritten != 1 else ' was'} not written."
+        print(line, file=sys.stderr)
+    if outcome.unwritten:
+        return EXIT_ERROR  # as --fix: a file joblint meant to write and did not
     return EXIT_FINDINGS if outcome.problems else EXIT_OK  # what could not be suppressed is still there
 
 
@@ -420,11 +466,19 @@ def _write_report(path: Path, report: str, project: Path) -> None:
 
 
 def _summary(
-    findings: list[Finding], files: int, skipped: int | None, fixed: int, fmt: str, baselined: int = 0
+    findings: list[Finding],
+    files: int,
+    skipped: int | None,
+    fixed: int,
+    fmt: str,
+    baselined: int = 0,
+    unwritten: int = 0,
 ) -> None:
     parts = []
     if fixed:
         parts.append(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.")
+    if unwritten:
+        parts.append(f"Not written: the fixes to {unwritten} file{'s' if unwritten != 1 else ''} (see above).")
     if findings:
         if fmt != "full":  # the full report ends with its own summary
             fixable = sum(1 for f in findings if f.fix)

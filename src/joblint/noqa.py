@@ -5,6 +5,8 @@ after a backslash continuation (a comment there would change the string or break
 goes on the first line of the statement instead, which suppress.py also honours. Existing noqa
 codes are kept and extended. Each file is re-parsed, and every finding checked to be suppressed,
 before it is written atomically; a file that fails either check is left untouched and reported.
+A file edited while joblint runs is never written: its flagged lines must still read as the
+analysis saw them, and its bytes must be unchanged just before the write (as `--fix` checks).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from .findings import Finding
 from .fix import parses, write_atomic
 from .safe_io import UnsafeFile, read_regular
-from .source import MAX_BYTES, Source, line_starts
+from .source import MAX_BYTES, Source, line_starts, source_lines
 from .suppress import scan
 
 _CODE = r"[A-Z]+[0-9]+"
@@ -34,6 +36,7 @@ class NoqaOutcome:
     added: int = 0  # lines that got a new or extended noqa comment
     files: int = 0  # files written
     problems: list[str] = field(default_factory=list)  # one line each
+    unwritten: int = 0  # files with comments to add that were not written (changed meanwhile, or a write failed)
 
 
 @dataclass
@@ -154,6 +157,19 @@ def add_noqa(findings: list[Finding], paths: dict[str, Path], python: set[str] |
     return outcome
 
 
+CHANGED = "the file changed while joblint ran; run it again"
+
+
+def _moved(text: str, findings: list[Finding]) -> bool:
+    """Whether a flagged line no longer reads as the analysis saw it (its `source_line`)."""
+    lines = source_lines(text)
+    for finding in findings:
+        number = finding.span.line
+        if finding.source_line and (not 0 < number <= len(lines) or lines[number - 1] != finding.source_line):
+            return True
+    return False
+
+
 def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: NoqaOutcome) -> None:
     if path.is_symlink():
         # As --fix: writing through the link could change a file outside the project, and
@@ -161,7 +177,8 @@ def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: Noq
         outcome.problems.append(f"{display}: no noqa added: a symbolic link (add it to the file it points to)")
         return
     try:
-        original = Source.decode(read_regular(path, MAX_BYTES, follow_symlinks=False))
+        raw = read_regular(path, MAX_BYTES, follow_symlinks=False)
+        original = Source.decode(raw)
     except UnsafeFile as exc:
         outcome.problems.append(f"{display}: no noqa added: cannot read: {exc.strerror or exc}")
         return
@@ -170,6 +187,12 @@ def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: Noq
         return
     if not parses(original.text):
         outcome.problems.append(f"{display}: no noqa added: the file does not parse as Python")
+        return
+    if _moved(original.text, findings):
+        # Lines were inserted or removed since the analysis read the file: a comment would land
+        # on the wrong line.
+        outcome.problems.append(f"{display}: no noqa added: {CHANGED}")
+        outcome.unwritten += 1
         return
     text, changed, left = annotate(original.text, findings)
     for finding in left:
@@ -191,9 +214,14 @@ def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: Noq
     if original.encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
         data = b"\xef\xbb\xbf" + data
     try:
+        if read_regular(path, MAX_BYTES, follow_symlinks=False) != raw:
+            outcome.problems.append(f"{display}: no noqa added: {CHANGED}")
+            outcome.unwritten += 1
+            return
         write_atomic(path, data)
     except OSError as exc:
         outcome.problems.append(f"{display}: no noqa added: cannot write: {exc.strerror or exc}")
+        outcome.unwritten += 1
         return
     outcome.added += changed
     outcome.files += 1
