@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .config import Config
     from .discover import SourceFile
     from .findings import Finding
-    from .fix import FixResult
 
 SUBCOMMANDS = ("check", "rule", "rules", "audit", "check-app")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -242,14 +241,13 @@ def _command_check(args: argparse.Namespace) -> int:
         # The cache makes each round re-read only the files the fixes changed.
         with _editor_buffers(overrides) as buffers:
             paths_by_display.update(buffers)  # fix a copy of an editor's buffer, never the file on disk
-            rounds: list[list[Finding]] = []  # what each check found, to count the fixes per file
-
-            def check_texts(fixed: dict[str, str]) -> list[Finding]:
-                found = engine.run(files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache).findings
-                rounds.append(found)
-                return found
-
-            outcome = fix_until_stable(paths_by_display, check_texts, unsafe=args.unsafe_fixes)
+            outcome = fix_until_stable(
+                paths_by_display,
+                lambda fixed: engine.run(
+                    files, config, enabled, args.jobs, {**overrides, **fixed}, cache=cache
+                ).findings,
+                unsafe=args.unsafe_fixes,
+            )
         for failure in outcome.failures:
             print(f"joblint: {visible(str(failure))}", file=sys.stderr)
         if args.diff:
@@ -272,9 +270,9 @@ def _command_check(args: argparse.Namespace) -> int:
         if exit_on_changes:
             # Some files were not written (read-only, a full disk, edited meanwhile): count only the
             # fixes that reached the disk, and report what is still there.
-            written = _written(outcome, paths_by_display)
+            written = {d: outcome.texts[d] for d in outcome.written}
             unwritten = len(outcome.changed()) - len(written)
-            fixed = sum(_fixes_in(display, outcome, rounds, args.unsafe_fixes) for display in written)
+            fixed = sum(outcome.applied_in.get(d, 0) for d in written)
             findings = engine.run(
                 files, config, enabled, args.jobs, {**overrides, **written}, cache=cache
             ).findings
@@ -374,35 +372,6 @@ def _editor_buffers(overrides: dict[str, str]) -> Iterator[dict[str, Path]]:
             copy.write_bytes(text.encode("utf-8"))
             copies[display] = copy
         yield copies
-
-
-def _written(outcome: FixResult, paths: dict[str, Path]) -> dict[str, str]:
-    """The fixed texts that are on disk now (display path -> text): what the fixer wrote."""
-    from .safe_io import SOURCE_LIMIT, read_regular
-    from .source import Source
-
-    written = {}
-    for display, (_, text) in outcome.changed().items():
-        try:
-            if Source.decode(read_regular(paths[display], SOURCE_LIMIT)).text == text:
-                written[display] = text
-        except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
-            pass
-    return written
-
-
-def _fixes_in(display: str, outcome: FixResult, rounds: list[list[Finding]], unsafe: bool) -> int:
-    """How many fixes went into one file: its rounds replayed (`apply_fixes` is pure) on what was read."""
-    from .fix import apply_fixes, wanted
-
-    original = outcome.originals[display]
-    text, count = original.text, 0
-    for findings in rounds[:-1]:  # the last check found what was left
-        fixes = [f.fix for f in findings if f.path == display and wanted(f.fix, unsafe)]
-        new_text, applied = apply_fixes(text, fixes, original.newline)  # type: ignore[arg-type]
-        if applied and new_text != text:
-            text, count = new_text, count + applied
-    return count if text == outcome.texts[display] else 0
 
 
 def _configured_baseline(config: Config) -> Path | None:

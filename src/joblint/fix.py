@@ -28,6 +28,8 @@ class FixResult:
     originals: dict[str, Source] = field(default_factory=dict)  # display path -> as read
     texts: dict[str, str] = field(default_factory=dict)  # display path -> fixed text
     applied: int = 0
+    applied_in: dict[str, int] = field(default_factory=dict)  # display path -> fixes in its text
+    written: set[str] = field(default_factory=set)  # display paths `write_all` wrote
     failures: list[str] = field(default_factory=list)  # one line each
     findings: list[Finding] = field(default_factory=list)  # what remains after fixing
 
@@ -119,10 +121,12 @@ def fix_until_stable(
                 result.failures.append(f"{display}: not fixed: the fixed source would not parse")
                 broken.add(display)
                 result.texts.pop(display, None)
+                result.applied -= result.applied_in.pop(display, 0)  # its earlier rounds are dropped too
                 continue
             if count and new_text != current:
                 result.texts[display] = new_text
                 result.applied += count
+                result.applied_in[display] = result.applied_in.get(display, 0) + count
                 progressed = True
         findings = check(dict(result.texts))
         if not progressed:
@@ -173,6 +177,7 @@ def write_all(result: FixResult, paths: dict[str, Path]) -> list[str]:
                 failures.append(f"{display}: not fixed: the file changed while joblint ran; run it again")
                 continue
             write_atomic(paths[display], data)
+            result.written.add(display)
         except OSError as exc:
             failures.append(f"{display}: not fixed: cannot write: {exc.strerror or exc}")
     return failures

@@ -208,3 +208,29 @@ def test_only_the_fixes_written_are_counted(tmp_path, monkeypatch, capsys):
     assert path.read_text(encoding="utf-8") != APP  # app.py was fixed
     assert "Fixed 1 finding." in err, err
     assert "Not written: the fixes to 1 file" in err
+
+
+def test_a_file_whose_later_round_would_break_counts_no_fixes(tmp_path):
+    """Round 1 fixes the file; round 2's fix would break it, so the file is left as read: none of
+    its fixes count ("Fixed N" once counted round 1's)."""
+    from joblint.findings import Applicability, Edit, Finding, Fix, Severity, Span
+    from joblint.fix import fix_until_stable
+
+    path = tmp_path / "app.py"
+    path.write_text("a = 1\n", encoding="utf-8")
+
+    def finding(fix: Fix) -> Finding:
+        return Finding("CEL999", "test", Severity.WARNING, "app.py", Span(1, 1, 1, 2), "m", fix)
+
+    rename = Fix((Edit(Span(1, 1, 1, 2), "b"),), Applicability.SAFE, "rename")
+    breaks = Fix((Edit(Span(1, 5, 1, 6), "("),), Applicability.SAFE, "break")
+
+    def check(texts: dict[str, str]) -> list[Finding]:
+        text = texts.get("app.py", "a = 1\n")
+        return [finding(rename)] if text.startswith("a") else [finding(breaks)]
+
+    result = fix_until_stable({"app.py": path}, check, unsafe=False)
+
+    assert result.texts == {}
+    assert result.applied == 0 and result.applied_in == {}
+    assert any("would not parse" in failure for failure in result.failures)
