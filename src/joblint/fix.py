@@ -18,7 +18,7 @@ import libcst as cst
 
 from .findings import Applicability, Edit, Finding, Fix, Span
 from .report.escape import visible
-from .source import Source, line_starts, split_lines
+from .source import Source, line_starts, source_lines, split_lines
 
 MAX_ROUNDS = 10
 
@@ -66,6 +66,20 @@ def apply_fixes(text: str, fixes: list[Fix], newline: str = "\n") -> tuple[str, 
     return text, applied
 
 
+CHANGED = "the file changed while joblint ran; run it again"
+
+
+def moved(text: str, findings: list[Finding]) -> bool:
+    """Whether a flagged line no longer reads as the analysis saw it (its `source_line`): the file
+    was edited between the analysis and this read, and its spans point at other text."""
+    lines = source_lines(text)
+    for finding in findings:
+        number = finding.span.line
+        if finding.source_line and (not 0 < number <= len(lines) or lines[number - 1] != finding.source_line):
+            return True
+    return False
+
+
 def parses(text: str) -> bool:
     try:
         cst.parse_module(text)
@@ -109,11 +123,16 @@ def fix_until_stable(
                     broken.add(display)
                     continue
                 try:
-                    result.originals[display] = Source.decode(paths[display].read_bytes())
+                    read = Source.decode(paths[display].read_bytes())
                 except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
                     result.failures.append(f"{display}: not fixed: cannot read: {exc}")
                     broken.add(display)
                     continue
+                if moved(read.text, [f for f in findings if f.path == display]):
+                    result.failures.append(f"{display}: not fixed: {CHANGED}")
+                    broken.add(display)
+                    continue
+                result.originals[display] = read
             original = result.originals[display]
             current = result.texts.get(display, original.text)
             new_text, count = apply_fixes(current, fixes, original.newline)
@@ -174,7 +193,7 @@ def write_all(result: FixResult, paths: dict[str, Path]) -> list[str]:
             data = b"\xef\xbb\xbf" + data
         try:
             if _changed_on_disk(paths[display], original):
-                failures.append(f"{display}: not fixed: the file changed while joblint ran; run it again")
+                failures.append(f"{display}: not fixed: {CHANGED}")
                 continue
             write_atomic(paths[display], data)
             result.written.add(display)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
-from .fix import parses, write_atomic
+from .fix import CHANGED, moved, parses, write_atomic
 from .safe_io import UnsafeFile, read_regular
-from .source import MAX_BYTES, Source, line_starts, source_lines
+from .source import MAX_BYTES, Source, line_starts
 from .suppress import scan
 
 _CODE = r"[A-Z]+[0-9]+"
@@ -157,19 +157,6 @@ def add_noqa(findings: list[Finding], paths: dict[str, Path], python: set[str] |
     return outcome
 
 
-CHANGED = "the file changed while joblint ran; run it again"
-
-
-def _moved(text: str, findings: list[Finding]) -> bool:
-    """Whether a flagged line no longer reads as the analysis saw it (its `source_line`)."""
-    lines = source_lines(text)
-    for finding in findings:
-        number = finding.span.line
-        if finding.source_line and (not 0 < number <= len(lines) or lines[number - 1] != finding.source_line):
-            return True
-    return False
-
-
 def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: NoqaOutcome) -> None:
     if path.is_symlink():
         # As --fix: writing through the link could change a file outside the project, and
@@ -188,7 +175,7 @@ def _add_to_file(display: str, path: Path, findings: list[Finding], outcome: Noq
     if not parses(original.text):
         outcome.problems.append(f"{display}: no noqa added: the file does not parse as Python")
         return
-    if _moved(original.text, findings):
+    if moved(original.text, findings):
         # Lines were inserted or removed since the analysis read the file: a comment would land
         # on the wrong line.
         outcome.problems.append(f"{display}: no noqa added: {CHANGED}")

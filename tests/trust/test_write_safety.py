@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from joblint import cli
+from joblint import engine as engine_mod
 from joblint import fix as fix_mod
 from joblint import noqa as noqa_mod
 
@@ -234,3 +235,25 @@ def test_a_file_whose_later_round_would_break_counts_no_fixes(tmp_path):
     assert result.texts == {}
     assert result.applied == 0 and result.applied_in == {}
     assert any("would not parse" in failure for failure in result.failures)
+
+
+def test_fix_leaves_a_file_whose_lines_moved_after_the_analysis(tmp_path, monkeypatch, capsys):
+    """Lines inserted above between the analysis and the fixer's read: the spans point at other
+    text, so the file is not fixed (an edit there could land anywhere)."""
+    path = project(tmp_path, monkeypatch)
+    real_run = engine_mod.run
+    calls = []
+
+    def run_then_the_user_inserts(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_run(*args, **kwargs)
+        if not calls:
+            path.write_text("import os\nimport sys\n" + APP, encoding="utf-8")
+        calls.append(1)
+        return result
+
+    monkeypatch.setattr(engine_mod, "run", run_then_the_user_inserts)
+    code = cli.main(["check", "--no-cache", "--fix", "--unsafe-fixes", "--select", "CEL101", "."])
+    err = capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "import os\nimport sys\n" + APP
+    assert "joblint: app.py: not fixed: the file changed while joblint ran; run it again" in err.splitlines()
+    assert code != 0
