@@ -46,7 +46,7 @@ def fingerprints(findings: Iterable[Finding], path_of: Callable[[Finding], str] 
         key = (finding.code, path_of(finding), normalise(finding.source_line))
         occurrence = seen[key]
         seen[key] += 1
-        digest = hashlib.sha256("\0".join((*key, str(occurrence))).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256("\0".join((*key, str(occurrence))).encode("utf-8", "surrogateescape")).hexdigest()
         out[index] = digest[:20]
     return [out[i] for i in range(len(out))]
 

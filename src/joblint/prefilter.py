@@ -72,7 +72,7 @@ def words(enabled: frozenset[str], metas: dict[str, RuleMeta] | None = None) -> 
 def lowered(data: bytes, path: str = "") -> bytes:
     """What words are looked for in: the text and the file's name (`celeryconfig.py` may hold
     nothing but lowercase settings)."""
-    return data.lower() + b"\n" + os.path.basename(path).lower().encode()
+    return data.lower() + b"\n" + os.fsencode(os.path.basename(path)).lower()
 
 
 def keeps(data: bytes, wanted: Words | None, path: str = "", python: bool = True) -> bool:

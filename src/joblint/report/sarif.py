@@ -59,7 +59,7 @@ def _location(finding: Finding, path: str) -> dict[str, Any]:
         return {"logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "object"}]}
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(path), "uriBaseId": ROOT_BASE},
+            "artifactLocation": {"uri": quote(path.encode("utf-8", "surrogateescape")), "uriBaseId": ROOT_BASE},
             "region": _region(finding),
         }
     }
