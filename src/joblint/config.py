@@ -110,6 +110,8 @@ def load_file(path: Path, *, section_required: bool) -> Settings | None:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # `x = [[[[...]]]]` thousands deep: the parser recurses per bracket
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
     if path.name == "pyproject.toml":
         section = data.get("tool", {}).get("joblint")
         if section is None:
@@ -166,7 +168,10 @@ def discover(paths: list[Path], explicit: Path | None = None) -> Config:
         assert settings is not None
         return Config(settings, _resolve(explicit).parent, explicit)
     given = Path(os.path.abspath(paths[0] if paths else Path.cwd()))
-    named_directory = given.is_dir()
+    try:
+        named_directory = given.is_dir()
+    except OSError:  # a name too long for the file system (`--stdin-filename`): no such directory
+        named_directory = False
     # A file belongs to the project of the directory it sits in, wherever a symlink points it.
     start = _resolve(given if named_directory else given.parent)
     for directory in (start, *start.parents):
