@@ -221,6 +221,20 @@ def test_cache_directory_is_gitignored_and_writes_leave_no_temporary_files(tmp_p
     assert entries(tmp_path)
 
 
+def test_a_build_directory_that_exists_still_gets_the_gitignore(tmp_path):
+    """A `v-...` directory left without the root's .gitignore (copied, or a run killed between
+    the two writes) once kept the cache committable for good: the first write of each run checks."""
+    write_project(tmp_path, PROJECT)
+    run(tmp_path, ["CEL104"])
+    directory = tmp_path / ".joblint_cache"
+    (directory / ".gitignore").unlink()
+    (directory / "CACHEDIR.TAG").unlink()
+    write_project(tmp_path, {"proj/extra.py": "from celery import Celery\nx = Celery('x')\n"})
+    run(tmp_path, ["CEL104"])
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (directory / "CACHEDIR.TAG").exists()
+
+
 def test_without_cache_nothing_is_written(tmp_path):
     write_project(tmp_path, PROJECT)
     run(tmp_path, ["CEL104"], cache=False)

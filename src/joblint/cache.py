@@ -111,6 +111,9 @@ class Cache:
     stats: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # taken by `snapshot`
     new_rules: dict[str, RuleMeta] | None = None
     used: set[str] = dataclasses.field(default_factory=set)  # the per-file entries this run asked for
+    # Whether this process has checked the cache root's .gitignore and CACHEDIR.TAG: a build
+    # directory that already exists (copied, or left by a run that was killed) may lack them.
+    prepared: bool = False
 
     def __getstate__(self) -> dict[str, object]:
         # Workers only read and write entries: the indexes stay with the main process.
@@ -414,10 +417,12 @@ class Cache:
             return
         data = _MAGIC + cache_trust.mac(self.secret, key, payload) + payload
         try:
+            if not self.prepared:
+                _prepare(self.directory.parent)
+                self.prepared = True
             try:
                 _write_entry(self.directory / key, data)
-            except FileNotFoundError:  # the first write: create the directories
-                _prepare(self.directory.parent)
+            except FileNotFoundError:  # the first write: create the build's directory
                 self.directory.mkdir(mode=0o700, exist_ok=True)
                 _write_entry(self.directory / key, data)
                 _remove_old_builds(self.directory)
