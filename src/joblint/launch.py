@@ -8,6 +8,7 @@ joblint reads them as text: it splits each file into commands (a logical line of
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -149,55 +150,23 @@ def is_beat_flag(token: str) -> bool:
 
 def worker_apps(text: str, path: PurePath) -> list[str]:
     """The `-A`/`--app` of `celery ... worker` (or `multi`) commands: the apps a worker runs."""
-    yaml = path.suffix in (".yml", ".yaml")
-    commands = _yaml_commands(text) if yaml else _script_commands(text)
     found: list[str] = []
-    for command in commands:
-        texts = [t.text for t in command]
-        if texts[0] in NOT_RUN:
-            continue
-        for start in [i for i, t in enumerate(texts) if _is_celery(t)]:
-            end = next((i for i in range(start + 1, len(texts)) if _is_celery(texts[i])), len(texts))
-            words = texts[start + 1:end]
-            if not any(w in ("worker", "multi") for w in words):
-                continue
-            for i, word in enumerate(words):
-                app = None
-                if word in ("-A", "--app") and i + 1 < len(words):
-                    app = words[i + 1]
-                elif word.startswith("--app="):
-                    app = word[len("--app="):]
-                elif word.startswith("-A") and len(word) > 2 and not word.startswith("--"):
-                    app = word[2:]
-                if app and app not in found and re.fullmatch(r"[A-Za-z_][\w.:]*", app):
-                    found.append(app)
+    for tokens, _ in _worker_invocations(text, path):
+        for app in _option_values([t.text for t in tokens], "-A", "--app"):
+            if app not in found and re.fullmatch(r"[A-Za-z_][\w.:]*", app):
+                found.append(app)
     return found
 
 
 def embedded_beat(text: str, path: PurePath) -> list[Span]:
     """Spans of `-B`/`--beat` flags given to `celery ... worker` or `celery multi`."""
-    yaml = path.suffix in (".yml", ".yaml")
-    commands = _yaml_commands(text) if yaml else _script_commands(text)
     spans: list[Span] = []
-    for command in commands:
-        texts = [t.text for t in command]
-        if texts[0] in NOT_RUN:
+    for tokens, sub in _worker_invocations(text, path):
+        options = tokens[sub + 1:]
+        schedulers = _option_values([t.text for t in options], "-S", "--scheduler")
+        if any(s.strip("'\"") in LOCKING_SCHEDULERS for s in schedulers):
             continue
-        starts = [i for i, t in enumerate(texts) if _is_celery(t)]
-        for start in starts:
-            sub = next((i for i in range(start + 1, len(texts)) if texts[i] in ("worker", "multi", "beat")), None)
-            if sub is None or texts[sub] == "beat":
-                continue
-            tokens: list[Token] = []
-            for token in command[sub + 1:]:
-                if _is_celery(token.text):
-                    break
-                tokens.append(token)
-            if _locking_scheduler([t.text for t in tokens]):
-                continue
-            spans.extend(
-                Span(t.line, t.col, t.line, t.col + len(t.text)) for t in tokens if is_beat_flag(t.text)
-            )
+        spans.extend(Span(t.line, t.col, t.line, t.col + len(t.text)) for t in options if is_beat_flag(t.text))
     return sorted(set(spans))
 
 
@@ -206,16 +175,27 @@ def embedded_beat(text: str, path: PurePath) -> list[Span]:
 LOCKING_SCHEDULERS = ("redbeat.RedBeatScheduler", "redbeat.schedulers.RedBeatScheduler")
 
 
-def _locking_scheduler(texts: list[str]) -> bool:
-    """Whether the command's `-S`/`--scheduler` names a scheduler that takes a lock."""
-    for i, text in enumerate(texts):
-        value = None
-        if text in ("-S", "--scheduler") and i + 1 < len(texts):
-            value = texts[i + 1]
-        elif text.startswith(("--scheduler=", "-S=")):
-            value = text.split("=", 1)[1]
-        elif text.startswith("-S") and len(text) > 2:
-            value = text[2:]
-        if value is not None and value.strip("'\"") in LOCKING_SCHEDULERS:
-            return True
-    return False
+def _worker_invocations(text: str, path: PurePath) -> Iterator[tuple[list[Token], int]]:
+    """Each `celery ... worker` (or `multi`) invocation in a launch file's commands: its tokens up
+    to the next `celery`, and the index among them of the subcommand."""
+    yaml = path.suffix in (".yml", ".yaml")
+    for command in _yaml_commands(text) if yaml else _script_commands(text):
+        if command[0].text in NOT_RUN:
+            continue
+        starts = [i for i, t in enumerate(command) if _is_celery(t.text)]
+        for start, end in zip(starts, [*starts[1:], len(command)]):
+            tokens = command[start + 1:end]
+            sub = next((i for i, t in enumerate(tokens) if t.text in ("worker", "multi", "beat")), None)
+            if sub is not None and tokens[sub].text != "beat":
+                yield tokens, sub
+
+
+def _option_values(words: list[str], short: str, long: str) -> Iterator[str]:
+    """The values of an option among a command's words: `-X v`, `-Xv`, `-X=v`, `--long v`, `--long=v`."""
+    for i, word in enumerate(words):
+        if word in (short, long) and i + 1 < len(words):
+            yield words[i + 1]
+        elif word.startswith(long + "="):
+            yield word[len(long) + 1:]
+        elif word.startswith(short) and len(word) > 2 and not word.startswith("--"):
+            yield word[2:].removeprefix("=")
