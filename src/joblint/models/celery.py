@@ -62,7 +62,6 @@ from ..facts.core import Assignment, ClassFacts
 from ..facts.tasks import TaskDef
 from ..facts.values import UNKNOWN, Value
 from ..findings import Span
-from ..source import is_test_path
 from . import literal_dicts
 
 
@@ -348,7 +347,7 @@ class _Index:
         joblint never guesses one by its name."""
         # The hint beside `config_from_object("django.conf:settings")` is the one the worker runs
         # with; others may belong to build or test entry points (`pretix._build_settings`).
-        production = [f for f in self.files if not _test_settings(f.path)]
+        production = [f for f in self.files if not f.is_test]
         beside = {
             m for f in production if any(s.target in DJANGO_SETTINGS for s in f.celery.sources)
             for m in f.celery.django_settings
@@ -356,7 +355,7 @@ class _Index:
         hinted = {m for f in production for m in f.celery.django_settings}
         for name in [*sorted(beside), *sorted(hinted - beside)]:
             found = self.module(name)
-            if found is not None and not _test_settings(found.path):
+            if found is not None and not found.is_test:
                 return [found]
         if beside or hinted:
             return None  # named, but not in the tree (or a test module): never guess
@@ -365,7 +364,7 @@ class _Index:
     def _settings_variants(self) -> list[ModuleFacts]:
         """Production Django settings modules that no other one star-imports (`settings/dev.py`
         and `settings/prod.py`, not the `settings/base.py` both import)."""
-        found = [f for f in self.files if not _test_settings(f.path) and self._is_django_settings(f)]
+        found = [f for f in self.files if not f.is_test and self._is_django_settings(f)]
         imported = {
             id(self.module(star)) for f in found for star in f.core.star_imports if self.module(star) is not None
         }
@@ -391,15 +390,6 @@ class _Index:
 DJANGO_MARKERS = {"INSTALLED_APPS", "ROOT_URLCONF", "DATABASES", "MIDDLEWARE", "SECRET_KEY", "WSGI_APPLICATION"}
 
 
-def _test_settings(path: str) -> bool:
-    """Test settings (`settings/test.py`, `test_settings.py`, `settings_test.py`, under tests/):
-    never the configuration a production worker runs with."""
-    stem = PurePosixPath(path).stem
-    return (
-        is_test_path(path)
-        or stem.startswith("test")
-        or stem.endswith(("_test", "_tests", "_testing"))
-    )
 
 
 DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")
@@ -863,7 +853,7 @@ def _project_bases(files: list[ModuleFacts], index: _Index) -> set[str]:
     from, checked through it; test settings classes do not count (the base is the production one)."""
     found: set[str] = set()
     for facts in files:
-        if _test_settings(facts.path):
+        if facts.is_test:
             continue
         classes = [*facts.core.classes, *(index.local_class(facts, n) for n in facts.core.class_bases)]
         for cls in classes:
@@ -923,7 +913,8 @@ WORKER_SETTINGS = {
 def _mark_workers(model: CeleryModel, files: list[ModuleFacts], by_ref: dict[str, SettingsModel]) -> None:
     """Which apps a worker runs (`SettingsModel.worker`, see the module docstring)."""
     apps = model.apps
-    production = [m for m in apps if not _test_settings(m.path)]
+    tests = {f.path for f in files if f.is_test}  # test settings: never what a production worker runs
+    production = [m for m in apps if m.path not in tests]
     launches: list[tuple[SettingsModel, str]] = []
     for facts in files:
         for started in facts.celery.runs_worker:
